@@ -1,0 +1,97 @@
+package kvpb
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error makes *Error a Go error so that typed range errors travel through
+// ordinary error returns and across RPC boundaries unchanged.
+func (e *Error) Error() string { return e.GetMessage() }
+
+// NewRangeKeyMismatch reports that rangeID does not hold key; ranges are the
+// descriptors the replica knows of (its own, and the other half after a split).
+func NewRangeKeyMismatch(rangeID uint64, key []byte, ranges ...*RangeDescriptor) *Error {
+	return &Error{
+		Message: fmt.Sprintf("range %d does not contain key %q", rangeID, key),
+		Detail:  &Error_RangeKeyMismatch{RangeKeyMismatch: &RangeKeyMismatch{RequestedRangeId: rangeID, Key: key, Ranges: ranges}},
+	}
+}
+
+// NewNotLeaseholder reports that this replica cannot serve rangeID.
+func NewNotLeaseholder(rangeID uint64, hint *ReplicaDescriptor) *Error {
+	return &Error{
+		Message: fmt.Sprintf("not the leaseholder of range %d", rangeID),
+		Detail:  &Error_NotLeaseholder{NotLeaseholder: &NotLeaseholder{RangeId: rangeID, Hint: hint}},
+	}
+}
+
+// NewRangeNotFound reports that this node has no replica of rangeID.
+func NewRangeNotFound(rangeID uint64) *Error {
+	return &Error{
+		Message: fmt.Sprintf("range %d not found on this node", rangeID),
+		Detail:  &Error_RangeNotFound{RangeNotFound: &RangeNotFound{RangeId: rangeID}},
+	}
+}
+
+// NewAmbiguousResult reports that a write may or may not have been applied.
+func NewAmbiguousResult(cause error) *Error {
+	return &Error{
+		Message: fmt.Sprintf("result is ambiguous: %v", cause),
+		Detail:  &Error_AmbiguousResult{AmbiguousResult: &AmbiguousResult{}},
+	}
+}
+
+// NewErrorf returns an Error without a typed detail.
+func NewErrorf(format string, args ...any) *Error {
+	return &Error{Message: fmt.Sprintf(format, args...)}
+}
+
+// AsError converts err into an *Error, keeping a typed one as it is.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Message: err.Error()}
+}
+
+// IsAmbiguous reports whether err says a write may have been applied.
+func IsAmbiguous(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.GetAmbiguousResult() != nil
+}
+
+// IsWrite reports whether the request modifies data.
+func IsWrite(r *RequestUnion) bool {
+	switch r.Value.(type) {
+	case *RequestUnion_Get, *RequestUnion_Scan:
+		return false
+	}
+	return true
+}
+
+// RequestKeys returns the span a request touches: [key, key] for point
+// requests (end nil), [start, end) for scans.
+func RequestKeys(r *RequestUnion) (key, end []byte) {
+	switch v := r.Value.(type) {
+	case *RequestUnion_Get:
+		return v.Get.Key, nil
+	case *RequestUnion_Put:
+		return v.Put.Key, nil
+	case *RequestUnion_Delete:
+		return v.Delete.Key, nil
+	case *RequestUnion_Scan:
+		return v.Scan.StartKey, v.Scan.EndKey
+	case *RequestUnion_Cas:
+		return v.Cas.Key, nil
+	case *RequestUnion_Increment:
+		return v.Increment.Key, nil
+	case *RequestUnion_AdminSplit:
+		return v.AdminSplit.SplitKey, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,178 @@
+package raftstore
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+// StateMachine is a range replica's replicated state, implemented by replica/.
+type StateMachine interface {
+	// Apply stages the effects of committed entries (in log order) into b, the
+	// round's shared apply batch. Empty and conf-change entries are included.
+	// It must be deterministic: the same entries give the same writes on every
+	// replica. The returned callback, if any, runs after b has committed.
+	// An error is a broken invariant: the store stops the node rather than
+	// diverge.
+	Apply(b *storage.Batch, ents []*raftpb.Entry) (after func(), err error)
+	// LeadershipChanged is called (without group locks held) when this
+	// replica gains or loses leadership or the term changes.
+	LeadershipChanged(isLeader bool, term uint64)
+}
+
+// ErrGroupRemoved is returned for operations on a removed group.
+var ErrGroupRemoved = errors.New("raftstore: raft group removed")
+
+// Group is one range's Raft group on this store.
+type Group struct {
+	RangeID   uint64
+	ReplicaID uint64
+
+	store *Store
+	sm    StateMachine
+	mem   *raft.MemoryStorage // thread-safe; caches the untruncated log
+
+	mu struct {
+		sync.Mutex
+		rn        *raft.RawNode
+		removed   bool
+		hardState *raftpb.HardState // last persisted
+		leader    uint64
+		term      uint64
+		applied   uint64
+		// Invariant: truncated <= applied; entries <= truncated are gone
+		// from both the engine and mem.
+		truncated     uint64
+		truncatedTerm uint64
+		confState     *raftpb.ConfState
+	}
+}
+
+// loadGroupState reads a group's persisted Raft state into a MemoryStorage.
+func loadGroupState(eng *storage.Engine, rangeID uint64, cs *raftpb.ConfState) (*raft.MemoryStorage, *raftpb.HardState, *kvpb.RaftTruncatedState, uint64, error) {
+	r := eng.Reader()
+	var trunc kvpb.RaftTruncatedState
+	if err := getProto(r, storage.RaftTruncatedStateKey(rangeID), &trunc); err != nil {
+		return nil, nil, nil, 0, fmt.Errorf("range %d truncated state: %w", rangeID, err)
+	}
+	var applied kvpb.RangeAppliedState
+	if err := getProto(r, storage.RangeAppliedStateKey(rangeID), &applied); err != nil {
+		return nil, nil, nil, 0, fmt.Errorf("range %d applied state: %w", rangeID, err)
+	}
+	hs := &raftpb.HardState{}
+	if err := getProto(r, storage.RaftHardStateKey(rangeID), hs); err != nil {
+		return nil, nil, nil, 0, fmt.Errorf("range %d hard state: %w", rangeID, err)
+	}
+	mem := raft.NewMemoryStorage()
+	snap := &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{
+		Index: proto.Uint64(trunc.Index), Term: proto.Uint64(trunc.Term), ConfState: cs,
+	}}
+	if err := mem.ApplySnapshot(snap); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	ents, err := readLog(r, rangeID, trunc.Index+1)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	if err := mem.Append(ents); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	if err := mem.SetHardState(hs); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	return mem, hs, &trunc, applied.AppliedIndex, nil
+}
+
+// Propose submits a command. It returns once the proposal is in the leader's
+// (or forwarded to the leader's) unstable log; the state machine sees it
+// in Apply when committed.
+func (g *Group) Propose(data []byte) error {
+	g.mu.Lock()
+	if g.mu.removed {
+		g.mu.Unlock()
+		return ErrGroupRemoved
+	}
+	err := g.mu.rn.Propose(data)
+	g.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	g.store.metrics.proposals.Inc()
+	g.store.sched.enqueue(g.RangeID, flagReady)
+	return nil
+}
+
+// Step delivers a message from a peer.
+func (g *Group) Step(m *raftpb.Message) error {
+	g.mu.Lock()
+	if g.mu.removed {
+		g.mu.Unlock()
+		return ErrGroupRemoved
+	}
+	err := g.mu.rn.Step(m)
+	g.mu.Unlock()
+	g.store.sched.enqueue(g.RangeID, flagReady)
+	return err
+}
+
+// Campaign makes this replica start an election.
+func (g *Group) Campaign() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.mu.removed {
+		return ErrGroupRemoved
+	}
+	err := g.mu.rn.Campaign()
+	g.store.sched.enqueue(g.RangeID, flagReady)
+	return err
+}
+
+// Leader returns the replica id of the leader known to this replica (0 if
+// none) and the current term.
+func (g *Group) Leader() (leader, term uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.leader, g.mu.term
+}
+
+// IsLeader reports whether this replica is the leader.
+func (g *Group) IsLeader() bool {
+	l, _ := g.Leader()
+	return l == g.ReplicaID
+}
+
+// Status returns the Raft status (for diagnostics).
+func (g *Group) Status() raft.Status {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.rn.Status()
+}
+
+// getProto reads and decodes a protobuf stored under an engine key; a missing
+// key leaves msg empty.
+func getProto(r storage.Reader, key []byte, msg proto.Message) error {
+	v, err := storage.Get(r, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return proto.Unmarshal(v, msg)
+}
+
+// PutProto encodes msg into w under key.
+func PutProto(w storage.Writer, key []byte, msg proto.Message) error {
+	v, err := proto.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	return w.Set(key, v, nil)
+}

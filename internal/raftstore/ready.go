@@ -1,0 +1,295 @@
+package raftstore
+
+import (
+	"fmt"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+)
+
+// readyWork is one group's share of a worker round.
+type readyWork struct {
+	g        *Group
+	rd       raft.Ready
+	prevLast uint64 // last log index before this Ready's entries
+	// leadership notification to deliver after the round, if changed.
+	notify   bool
+	isLeader bool
+	term     uint64
+}
+
+func (s *Store) worker() {
+	defer s.wg.Done()
+	var items []schedItem
+	var work []readyWork
+	for {
+		items = s.sched.next(s.cfg.MaxReadyBatch, items)
+		if items == nil {
+			return
+		}
+		work = s.processRound(items, work[:0])
+		s.sched.done(items)
+	}
+}
+
+// processRound runs Tick/Ready → persist (one fsync) → send → apply (one
+// batch) → Advance for a batch of groups. See doc.go for the order.
+func (s *Store) processRound(items []schedItem, work []readyWork) []readyWork {
+	for _, it := range items {
+		if w, ok := s.collectReady(it); ok {
+			work = append(work, w)
+		}
+	}
+	if len(work) == 0 {
+		return work
+	}
+	s.persist(work)
+	for i := range work {
+		w := &work[i]
+		if err := w.g.mem.Append(w.rd.Entries); err != nil {
+			s.fatal(fmt.Errorf("range %d: append to log cache: %w", w.g.RangeID, err))
+			return work
+		}
+		if w.rd.HardState != nil {
+			if err := w.g.mem.SetHardState(w.rd.HardState); err != nil {
+				s.fatal(err)
+				return work
+			}
+		}
+		if len(w.rd.Messages) > 0 && s.cfg.Transport != nil {
+			s.cfg.Transport.Send(w.g.RangeID, w.rd.Messages)
+		}
+	}
+	s.apply(work)
+	for i := range work {
+		w := &work[i]
+		g := w.g
+		g.mu.Lock()
+		if w.rd.HardState != nil {
+			g.mu.hardState = w.rd.HardState
+		}
+		g.mu.rn.Advance(w.rd)
+		if g.mu.rn.HasReady() {
+			s.sched.enqueue(g.RangeID, flagReady)
+		}
+		g.mu.Unlock()
+		if w.notify {
+			g.sm.LeadershipChanged(w.isLeader, w.term)
+		}
+		s.maybeTruncate(g)
+	}
+	return work
+}
+
+// collectReady ticks a group and takes its Ready, if any.
+func (s *Store) collectReady(it schedItem) (readyWork, bool) {
+	g := s.Group(it.id)
+	if g == nil {
+		return readyWork{}, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.mu.removed {
+		return readyWork{}, false
+	}
+	if it.flags&flagTick != 0 {
+		g.mu.rn.Tick()
+	}
+	if !g.mu.rn.HasReady() {
+		return readyWork{}, false
+	}
+	prevLast, _ := g.mem.LastIndex()
+	w := readyWork{g: g, rd: g.mu.rn.Ready(), prevLast: prevLast}
+	if ss := w.rd.SoftState; ss != nil && ss.Lead != g.mu.leader {
+		g.mu.leader = ss.Lead
+		w.notify = true
+	}
+	if hs := w.rd.HardState; hs != nil && hs.GetTerm() != g.mu.term {
+		g.mu.term = hs.GetTerm()
+		w.notify = true
+	}
+	w.isLeader, w.term = g.mu.leader == g.ReplicaID, g.mu.term
+	return w, true
+}
+
+// persist writes the entries and hard states of every group of the round in
+// one batch and syncs it once if any group needs durability.
+func (s *Store) persist(work []readyWork) {
+	b := s.eng.NewBatch()
+	defer b.Close()
+	mustSync := false
+	for i := range work {
+		w := &work[i]
+		if !raft.IsEmptySnap(w.rd.Snapshot) {
+			// Snapshots from peers arrive with replication (the cluster issue);
+			// a single-replica group never receives one.
+			s.fatal(fmt.Errorf("range %d: receiving raft snapshots is not supported yet", w.g.RangeID))
+			return
+		}
+		if err := appendToBatch(b, w.g.RangeID, w.rd.Entries, w.prevLast); err != nil {
+			s.fatal(err)
+			return
+		}
+		if hs := w.rd.HardState; hs != nil {
+			if err := PutProto(b, storageHardStateKey(w.g.RangeID), hs); err != nil {
+				s.fatal(err)
+				return
+			}
+			mustSync = mustSync || raft.MustSync(hs, w.g.persistedHardState(), len(w.rd.Entries))
+		} else if len(w.rd.Entries) > 0 {
+			mustSync = true
+		}
+	}
+	if b.Empty() {
+		return
+	}
+	start := time.Now()
+	opts := noSync
+	if mustSync {
+		opts = doSync
+	}
+	if err := b.Commit(opts); err != nil {
+		s.fatal(fmt.Errorf("raftstore: persisting raft state: %w", err))
+		return
+	}
+	if mustSync {
+		s.metrics.fsyncLatency.Observe(time.Since(start).Seconds())
+		s.metrics.fsyncGroups.Observe(float64(len(work)))
+	}
+}
+
+func (g *Group) persistedHardState() *raftpb.HardState {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.hardState
+}
+
+// apply hands committed entries to the state machines, staging all their
+// effects and applied states in one batch, commits it, then runs callbacks.
+func (s *Store) apply(work []readyWork) {
+	b := s.eng.NewBatch()
+	defer b.Close()
+	var afters []func()
+	start := time.Now()
+	for i := range work {
+		w := &work[i]
+		ents := w.rd.CommittedEntries
+		if len(ents) == 0 {
+			continue
+		}
+		after, err := w.g.sm.Apply(b, ents)
+		if err != nil {
+			s.fatal(fmt.Errorf("range %d: apply: %w", w.g.RangeID, err))
+			return
+		}
+		if after != nil {
+			afters = append(afters, after)
+		}
+		last := ents[len(ents)-1]
+		if err := PutProto(b, storageAppliedStateKey(w.g.RangeID), &kvpb.RangeAppliedState{
+			AppliedIndex: last.GetIndex(), AppliedTerm: last.GetTerm(),
+		}); err != nil {
+			s.fatal(err)
+			return
+		}
+		if err := w.g.applyConfChanges(ents); err != nil {
+			s.fatal(err)
+			return
+		}
+		w.g.mu.Lock()
+		w.g.mu.applied = last.GetIndex()
+		w.g.mu.Unlock()
+	}
+	if b.Empty() {
+		return
+	}
+	if err := b.Commit(noSync); err != nil {
+		s.fatal(fmt.Errorf("raftstore: applying: %w", err))
+		return
+	}
+	s.metrics.applyLatency.Observe(time.Since(start).Seconds())
+	for _, f := range afters {
+		f()
+	}
+}
+
+// applyConfChanges tells raft about committed configuration changes. The
+// state machine has already recorded the new replica set in its descriptor.
+func (g *Group) applyConfChanges(ents []*raftpb.Entry) error {
+	for _, e := range ents {
+		var cc raftpb.ConfChangeI
+		switch e.GetType() {
+		case raftpb.EntryConfChange:
+			c := &raftpb.ConfChange{}
+			if err := proto.Unmarshal(e.Data, c); err != nil {
+				return err
+			}
+			cc = c
+		case raftpb.EntryConfChangeV2:
+			c := &raftpb.ConfChangeV2{}
+			if err := proto.Unmarshal(e.Data, c); err != nil {
+				return err
+			}
+			cc = c
+		default:
+			continue
+		}
+		g.mu.Lock()
+		g.mu.confState = g.mu.rn.ApplyConfChange(cc)
+		g.mu.Unlock()
+	}
+	return nil
+}
+
+// maybeTruncate drops applied log entries once the log is long enough. The
+// leader keeps entries its followers still need.
+func (s *Store) maybeTruncate(g *Group) {
+	g.mu.Lock()
+	if g.mu.removed || g.mu.applied-g.mu.truncated <= s.cfg.LogTruncateEntries {
+		g.mu.Unlock()
+		return
+	}
+	idx := g.mu.applied
+	if g.mu.leader == g.ReplicaID {
+		g.mu.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker) {
+			if id != g.ReplicaID && pr.Match < idx && pr.RecentActive {
+				idx = max(pr.Match, g.mu.truncated)
+			}
+		})
+	}
+	cs := g.mu.confState
+	g.mu.Unlock()
+	if idx <= g.mu.truncated+s.cfg.LogTruncateEntries/2 {
+		return
+	}
+	term, err := g.mem.Term(idx)
+	if err != nil {
+		return // compacted concurrently or not yet stable; try later
+	}
+	b := s.eng.NewBatch()
+	defer b.Close()
+	if err := truncateToBatch(b, g.RangeID, idx, term); err != nil {
+		s.fatal(err)
+		return
+	}
+	if err := b.Commit(noSync); err != nil {
+		s.fatal(err)
+		return
+	}
+	if _, err := g.mem.CreateSnapshot(idx, cs, nil); err != nil && err != raft.ErrSnapOutOfDate {
+		s.fatal(err)
+		return
+	}
+	if err := g.mem.Compact(idx); err != nil && err != raft.ErrCompacted {
+		s.fatal(err)
+		return
+	}
+	g.mu.Lock()
+	g.mu.truncated, g.mu.truncatedTerm = idx, term
+	g.mu.Unlock()
+	s.metrics.truncations.Inc()
+}

@@ -1,0 +1,205 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/raftstore"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+// Replica is one replica of a range on this node.
+type Replica struct {
+	RangeID uint64
+	store   *Store
+	group   *raftstore.Group
+	latches *latchManager
+
+	// splitMu: writes hold it shared from evaluation until applied; a split
+	// holds it exclusively, so no write is in flight across a split.
+	splitMu sync.RWMutex
+
+	mu struct {
+		sync.Mutex
+		desc *kvpb.RangeDescriptor // never mutated; replaced on change
+		// servingTerm is the term in which this replica, as leader, applied its
+		// first entry; it may serve while leader in that term.
+		servingTerm uint64
+		leaderTerm  uint64 // the term in which we are leader, 0 if not leader
+		proposals   map[uint64]*proposal
+		nextID      uint64
+	}
+}
+
+// Desc returns the current descriptor (do not modify it).
+func (r *Replica) Desc() *kvpb.RangeDescriptor {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.desc
+}
+
+// IsLeaseholder reports whether this replica currently serves the range.
+func (r *Replica) IsLeaseholder() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.leaderTerm != 0 && r.mu.servingTerm == r.mu.leaderTerm
+}
+
+// Group exposes the replica's Raft group (diagnostics, tests).
+func (r *Replica) Group() *raftstore.Group { return r.group }
+
+func containsKey(d *kvpb.RangeDescriptor, k []byte) bool {
+	return bytes.Compare(k, d.StartKey) >= 0 && bytes.Compare(k, d.EndKey) < 0
+}
+
+// checkSpans verifies every request of the batch lies within desc.
+func checkSpans(d *kvpb.RangeDescriptor, reqs []*kvpb.RequestUnion) *kvpb.Error {
+	for _, req := range reqs {
+		key, end := kvpb.RequestKeys(req)
+		if !containsKey(d, key) {
+			return kvpb.NewRangeKeyMismatch(d.RangeId, key, d)
+		}
+		if end != nil && (bytes.Compare(end, d.EndKey) > 0 || bytes.Compare(end, key) < 0) {
+			return kvpb.NewRangeKeyMismatch(d.RangeId, end, d)
+		}
+	}
+	return nil
+}
+
+// leaseCheck returns the term to evaluate in, or a NotLeaseholder error.
+func (r *Replica) leaseCheck() (term uint64, desc *kvpb.RangeDescriptor, err *kvpb.Error) {
+	r.mu.Lock()
+	desc, term, serving := r.mu.desc, r.mu.leaderTerm, r.mu.servingTerm
+	r.mu.Unlock()
+	if term == 0 || serving != term {
+		return 0, desc, kvpb.NewNotLeaseholder(desc.RangeId, r.leaderHint(desc))
+	}
+	return term, desc, nil
+}
+
+func (r *Replica) leaderHint(desc *kvpb.RangeDescriptor) *kvpb.ReplicaDescriptor {
+	leader, _ := r.group.Leader()
+	for _, rd := range desc.Replicas {
+		if rd.ReplicaId == leader {
+			return rd
+		}
+	}
+	return nil
+}
+
+// Send evaluates a batch addressed to this range.
+func (r *Replica) Send(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
+	if len(req.Requests) == 0 {
+		return nil, nil
+	}
+	if s := req.Requests[0].GetAdminSplit(); s != nil {
+		if len(req.Requests) != 1 {
+			return nil, kvpb.NewErrorf("an admin split must be alone in its batch")
+		}
+		return r.adminSplit(ctx, s)
+	}
+	write := false
+	for _, q := range req.Requests {
+		if q.GetAdminSplit() != nil {
+			return nil, kvpb.NewErrorf("an admin split must be alone in its batch")
+		}
+		write = write || kvpb.IsWrite(q)
+	}
+	if !write {
+		return r.read(req)
+	}
+	return r.write(ctx, req)
+}
+
+func (r *Replica) read(req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
+	_, desc, perr := r.leaseCheck()
+	if perr != nil {
+		return nil, perr
+	}
+	if perr := checkSpans(desc, req.Requests); perr != nil {
+		return nil, perr
+	}
+	ts := req.Timestamp
+	if ts == 0 {
+		ts = storage.MaxTimestamp
+	}
+	var rd storage.Reader = r.store.eng.Reader()
+	if len(req.Requests) > 1 {
+		snap := r.store.eng.NewSnapshot() // one consistent view for the batch
+		defer snap.Close()
+		rd = snap
+	}
+	out := make([]*kvpb.ResponseUnion, len(req.Requests))
+	for i, q := range req.Requests {
+		resp, err := evalRead(rd, q, ts)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = resp
+	}
+	return out, nil
+}
+
+func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
+	r.splitMu.RLock()
+	defer r.splitMu.RUnlock()
+	latchKeys := make([][]byte, 0, len(req.Requests))
+	for _, q := range req.Requests {
+		if k, end := kvpb.RequestKeys(q); end == nil {
+			latchKeys = append(latchKeys, k)
+		}
+	}
+	release, err := r.latches.acquire(ctx, latchKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	// Check after latching: a split may have changed the span meanwhile.
+	term, desc, perr := r.leaseCheck()
+	if perr != nil {
+		return nil, perr
+	}
+	if perr := checkSpans(desc, req.Requests); perr != nil {
+		return nil, perr
+	}
+	eng := r.store.eng
+	now := req.Timestamp
+	if now == 0 {
+		now = r.store.cfg.Clock.Now()
+	}
+	ts, err := writeTimestamp(eng.Reader(), req.Requests, now)
+	if err != nil {
+		return nil, err
+	}
+	r.store.cfg.Clock.Update(ts)
+	b := eng.NewIndexedBatch()
+	defer b.Close()
+	out := make([]*kvpb.ResponseUnion, len(req.Requests))
+	for i, q := range req.Requests {
+		if out[i], err = evalWrite(b, q, ts); err != nil {
+			return nil, err
+		}
+	}
+	if b.Empty() {
+		return out, nil // nothing changed (failed CAS, delete of a missing key)
+	}
+	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term}
+	if err := r.proposeAndWait(ctx, cmd); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(err) // our own messages always marshal
+	}
+	return b
+}
+
+func unmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }

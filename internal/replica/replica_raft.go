@@ -1,0 +1,154 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/raftstore"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+// proposal is a client waiting for its command to apply.
+type proposal struct {
+	done chan error // buffered(1); receives nil once applied, or the rejection
+}
+
+// proposeAndWait proposes cmd and waits until it is applied or rejected. A
+// context that ends first makes the outcome ambiguous.
+func (r *Replica) proposeAndWait(ctx context.Context, cmd *kvpb.RaftCommand) error {
+	p := &proposal{done: make(chan error, 1)}
+	r.mu.Lock()
+	r.mu.nextID++
+	id := r.mu.nextID
+	r.mu.proposals[id] = p
+	r.mu.Unlock()
+	cmd.ProposalId = id
+	if err := r.group.Propose(marshal(cmd)); err != nil {
+		r.dropProposal(id)
+		if errors.Is(err, raft.ErrProposalDropped) || errors.Is(err, raftstore.ErrGroupRemoved) {
+			// Not appended anywhere: safe to retry elsewhere.
+			return kvpb.NewNotLeaseholder(r.RangeID, nil)
+		}
+		return err
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		r.dropProposal(id)
+		return kvpb.NewAmbiguousResult(ctx.Err())
+	}
+}
+
+func (r *Replica) dropProposal(id uint64) {
+	r.mu.Lock()
+	delete(r.mu.proposals, id)
+	r.mu.Unlock()
+}
+
+// appliedResult is the outcome of one applied command for its proposer.
+type appliedResult struct {
+	id  uint64
+	err error
+}
+
+// Apply implements raftstore.StateMachine.
+func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) {
+	r.mu.Lock()
+	desc := r.mu.desc
+	r.mu.Unlock()
+	var results []appliedResult
+	var splits []*kvpb.SplitTrigger
+	for _, e := range ents {
+		if e.GetType() != raftpb.EntryNormal || len(e.Data) == 0 {
+			continue // leader no-ops; conf changes come with replication
+		}
+		cmd := &kvpb.RaftCommand{}
+		if err := proto.Unmarshal(e.Data, cmd); err != nil {
+			return nil, fmt.Errorf("entry %d: corrupt command: %w", e.GetIndex(), err)
+		}
+		var rejected error
+		switch {
+		case cmd.ProposerTerm != e.GetTerm():
+			rejected = kvpb.NewNotLeaseholder(r.RangeID, nil)
+		case cmd.Generation != desc.Generation:
+			rejected = kvpb.NewRangeKeyMismatch(r.RangeID, nil, desc)
+		case cmd.Split != nil:
+			if err := stageSplit(b, cmd.Split); err != nil {
+				return nil, err
+			}
+			desc = cmd.Split.Left
+			splits = append(splits, cmd.Split)
+		case len(cmd.WriteBatch) > 0:
+			if err := applyWriteBatch(r.store.eng, b, cmd.WriteBatch); err != nil {
+				return nil, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
+			}
+		}
+		results = append(results, appliedResult{id: cmd.ProposalId, err: rejected})
+	}
+	lastTerm := ents[len(ents)-1].GetTerm()
+	return func() { r.afterApply(desc, lastTerm, splits, results) }, nil
+}
+
+func applyWriteBatch(eng *storage.Engine, b *storage.Batch, repr []byte) error {
+	tmp := eng.NewBatch()
+	defer tmp.Close()
+	if err := tmp.SetRepr(repr); err != nil {
+		return fmt.Errorf("corrupt write batch: %w", err)
+	}
+	return b.Apply(tmp, nil)
+}
+
+// afterApply publishes applied state once the apply batch is durable in the
+// engine: the new descriptor, new ranges, serving status and proposer results.
+func (r *Replica) afterApply(desc *kvpb.RangeDescriptor, lastTerm uint64, splits []*kvpb.SplitTrigger, results []appliedResult) {
+	r.mu.Lock()
+	r.mu.desc = desc
+	if r.mu.leaderTerm != 0 && lastTerm == r.mu.leaderTerm {
+		r.mu.servingTerm = lastTerm
+	}
+	leader := r.mu.leaderTerm != 0
+	var waiting []*proposal
+	var errs []error
+	for _, res := range results {
+		if p, ok := r.mu.proposals[res.id]; ok {
+			delete(r.mu.proposals, res.id)
+			waiting, errs = append(waiting, p), append(errs, res.err)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range splits {
+		r.store.installSplit(s, leader)
+	}
+	for i, p := range waiting {
+		p.done <- errs[i]
+	}
+}
+
+// LeadershipChanged implements raftstore.StateMachine. Pending proposals of a
+// former leader may or may not commit: their outcome becomes ambiguous.
+func (r *Replica) LeadershipChanged(isLeader bool, term uint64) {
+	r.mu.Lock()
+	var failed []*proposal
+	if isLeader {
+		r.mu.leaderTerm = term
+	} else {
+		r.mu.leaderTerm = 0
+	}
+	if !isLeader || r.mu.servingTerm != term {
+		for id, p := range r.mu.proposals {
+			failed = append(failed, p)
+			delete(r.mu.proposals, id)
+		}
+	}
+	r.mu.Unlock()
+	for _, p := range failed {
+		p.done <- kvpb.NewAmbiguousResult(errors.New("leadership changed while the command was pending"))
+	}
+}

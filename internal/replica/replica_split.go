@@ -1,0 +1,64 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairndb/cairn/internal/keys"
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/raftstore"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+// adminSplit splits this range at the request's key. It waits for all
+// in-flight writes (splitMu) so none straddles the split.
+func (r *Replica) adminSplit(ctx context.Context, s *kvpb.AdminSplitRequest) ([]*kvpb.ResponseUnion, error) {
+	r.splitMu.Lock()
+	defer r.splitMu.Unlock()
+	term, desc, perr := r.leaseCheck()
+	if perr != nil {
+		return nil, perr
+	}
+	switch {
+	case desc.RangeId == keys.MetaRangeID:
+		return nil, kvpb.NewErrorf("the meta range never splits")
+	case !containsKey(desc, s.SplitKey):
+		return nil, kvpb.NewRangeKeyMismatch(desc.RangeId, s.SplitKey, desc)
+	case bytes.Equal(s.SplitKey, desc.StartKey):
+		return nil, kvpb.NewErrorf("split key %s is already the start of range %d", keys.Pretty(s.SplitKey), desc.RangeId)
+	case s.NewRangeId == 0 || r.store.Replica(s.NewRangeId) != nil:
+		return nil, kvpb.NewErrorf("invalid new range id %d", s.NewRangeId)
+	}
+	left := proto.Clone(desc).(*kvpb.RangeDescriptor)
+	left.EndKey = s.SplitKey
+	left.Generation++
+	right := proto.Clone(desc).(*kvpb.RangeDescriptor)
+	right.RangeId = s.NewRangeId
+	right.StartKey = s.SplitKey
+	right.Generation = left.Generation
+	cmd := &kvpb.RaftCommand{
+		Split:      &kvpb.SplitTrigger{Left: left, Right: right},
+		Generation: desc.Generation, ProposerTerm: term,
+	}
+	if err := r.proposeAndWait(ctx, cmd); err != nil {
+		return nil, err
+	}
+	return []*kvpb.ResponseUnion{{Value: &kvpb.ResponseUnion_AdminSplit{
+		AdminSplit: &kvpb.AdminSplitResponse{Left: left, Right: right},
+	}}}, nil
+}
+
+// stageSplit writes the two new descriptors and the right-hand range's
+// initial Raft state. The data itself stays where it is: both halves share
+// the engine.
+func stageSplit(b *storage.Batch, s *kvpb.SplitTrigger) error {
+	if err := raftstore.PutProto(b, storage.RangeDescriptorKey(s.Left.RangeId), s.Left); err != nil {
+		return err
+	}
+	if err := raftstore.PutProto(b, storage.RangeDescriptorKey(s.Right.RangeId), s.Right); err != nil {
+		return err
+	}
+	return raftstore.WriteInitialState(b, s.Right.RangeId)
+}

@@ -1,0 +1,259 @@
+package replica
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairndb/cairn/internal/hlc"
+	"github.com/cairndb/cairn/internal/keys"
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/raftstore"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+// Config configures a Store.
+type Config struct {
+	NodeID uint64
+	Engine *storage.Engine
+	Raft   *raftstore.Store
+	Clock  *hlc.Clock
+}
+
+// Store is the set of range replicas on this node.
+type Store struct {
+	cfg Config
+	eng *storage.Engine
+
+	mu struct {
+		sync.RWMutex
+		replicas map[uint64]*Replica
+	}
+}
+
+// NewStore returns a store; call Bootstrap (first start) and Start.
+func NewStore(cfg Config) (*Store, error) {
+	if cfg.Engine == nil || cfg.Raft == nil || cfg.Clock == nil || cfg.NodeID == 0 {
+		return nil, errors.New("replica: engine, raft store, clock and node id are required")
+	}
+	s := &Store{cfg: cfg, eng: cfg.Engine}
+	s.mu.replicas = make(map[uint64]*Replica)
+	return s, nil
+}
+
+// ReadIdent returns the store's identity, or nil if never bootstrapped.
+func ReadIdent(eng *storage.Engine) (*kvpb.StoreIdent, error) {
+	v, err := storage.Get(eng.Reader(), storage.StoreIdentKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := &kvpb.StoreIdent{}
+	if err := unmarshal(v, id); err != nil {
+		return nil, fmt.Errorf("corrupt store ident: %w", err)
+	}
+	return id, nil
+}
+
+// Bootstrap creates a new cluster on an empty engine: the store ident, the
+// meta range [KeyMin, MetaEnd) and the first user range [MetaEnd, KeyMax),
+// both with this node as their single voter, and the meta directory and id
+// counters. It is written directly (not through Raft) and synced.
+func Bootstrap(eng *storage.Engine, clock *hlc.Clock) (*kvpb.StoreIdent, error) {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	ident := &kvpb.StoreIdent{ClusterId: hex.EncodeToString(raw[:]), NodeId: 1, StoreId: 1}
+	replicas := []*kvpb.ReplicaDescriptor{{NodeId: 1, ReplicaId: 1, Type: kvpb.ReplicaType_VOTER}}
+	meta := &kvpb.RangeDescriptor{RangeId: keys.MetaRangeID, StartKey: keys.KeyMin, EndKey: keys.MetaEnd,
+		Replicas: replicas, Generation: 1, NextReplicaId: 2}
+	user := &kvpb.RangeDescriptor{RangeId: keys.FirstUserRangeID, StartKey: keys.MetaEnd, EndKey: keys.KeyMax,
+		Replicas: replicas, Generation: 1, NextReplicaId: 2}
+	b := eng.NewBatch()
+	defer b.Close()
+	ts := clock.Now()
+	for _, d := range []*kvpb.RangeDescriptor{meta, user} {
+		if err := raftstore.PutProto(b, storage.RangeDescriptorKey(d.RangeId), d); err != nil {
+			return nil, err
+		}
+		if err := raftstore.WriteInitialState(b, d.RangeId); err != nil {
+			return nil, err
+		}
+		if err := storage.MVCCPut(b, keys.RangeDescKey(d.EndKey), ts, marshal(d)); err != nil {
+			return nil, err
+		}
+	}
+	if err := storage.MVCCPut(b, keys.RangeIDCounterKey, ts, keys.EncodeCounter(keys.FirstUserRangeID)); err != nil {
+		return nil, err
+	}
+	if err := storage.MVCCPut(b, keys.NodeIDCounterKey, ts, keys.EncodeCounter(1)); err != nil {
+		return nil, err
+	}
+	if err := raftstore.PutProto(b, storage.StoreIdentKey, ident); err != nil {
+		return nil, err
+	}
+	if err := b.Commit(storage.Sync); err != nil {
+		return nil, err
+	}
+	return ident, nil
+}
+
+// Start loads every replica persisted in the engine and starts its group.
+func (s *Store) Start() error {
+	descs, err := s.loadDescriptors()
+	if err != nil {
+		return err
+	}
+	for _, d := range descs {
+		if _, err := s.addReplica(d, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) loadDescriptors() ([]*kvpb.RangeDescriptor, error) {
+	it, err := s.eng.Reader().NewIter(&pebble.IterOptions{
+		LowerBound: storage.RangeLocalPrefix(0), UpperBound: storage.RangeLocalEnd(^uint64(0) - 1),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var descs []*kvpb.RangeDescriptor
+	for valid := it.First(); valid; {
+		id, ok := storage.RangeIDFromLocalKey(it.Key())
+		if !ok {
+			return nil, fmt.Errorf("corrupt range-local key %x", it.Key())
+		}
+		if valid = it.SeekGE(storage.RangeDescriptorKey(id)); !valid {
+			break
+		}
+		if storage.IsRangeDescriptorKey(it.Key()) {
+			if id2, _ := storage.RangeIDFromLocalKey(it.Key()); id2 == id {
+				d := &kvpb.RangeDescriptor{}
+				v, err := it.ValueAndErr()
+				if err != nil {
+					return nil, err
+				}
+				if err := unmarshal(v, d); err != nil {
+					return nil, fmt.Errorf("range %d: corrupt descriptor: %w", id, err)
+				}
+				descs = append(descs, d)
+			}
+		}
+		valid = it.SeekGE(storage.RangeLocalEnd(id))
+	}
+	return descs, it.Error()
+}
+
+// confState derives the Raft configuration from a descriptor.
+func confState(d *kvpb.RangeDescriptor) *raftpb.ConfState {
+	cs := &raftpb.ConfState{}
+	for _, r := range d.Replicas {
+		if r.Type == kvpb.ReplicaType_VOTER {
+			cs.Voters = append(cs.Voters, r.ReplicaId)
+		} else {
+			cs.Learners = append(cs.Learners, r.ReplicaId)
+		}
+	}
+	return cs
+}
+
+// addReplica creates the in-memory replica of a persisted range and starts
+// its group. campaign asks it to start an election at once (the right half
+// of a split whose left half this node leads); a sole voter always does.
+func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, error) {
+	var self *kvpb.ReplicaDescriptor
+	voters := 0
+	for _, rd := range d.Replicas {
+		if rd.NodeId == s.cfg.NodeID {
+			self = rd
+		}
+		if rd.Type == kvpb.ReplicaType_VOTER {
+			voters++
+		}
+	}
+	if self == nil {
+		return nil, fmt.Errorf("range %d has no replica on node %d", d.RangeId, s.cfg.NodeID)
+	}
+	r := &Replica{RangeID: d.RangeId, store: s, latches: newLatchManager()}
+	r.mu.desc = d
+	r.mu.proposals = make(map[uint64]*proposal)
+	var seed [8]byte
+	_, _ = rand.Read(seed[:])
+	// Random start: ids of proposals from before a restart never collide.
+	r.mu.nextID = binary.LittleEndian.Uint64(seed[:])
+	if s.Replica(d.RangeId) != nil {
+		return nil, fmt.Errorf("range %d already has a replica", d.RangeId)
+	}
+	g, err := s.cfg.Raft.AddGroup(d.RangeId, self.ReplicaId, confState(d), r)
+	if err != nil {
+		return nil, err
+	}
+	r.group = g
+	// Publish only once fully built: Send never sees a replica without a group.
+	s.mu.Lock()
+	s.mu.replicas[d.RangeId] = r
+	s.mu.Unlock()
+	if campaign || (voters == 1 && self.Type == kvpb.ReplicaType_VOTER) {
+		if err := g.Campaign(); err != nil {
+			slog.Warn("campaign failed", "range", d.RangeId, "err", err)
+		}
+	}
+	return r, nil
+}
+
+// installSplit creates the right-hand replica of an applied split.
+func (s *Store) installSplit(t *kvpb.SplitTrigger, leftLeader bool) {
+	if s.Replica(t.Right.RangeId) != nil {
+		return
+	}
+	if _, err := s.addReplica(t.Right, leftLeader); err != nil {
+		s.cfg.Raft.Fatal(fmt.Errorf("installing split of range %d: %w", t.Left.RangeId, err))
+	}
+}
+
+// Replica returns the replica of a range, or nil.
+func (s *Store) Replica(rangeID uint64) *Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.replicas[rangeID]
+}
+
+// Replicas returns every replica, ordered by start key.
+func (s *Store) Replicas() []*Replica {
+	s.mu.RLock()
+	out := make([]*Replica, 0, len(s.mu.replicas))
+	for _, r := range s.mu.replicas {
+		out = append(out, r)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		return string(out[i].Desc().StartKey) < string(out[j].Desc().StartKey)
+	})
+	return out
+}
+
+// Send dispatches a range-addressed batch to its replica.
+func (s *Store) Send(ctx context.Context, req *kvpb.RangeRequest) *kvpb.RangeResponse {
+	r := s.Replica(req.RangeId)
+	if r == nil {
+		return &kvpb.RangeResponse{Error: kvpb.NewRangeNotFound(req.RangeId)}
+	}
+	resps, err := r.Send(ctx, req)
+	if err != nil {
+		return &kvpb.RangeResponse{Error: kvpb.AsError(err)}
+	}
+	return &kvpb.RangeResponse{Responses: resps}
+}

@@ -1,0 +1,139 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairndb/cairn/internal/hlc"
+	"github.com/cairndb/cairn/internal/keys"
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/raftstore"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+type testNode struct {
+	eng   *storage.Engine
+	raft  *raftstore.Store
+	store *Store
+}
+
+func startNode(t *testing.T, eng *storage.Engine) *testNode {
+	t.Helper()
+	clock := hlc.New(nil)
+	ident, err := ReadIdent(eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ident == nil {
+		if ident, err = Bootstrap(eng, clock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := raftstore.DefaultConfig(eng)
+	cfg.TickInterval = 10 * time.Millisecond
+	cfg.LogTruncateEntries = 50
+	rs, err := raftstore.NewStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.Start()
+	s, err := NewStore(Config{NodeID: ident.NodeId, Engine: eng, Raft: rs, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return &testNode{eng: eng, raft: rs, store: s}
+}
+
+func (n *testNode) stop() { n.raft.Stop() }
+
+// send retries while the range has no leader yet (a fresh single voter
+// elects itself within a tick or two).
+func (n *testNode) send(t *testing.T, rangeID uint64, reqs ...*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		resp := n.store.Send(ctx, &kvpb.RangeRequest{RangeId: rangeID, Requests: reqs})
+		if resp.Error == nil {
+			return resp.Responses, nil
+		}
+		if resp.Error.GetNotLeaseholder() == nil || ctx.Err() != nil {
+			return nil, resp.Error
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func put(k, v string) *kvpb.RequestUnion {
+	return &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Put{Put: &kvpb.PutRequest{Key: keys.KVKey([]byte(k)), Value: []byte(v)}}}
+}
+func get(k string) *kvpb.RequestUnion {
+	return &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Get{Get: &kvpb.GetRequest{Key: keys.KVKey([]byte(k))}}}
+}
+
+func TestPutGetRestartSplit(t *testing.T) {
+	eng, err := storage.Open(storage.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	n := startNode(t, eng)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 40; i++ {
+				if _, err := n.send(t, keys.FirstUserRangeID, put(fmt.Sprintf("k%d-%03d", w, i), fmt.Sprint(i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	resps, err := n.send(t, keys.FirstUserRangeID, get("k3-017"))
+	if err != nil || string(resps[0].GetGet().Value) != "17" {
+		t.Fatalf("get: %v %v", resps, err)
+	}
+
+	// Split at k5, then both halves serve and requests to the wrong half fail typed.
+	split := &kvpb.RequestUnion{Value: &kvpb.RequestUnion_AdminSplit{AdminSplit: &kvpb.AdminSplitRequest{SplitKey: keys.KVKey([]byte("k5")), NewRangeId: 3}}}
+	if _, err := n.send(t, keys.FirstUserRangeID, split); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.send(t, 3, get("k6-001")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.send(t, keys.FirstUserRangeID, get("k6-001"))
+	if e := kvpb.AsError(err); e.GetRangeKeyMismatch() == nil {
+		t.Fatalf("expected range key mismatch, got %v", err)
+	}
+	if _, err := n.send(t, 3, put("k7-new", "x")); err != nil {
+		t.Fatal(err)
+	}
+	n.stop()
+
+	// Restart from the same engine: everything is still there, both ranges serve.
+	n = startNode(t, eng)
+	defer n.stop()
+	for _, c := range []struct {
+		rangeID uint64
+		key     string
+		want    string
+	}{{2, "k0-039", "39"}, {3, "k7-039", "39"}, {3, "k7-new", "x"}} {
+		resps, err := n.send(t, c.rangeID, get(c.key))
+		if err != nil || string(resps[0].GetGet().Value) != c.want {
+			t.Fatalf("after restart get %s on r%d: %v %v", c.key, c.rangeID, resps, err)
+		}
+	}
+	if got := len(n.store.Replicas()); got != 3 {
+		t.Fatalf("replicas after restart: %d", got)
+	}
+}

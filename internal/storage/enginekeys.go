@@ -1,0 +1,119 @@
+package storage
+
+import (
+	"encoding/binary"
+
+	"github.com/cairndb/cairn/internal/encoding"
+)
+
+const (
+	rangeLocalPrefix byte = 0x01
+	storeLocalPrefix byte = 0x02
+	mvccPrefix       byte = 0x10
+)
+
+// Range-local suffixes, one byte after the range id. Their order is the
+// order in which a range's local state is laid out in the engine.
+const (
+	suffixAppliedState   byte = 'a'
+	suffixDescriptor     byte = 'd'
+	suffixHardState      byte = 'h'
+	suffixRaftLog        byte = 'l'
+	suffixTruncatedState byte = 't'
+)
+
+func rangeLocalKey(rangeID uint64, suffix byte, extra int) []byte {
+	k := make([]byte, 0, 10+extra)
+	k = append(k, rangeLocalPrefix)
+	k = binary.BigEndian.AppendUint64(k, rangeID)
+	return append(k, suffix)
+}
+
+// RangeLocalPrefix is the start of all local state of a range.
+func RangeLocalPrefix(rangeID uint64) []byte {
+	k := []byte{rangeLocalPrefix}
+	return binary.BigEndian.AppendUint64(k, rangeID)
+}
+
+// RangeLocalEnd is the end of all local state of a range.
+func RangeLocalEnd(rangeID uint64) []byte { return RangeLocalPrefix(rangeID + 1) }
+
+// RangeIDFromLocalKey extracts the range id of a range-local engine key.
+func RangeIDFromLocalKey(k []byte) (uint64, bool) {
+	if len(k) < 9 || k[0] != rangeLocalPrefix {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(k[1:9]), true
+}
+
+// IsRangeDescriptorKey reports whether k is a range's local descriptor key.
+func IsRangeDescriptorKey(k []byte) bool {
+	return len(k) == 10 && k[0] == rangeLocalPrefix && k[9] == suffixDescriptor
+}
+
+// RangeAppliedStateKey holds the range's RangeAppliedState.
+func RangeAppliedStateKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixAppliedState, 0)
+}
+
+// RangeDescriptorKey holds the range's authoritative RangeDescriptor.
+func RangeDescriptorKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixDescriptor, 0)
+}
+
+// RaftHardStateKey holds the range's raftpb.HardState.
+func RaftHardStateKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixHardState, 0)
+}
+
+// RaftTruncatedStateKey holds the range's RaftTruncatedState.
+func RaftTruncatedStateKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixTruncatedState, 0)
+}
+
+// RaftLogKey is the key of the Raft log entry at index.
+func RaftLogKey(rangeID, index uint64) []byte {
+	k := rangeLocalKey(rangeID, suffixRaftLog, 8)
+	return binary.BigEndian.AppendUint64(k, index)
+}
+
+// RaftLogPrefix is the start of the range's Raft log.
+func RaftLogPrefix(rangeID uint64) []byte { return rangeLocalKey(rangeID, suffixRaftLog, 0) }
+
+// RaftLogIndex decodes the index from a Raft log key.
+func RaftLogIndex(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }
+
+// StoreIdentKey holds the store's StoreIdent.
+var StoreIdentKey = []byte{storeLocalPrefix, 'i'}
+
+// MVCCKeyPrefix is the engine prefix of every version of a logical key.
+func MVCCKeyPrefix(key []byte) []byte {
+	return encoding.EncodeBytesAscending(append(make([]byte, 0, len(key)+11), mvccPrefix), key)
+}
+
+// EncodeMVCCKey is the engine key of the version of key at ts. Versions of a
+// key sort newest first.
+func EncodeMVCCKey(key []byte, ts uint64) []byte {
+	k := MVCCKeyPrefix(key)
+	return binary.BigEndian.AppendUint64(k, ^ts)
+}
+
+// DecodeMVCCKey splits an engine MVCC key into logical key and timestamp.
+func DecodeMVCCKey(k []byte) (key []byte, ts uint64, err error) {
+	if len(k) < 1 || k[0] != mvccPrefix {
+		return nil, 0, errCorruptMVCCKey
+	}
+	rest, key, err := encoding.DecodeBytesAscending(k[1:])
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(rest) != 8 {
+		return nil, 0, errCorruptMVCCKey
+	}
+	return key, ^binary.BigEndian.Uint64(rest), nil
+}
+
+// MVCCSpan maps a logical span [start, end) to engine bounds.
+func MVCCSpan(start, end []byte) (lower, upper []byte) {
+	return MVCCKeyPrefix(start), MVCCKeyPrefix(end)
+}
