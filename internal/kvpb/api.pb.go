@@ -1884,6 +1884,259 @@ func (*Error_RangeNotFound) isError_Detail() {}
 
 func (*Error_AmbiguousResult) isError_Detail() {}
 
+type SplitRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A user key of the KV API namespace.
+	Key           []byte `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SplitRequest) Reset() {
+	*x = SplitRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitRequest) ProtoMessage() {}
+
+func (x *SplitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
+func (*SplitRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SplitRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+type SplitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Left          *RangeDescriptor       `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right         *RangeDescriptor       `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SplitResponse) Reset() {
+	*x = SplitResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitResponse) ProtoMessage() {}
+
+func (x *SplitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
+func (*SplitResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *SplitResponse) GetLeft() *RangeDescriptor {
+	if x != nil {
+		return x.Left
+	}
+	return nil
+}
+
+func (x *SplitResponse) GetRight() *RangeDescriptor {
+	if x != nil {
+		return x.Right
+	}
+	return nil
+}
+
+type RangesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RangesRequest) Reset() {
+	*x = RangesRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangesRequest) ProtoMessage() {}
+
+func (x *RangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
+func (*RangesRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+}
+
+type RangeInfo struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Desc            *RangeDescriptor       `protobuf:"bytes,1,opt,name=desc,proto3" json:"desc,omitempty"`
+	Leaseholder     bool                   `protobuf:"varint,2,opt,name=leaseholder,proto3" json:"leaseholder,omitempty"`
+	LeaderReplicaId uint64                 `protobuf:"varint,3,opt,name=leader_replica_id,json=leaderReplicaId,proto3" json:"leader_replica_id,omitempty"`
+	Term            uint64                 `protobuf:"varint,4,opt,name=term,proto3" json:"term,omitempty"`
+	SizeBytes       uint64                 `protobuf:"varint,5,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RangeInfo) Reset() {
+	*x = RangeInfo{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangeInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangeInfo) ProtoMessage() {}
+
+func (x *RangeInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
+func (*RangeInfo) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RangeInfo) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
+func (x *RangeInfo) GetLeaseholder() bool {
+	if x != nil {
+		return x.Leaseholder
+	}
+	return false
+}
+
+func (x *RangeInfo) GetLeaderReplicaId() uint64 {
+	if x != nil {
+		return x.LeaderReplicaId
+	}
+	return 0
+}
+
+func (x *RangeInfo) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *RangeInfo) GetSizeBytes() uint64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+type RangesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ranges        []*RangeInfo           `protobuf:"bytes,1,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RangesResponse) Reset() {
+	*x = RangesResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangesResponse) ProtoMessage() {}
+
+func (x *RangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
+func (*RangesResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RangesResponse) GetRanges() []*RangeInfo {
+	if x != nil {
+		return x.Ranges
+	}
+	return nil
+}
+
 var File_internal_kvpb_api_proto protoreflect.FileDescriptor
 
 const file_internal_kvpb_api_proto_rawDesc = "" +
@@ -2005,7 +2258,22 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x0fnot_leaseholder\x18\x03 \x01(\v2\x1a.cairn.kvpb.NotLeaseholderH\x00R\x0enotLeaseholder\x12C\n" +
 	"\x0frange_not_found\x18\x04 \x01(\v2\x19.cairn.kvpb.RangeNotFoundH\x00R\rrangeNotFound\x12H\n" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2\x1b.cairn.kvpb.AmbiguousResultH\x00R\x0fambiguousResultB\b\n" +
-	"\x06detail*4\n" +
+	"\x06detail\" \n" +
+	"\fSplitRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\"s\n" +
+	"\rSplitResponse\x12/\n" +
+	"\x04left\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04left\x121\n" +
+	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"\x0f\n" +
+	"\rRangesRequest\"\xbd\x01\n" +
+	"\tRangeInfo\x12/\n" +
+	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\x12 \n" +
+	"\vleaseholder\x18\x02 \x01(\bR\vleaseholder\x12*\n" +
+	"\x11leader_replica_id\x18\x03 \x01(\x04R\x0fleaderReplicaId\x12\x12\n" +
+	"\x04term\x18\x04 \x01(\x04R\x04term\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x05 \x01(\x04R\tsizeBytes\"?\n" +
+	"\x0eRangesResponse\x12-\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x15.cairn.kvpb.RangeInfoR\x06ranges*4\n" +
 	"\vReplicaType\x12\t\n" +
 	"\x05VOTER\x10\x00\x12\v\n" +
 	"\aLEARNER\x10\x01\x12\r\n" +
@@ -2018,7 +2286,10 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\rCompareAndSet\x12 .cairn.kvpb.CompareAndSetRequest\x1a!.cairn.kvpb.CompareAndSetResponse\x12<\n" +
 	"\x05Batch\x12\x18.cairn.kvpb.BatchRequest\x1a\x19.cairn.kvpb.BatchResponse2G\n" +
 	"\bInternal\x12;\n" +
-	"\x04Send\x12\x18.cairn.kvpb.RangeRequest\x1a\x19.cairn.kvpb.RangeResponseB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
+	"\x04Send\x12\x18.cairn.kvpb.RangeRequest\x1a\x19.cairn.kvpb.RangeResponse2\x86\x01\n" +
+	"\x05Admin\x12<\n" +
+	"\x05Split\x12\x18.cairn.kvpb.SplitRequest\x1a\x19.cairn.kvpb.SplitResponse\x12?\n" +
+	"\x06Ranges\x12\x19.cairn.kvpb.RangesRequest\x1a\x1a.cairn.kvpb.RangesResponseB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
 
 var (
 	file_internal_kvpb_api_proto_rawDescOnce sync.Once
@@ -2033,7 +2304,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(ReplicaType)(0),              // 0: cairn.kvpb.ReplicaType
 	(*KeyValue)(nil),              // 1: cairn.kvpb.KeyValue
@@ -2064,6 +2335,11 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*RangeNotFound)(nil),         // 26: cairn.kvpb.RangeNotFound
 	(*AmbiguousResult)(nil),       // 27: cairn.kvpb.AmbiguousResult
 	(*Error)(nil),                 // 28: cairn.kvpb.Error
+	(*SplitRequest)(nil),          // 29: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),         // 30: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),         // 31: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),             // 32: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),        // 33: cairn.kvpb.RangesResponse
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	1,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
@@ -2096,25 +2372,33 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	25, // 27: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
 	26, // 28: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
 	27, // 29: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	2,  // 30: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	4,  // 31: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	6,  // 32: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	8,  // 33: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	10, // 34: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	18, // 35: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	22, // 36: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	3,  // 37: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	5,  // 38: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	7,  // 39: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	9,  // 40: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	11, // 41: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	19, // 42: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	23, // 43: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	37, // [37:44] is the sub-list for method output_type
-	30, // [30:37] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	21, // 30: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	21, // 31: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	21, // 32: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	32, // 33: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	2,  // 34: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	4,  // 35: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	6,  // 36: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	8,  // 37: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	10, // 38: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	18, // 39: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	22, // 40: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	29, // 41: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	31, // 42: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	3,  // 43: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	5,  // 44: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	7,  // 45: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	9,  // 46: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	11, // 47: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	19, // 48: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	23, // 49: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	30, // 50: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	33, // 51: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	43, // [43:52] is the sub-list for method output_type
+	34, // [34:43] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -2152,9 +2436,9 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   28,
+			NumMessages:   33,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_internal_kvpb_api_proto_goTypes,
 		DependencyIndexes: file_internal_kvpb_api_proto_depIdxs,

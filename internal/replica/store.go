@@ -253,7 +253,27 @@ func (s *Store) Send(ctx context.Context, req *kvpb.RangeRequest) *kvpb.RangeRes
 	}
 	resps, err := r.Send(ctx, req)
 	if err != nil {
-		return &kvpb.RangeResponse{Error: kvpb.AsError(err)}
+		perr := kvpb.AsError(err)
+		if m := perr.GetRangeKeyMismatch(); m != nil && m.Key != nil {
+			// Tell the sender which range does hold the key, if it is here.
+			if other := s.replicaForKey(m.Key); other != nil && other != r {
+				m.Ranges = append(m.Ranges, other.Desc())
+			}
+		}
+		return &kvpb.RangeResponse{Error: perr}
 	}
 	return &kvpb.RangeResponse{Responses: resps}
+}
+
+// replicaForKey returns the local replica whose span contains key, or nil.
+// Linear in the number of replicas: only used on the error path.
+func (s *Store) replicaForKey(key []byte) *Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.mu.replicas {
+		if containsKey(r.Desc(), key) {
+			return r
+		}
+	}
+	return nil
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairndb/cairn/internal/security"
+	"github.com/cairndb/cairn/pkg/client"
+)
+
+// clientFlags are shared by every command that talks to a node.
+type clientFlags struct {
+	addr     string
+	insecure bool
+	certsDir string
+	user     string
+}
+
+func (f *clientFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:7400", "RPC address of any node (HOST:PORT)")
+	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "connect in plaintext to a node started with --insecure")
+	cmd.Flags().StringVar(&f.certsDir, "certs-dir", "", "directory with ca.crt and client.<user>.crt/key")
+	cmd.Flags().StringVar(&f.user, "user", "root", "client certificate user (with --certs-dir)")
+}
+
+func (f *clientFlags) dial() (*client.Client, error) {
+	switch {
+	case f.insecure && f.certsDir != "":
+		return nil, fmt.Errorf("--insecure and --certs-dir are mutually exclusive")
+	case f.insecure:
+		return client.Dial(f.addr, client.WithInsecure())
+	case f.certsDir == "":
+		return nil, fmt.Errorf("either --certs-dir (TLS) or --insecure (plaintext) is required")
+	}
+	tlsCfg, err := security.ClientTLSConfig(f.certsDir, f.user)
+	if err != nil {
+		return nil, err
+	}
+	return client.Dial(f.addr, client.WithTLS(tlsCfg))
+}

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Config configures a node. cmd/cairn maps flags onto it.
+type Config struct {
+	// DataDir holds the engine and the lock file.
+	DataDir string
+	// InMemory keeps all data in memory (tests only); DataDir is then unused.
+	InMemory bool
+	// RPCAddr serves gRPC: the KV and Admin APIs and node-to-node RPC.
+	RPCAddr string
+	// HTTPAddr serves /health, /metrics, /debug/pprof and the JSON KV API.
+	HTTPAddr string
+	// SQLAddr is reserved for the PostgreSQL wire protocol (not served yet).
+	SQLAddr string
+	// Insecure serves plaintext; otherwise CertsDir must hold node certs.
+	Insecure bool
+	CertsDir string
+	// CacheBytes is the storage block cache size.
+	CacheBytes int64
+}
+
+// DefaultConfig is a single local node, as `cairn start` runs it.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:    "cairn-data",
+		RPCAddr:    "127.0.0.1:7400",
+		HTTPAddr:   "127.0.0.1:7480",
+		SQLAddr:    "127.0.0.1:5433",
+		CacheBytes: 128 << 20,
+	}
+}
+
+// Validate rejects unusable configurations with a message naming the flag.
+func (c Config) Validate() error {
+	if !c.InMemory && c.DataDir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	for _, a := range []struct{ flag, addr string }{{"--rpc-addr", c.RPCAddr}, {"--http-addr", c.HTTPAddr}, {"--sql-addr", c.SQLAddr}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return fmt.Errorf("%s %q: want HOST:PORT: %v", a.flag, a.addr, err)
+		}
+	}
+	if c.Insecure && c.CertsDir != "" {
+		return errors.New("--insecure and --certs-dir are mutually exclusive")
+	}
+	if !c.Insecure && c.CertsDir == "" {
+		return errors.New("either --certs-dir (TLS) or --insecure (plaintext) is required")
+	}
+	return nil
+}

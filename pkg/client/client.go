@@ -1,0 +1,235 @@
+// Package client is the Go client of Cairn's key-value API: the only public
+// Go API of the module. It speaks gRPC to any node.
+//
+//	c, err := client.Dial(ctx, "127.0.0.1:7400", client.WithInsecure())
+//	err = c.Put(ctx, []byte("k"), []byte("v"))
+//	v, found, err := c.Get(ctx, []byte("k"))
+//
+// Errors: ErrAmbiguous when a write may or may not have been applied (a
+// timeout or a lost connection after sending), ErrInvalid for requests the
+// server rejects as malformed; other errors mean the request failed.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+)
+
+var (
+	// ErrAmbiguous: the write may or may not have been applied.
+	ErrAmbiguous = errors.New("cairn: result is ambiguous")
+	// ErrInvalid: the server rejected the request as malformed.
+	ErrInvalid = errors.New("cairn: invalid request")
+	// ErrUnavailable: the cluster could not serve the request; retry later.
+	ErrUnavailable = errors.New("cairn: unavailable")
+)
+
+// Option configures Dial.
+type Option func(*options)
+
+type options struct {
+	tls      *tls.Config
+	insecure bool
+}
+
+// WithTLS connects with TLS (see security.ClientTLSConfig for certs).
+func WithTLS(c *tls.Config) Option { return func(o *options) { o.tls = c } }
+
+// WithInsecure connects in plaintext, to a node started with --insecure.
+func WithInsecure() Option { return func(o *options) { o.insecure = true } }
+
+// Client is safe for concurrent use.
+type Client struct {
+	conn  *grpc.ClientConn
+	kv    kvpb.KVClient
+	admin kvpb.AdminClient
+}
+
+// Dial connects to a node's RPC address. It does not wait for the
+// connection: the first request does.
+func Dial(addr string, opts ...Option) (*Client, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	var creds credentials.TransportCredentials
+	switch {
+	case o.tls != nil:
+		creds = credentials.NewTLS(o.tls)
+	case o.insecure:
+		creds = insecure.NewCredentials()
+	default:
+		return nil, errors.New("cairn: choose WithTLS or WithInsecure")
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	if err != nil {
+		return nil, fmt.Errorf("cairn: dial %s: %w", addr, err)
+	}
+	return &Client{conn: conn, kv: kvpb.NewKVClient(conn), admin: kvpb.NewAdminClient(conn)}, nil
+}
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// wrap classifies gRPC errors; write reports whether the call wrote.
+func wrap(err error, write bool) error {
+	if err == nil {
+		return nil
+	}
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.InvalidArgument:
+		return fmt.Errorf("%w: %s", ErrInvalid, st.Message())
+	case codes.Unknown:
+		return fmt.Errorf("%w: %s", ErrAmbiguous, st.Message())
+	case codes.DeadlineExceeded, codes.Canceled:
+		if write {
+			return fmt.Errorf("%w: %s", ErrAmbiguous, st.Message())
+		}
+	case codes.Unavailable:
+		// A write whose connection broke after sending may have been applied.
+		if write {
+			return fmt.Errorf("%w: %s", ErrAmbiguous, st.Message())
+		}
+		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
+	}
+	return fmt.Errorf("cairn: %s", st.Message())
+}
+
+// Get returns the value of key and whether it exists.
+func (c *Client) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	resp, err := c.kv.Get(ctx, &kvpb.GetRequest{Key: key})
+	if err != nil {
+		return nil, false, wrap(err, false)
+	}
+	return resp.Value, resp.Found, nil
+}
+
+// Put writes value under key. It returns once the write is durable on a quorum.
+func (c *Client) Put(ctx context.Context, key, value []byte) error {
+	_, err := c.kv.Put(ctx, &kvpb.PutRequest{Key: key, Value: value})
+	return wrap(err, true)
+}
+
+// Delete removes key and reports whether it existed.
+func (c *Client) Delete(ctx context.Context, key []byte) (existed bool, err error) {
+	resp, err := c.kv.Delete(ctx, &kvpb.DeleteRequest{Key: key})
+	if err != nil {
+		return false, wrap(err, true)
+	}
+	return resp.Deleted, nil
+}
+
+// KeyValue is one scan result.
+type KeyValue struct {
+	Key, Value []byte
+}
+
+// Scan returns up to limit keys of [start, end) in key order (end nil: to the
+// end of the keyspace; limit 0: the server default of 1000). more reports
+// that the limit cut the result; continue from after the last key.
+func (c *Client) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
+	resp, err := c.kv.Scan(ctx, &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)})
+	if err != nil {
+		return nil, false, wrap(err, false)
+	}
+	kvs = make([]KeyValue, len(resp.Kvs))
+	for i, kv := range resp.Kvs {
+		kvs[i] = KeyValue{Key: kv.Key, Value: kv.Value}
+	}
+	return kvs, resp.More, nil
+}
+
+// CompareAndSet writes newValue under key if its current value equals
+// expected; expected nil means "only if the key does not exist". It returns
+// whether it wrote, and the current value when it did not.
+func (c *Client) CompareAndSet(ctx context.Context, key, expected, newValue []byte) (ok bool, current []byte, err error) {
+	resp, err := c.kv.CompareAndSet(ctx, &kvpb.CompareAndSetRequest{
+		Key: key, ExpectedValue: expected, ExpectAbsent: expected == nil, NewValue: newValue,
+	})
+	if err != nil {
+		return false, nil, wrap(err, true)
+	}
+	return resp.Succeeded, resp.ActualValue, nil
+}
+
+// Op is one operation of a Batch.
+type Op struct{ req *kvpb.RequestUnion }
+
+// GetOp reads key.
+func GetOp(key []byte) Op {
+	return Op{&kvpb.RequestUnion{Value: &kvpb.RequestUnion_Get{Get: &kvpb.GetRequest{Key: key}}}}
+}
+
+// PutOp writes value under key.
+func PutOp(key, value []byte) Op {
+	return Op{&kvpb.RequestUnion{Value: &kvpb.RequestUnion_Put{Put: &kvpb.PutRequest{Key: key, Value: value}}}}
+}
+
+// DeleteOp removes key.
+func DeleteOp(key []byte) Op {
+	return Op{&kvpb.RequestUnion{Value: &kvpb.RequestUnion_Delete{Delete: &kvpb.DeleteRequest{Key: key}}}}
+}
+
+// CompareAndSetOp is CompareAndSet inside a batch.
+func CompareAndSetOp(key, expected, newValue []byte) Op {
+	return Op{&kvpb.RequestUnion{Value: &kvpb.RequestUnion_Cas{Cas: &kvpb.CompareAndSetRequest{
+		Key: key, ExpectedValue: expected, ExpectAbsent: expected == nil, NewValue: newValue,
+	}}}}
+}
+
+// Result is the outcome of one batch operation: Found/Value for gets,
+// Found (existed) for deletes, Succeeded/Value (current) for compare-and-set.
+type Result struct {
+	Found     bool
+	Value     []byte
+	Succeeded bool
+}
+
+// Batch runs ops in order, atomically when all keys fall into one range.
+func (c *Client) Batch(ctx context.Context, ops ...Op) ([]Result, error) {
+	req := &kvpb.BatchRequest{Requests: make([]*kvpb.RequestUnion, len(ops))}
+	write := false
+	for i, op := range ops {
+		req.Requests[i] = op.req
+		write = write || op.req.GetGet() == nil
+	}
+	resp, err := c.kv.Batch(ctx, req)
+	if err != nil {
+		return nil, wrap(err, write)
+	}
+	out := make([]Result, len(resp.Responses))
+	for i, r := range resp.Responses {
+		switch v := r.Value.(type) {
+		case *kvpb.ResponseUnion_Get:
+			out[i] = Result{Found: v.Get.Found, Value: v.Get.Value}
+		case *kvpb.ResponseUnion_Put:
+			out[i] = Result{Succeeded: true}
+		case *kvpb.ResponseUnion_Delete:
+			out[i] = Result{Found: v.Delete.Deleted, Succeeded: true}
+		case *kvpb.ResponseUnion_Cas:
+			out[i] = Result{Succeeded: v.Cas.Succeeded, Found: v.Cas.Found, Value: v.Cas.ActualValue}
+		}
+	}
+	return out, nil
+}
+
+// Split splits the range containing key at key (an operator command).
+func (c *Client) Split(ctx context.Context, key []byte) (leftRangeID, rightRangeID uint64, err error) {
+	resp, err := c.admin.Split(ctx, &kvpb.SplitRequest{Key: key})
+	if err != nil {
+		return 0, 0, wrap(err, true)
+	}
+	return resp.Left.RangeId, resp.Right.RangeId, nil
+}
