@@ -328,6 +328,121 @@ func (x *StoreIdent) GetStoreId() uint64 {
 	return 0
 }
 
+// SnapshotData is the state machine part of a Raft snapshot of a range: its
+// descriptor, applied state and every MVCC engine key/value of its span,
+// read from one consistent engine snapshot.
+type SnapshotData struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Desc          *RangeDescriptor       `protobuf:"bytes,1,opt,name=desc,proto3" json:"desc,omitempty"`
+	Applied       *RangeAppliedState     `protobuf:"bytes,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	Kvs           []*SnapshotKV          `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotData) Reset() {
+	*x = SnapshotData{}
+	mi := &file_internal_kvpb_raft_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotData) ProtoMessage() {}
+
+func (x *SnapshotData) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_raft_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotData.ProtoReflect.Descriptor instead.
+func (*SnapshotData) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_raft_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SnapshotData) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
+func (x *SnapshotData) GetApplied() *RangeAppliedState {
+	if x != nil {
+		return x.Applied
+	}
+	return nil
+}
+
+func (x *SnapshotData) GetKvs() []*SnapshotKV {
+	if x != nil {
+		return x.Kvs
+	}
+	return nil
+}
+
+type SnapshotKV struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotKV) Reset() {
+	*x = SnapshotKV{}
+	mi := &file_internal_kvpb_raft_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotKV) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotKV) ProtoMessage() {}
+
+func (x *SnapshotKV) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_raft_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotKV.ProtoReflect.Descriptor instead.
+func (*SnapshotKV) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_raft_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SnapshotKV) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *SnapshotKV) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 var File_internal_kvpb_raft_proto protoreflect.FileDescriptor
 
 const file_internal_kvpb_raft_proto_rawDesc = "" +
@@ -358,7 +473,15 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12\x19\n" +
-	"\bstore_id\x18\x03 \x01(\x04R\astoreIdB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
+	"\bstore_id\x18\x03 \x01(\x04R\astoreId\"\xa2\x01\n" +
+	"\fSnapshotData\x12/\n" +
+	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\x127\n" +
+	"\aapplied\x18\x02 \x01(\v2\x1d.cairn.kvpb.RangeAppliedStateR\aapplied\x12(\n" +
+	"\x03kvs\x18\x03 \x03(\v2\x16.cairn.kvpb.SnapshotKVR\x03kvs\"4\n" +
+	"\n" +
+	"SnapshotKV\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05valueB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
 
 var (
 	file_internal_kvpb_raft_proto_rawDescOnce sync.Once
@@ -372,24 +495,29 @@ func file_internal_kvpb_raft_proto_rawDescGZIP() []byte {
 	return file_internal_kvpb_raft_proto_rawDescData
 }
 
-var file_internal_kvpb_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_internal_kvpb_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_internal_kvpb_raft_proto_goTypes = []any{
 	(*RaftCommand)(nil),        // 0: cairn.kvpb.RaftCommand
 	(*SplitTrigger)(nil),       // 1: cairn.kvpb.SplitTrigger
 	(*RangeAppliedState)(nil),  // 2: cairn.kvpb.RangeAppliedState
 	(*RaftTruncatedState)(nil), // 3: cairn.kvpb.RaftTruncatedState
 	(*StoreIdent)(nil),         // 4: cairn.kvpb.StoreIdent
-	(*RangeDescriptor)(nil),    // 5: cairn.kvpb.RangeDescriptor
+	(*SnapshotData)(nil),       // 5: cairn.kvpb.SnapshotData
+	(*SnapshotKV)(nil),         // 6: cairn.kvpb.SnapshotKV
+	(*RangeDescriptor)(nil),    // 7: cairn.kvpb.RangeDescriptor
 }
 var file_internal_kvpb_raft_proto_depIdxs = []int32{
 	1, // 0: cairn.kvpb.RaftCommand.split:type_name -> cairn.kvpb.SplitTrigger
-	5, // 1: cairn.kvpb.SplitTrigger.left:type_name -> cairn.kvpb.RangeDescriptor
-	5, // 2: cairn.kvpb.SplitTrigger.right:type_name -> cairn.kvpb.RangeDescriptor
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	7, // 1: cairn.kvpb.SplitTrigger.left:type_name -> cairn.kvpb.RangeDescriptor
+	7, // 2: cairn.kvpb.SplitTrigger.right:type_name -> cairn.kvpb.RangeDescriptor
+	7, // 3: cairn.kvpb.SnapshotData.desc:type_name -> cairn.kvpb.RangeDescriptor
+	2, // 4: cairn.kvpb.SnapshotData.applied:type_name -> cairn.kvpb.RangeAppliedState
+	6, // 5: cairn.kvpb.SnapshotData.kvs:type_name -> cairn.kvpb.SnapshotKV
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_raft_proto_init() }
@@ -404,7 +532,7 @@ func file_internal_kvpb_raft_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_raft_proto_rawDesc), len(file_internal_kvpb_raft_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

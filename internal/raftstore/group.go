@@ -25,7 +25,25 @@ type StateMachine interface {
 	// LeadershipChanged is called (without group locks held) when this
 	// replica gains or loses leadership or the term changes.
 	LeadershipChanged(isLeader bool, term uint64)
+	// Snapshot returns a snapshot of the applied state: metadata (applied
+	// index and term, configuration) and data read from one consistent
+	// engine snapshot. Called by raft with the group locked.
+	Snapshot() (*raftpb.Snapshot, error)
+	// ApplySnapshot stages the replacement of the replica's state by snap's
+	// data into b; the store replaces the log. The callback runs after b
+	// has committed.
+	ApplySnapshot(b *storage.Batch, snap *raftpb.Snapshot) (after func(), err error)
 }
+
+// groupStorage is the raft.Storage of a group: the MemoryStorage log cache,
+// with snapshots produced by the state machine at its applied index (so a
+// snapshot's metadata always matches its data).
+type groupStorage struct {
+	*raft.MemoryStorage
+	sm StateMachine
+}
+
+func (s groupStorage) Snapshot() (*raftpb.Snapshot, error) { return s.sm.Snapshot() }
 
 // ErrGroupRemoved is returned for operations on a removed group.
 var ErrGroupRemoved = errors.New("raftstore: raft group removed")

@@ -6,12 +6,13 @@ import (
 )
 
 type metrics struct {
-	proposals    prometheus.Counter
-	fsyncLatency prometheus.Histogram
-	fsyncGroups  prometheus.Histogram
-	applyLatency prometheus.Histogram
-	truncations  prometheus.Counter
-	groups       prometheus.Gauge
+	proposals        prometheus.Counter
+	fsyncLatency     prometheus.Histogram
+	fsyncGroups      prometheus.Histogram
+	applyLatency     prometheus.Histogram
+	truncations      prometheus.Counter
+	groups           prometheus.Gauge
+	snapshotsApplied prometheus.Counter
 }
 
 // storeMetrics are process-wide: one store per node process.
@@ -33,6 +34,9 @@ var storeMetrics = &metrics{
 	}),
 	truncations: promauto.NewCounter(prometheus.CounterOpts{
 		Name: "cairn_raft_log_truncations_total", Help: "Raft log truncations.",
+	}),
+	snapshotsApplied: promauto.NewCounter(prometheus.CounterOpts{
+		Name: "cairn_raft_snapshots_applied_total", Help: "Raft snapshots installed on this store.",
 	}),
 	groups: promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "cairn_raft_groups", Help: "Raft groups (range replicas) on this store.",

@@ -20,6 +20,8 @@ type readyWork struct {
 	notify   bool
 	isLeader bool
 	term     uint64
+	// afterSnap publishes an installed snapshot once it is durable.
+	afterSnap func()
 }
 
 func (s *Store) worker() {
@@ -50,6 +52,13 @@ func (s *Store) processRound(items []schedItem, work []readyWork) []readyWork {
 	s.persist(work)
 	for i := range work {
 		w := &work[i]
+		if w.afterSnap != nil {
+			if err := w.g.installSnapshot(w.rd.Snapshot); err != nil {
+				s.fatal(fmt.Errorf("range %d: installing snapshot: %w", w.g.RangeID, err))
+				return work
+			}
+			w.afterSnap()
+		}
 		if err := w.g.mem.Append(w.rd.Entries); err != nil {
 			s.fatal(fmt.Errorf("range %d: append to log cache: %w", w.g.RangeID, err))
 			return work
@@ -125,10 +134,13 @@ func (s *Store) persist(work []readyWork) {
 	for i := range work {
 		w := &work[i]
 		if !raft.IsEmptySnap(w.rd.Snapshot) {
-			// Snapshots from peers arrive with replication (the cluster issue);
-			// a single-replica group never receives one.
-			s.fatal(fmt.Errorf("range %d: receiving raft snapshots is not supported yet", w.g.RangeID))
-			return
+			after, err := w.g.stageSnapshot(b, w.rd.Snapshot)
+			if err != nil {
+				s.fatal(fmt.Errorf("range %d: installing snapshot: %w", w.g.RangeID, err))
+				return
+			}
+			w.afterSnap = after
+			mustSync = true
 		}
 		if err := appendToBatch(b, w.g.RangeID, w.rd.Entries, w.prevLast); err != nil {
 			s.fatal(err)

@@ -197,7 +197,7 @@ func (s *Store) AddGroup(rangeID, replicaID uint64, cs *raftpb.ConfState, sm Sta
 		ID:                        replicaID,
 		ElectionTick:              s.cfg.ElectionTicks,
 		HeartbeatTick:             s.cfg.HeartbeatTicks,
-		Storage:                   mem,
+		Storage:                   groupStorage{MemoryStorage: mem, sm: sm},
 		Applied:                   applied,
 		MaxSizePerMsg:             1 << 20,
 		MaxCommittedSizePerReady:  16 << 20,
