@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,4 +40,16 @@ func (f *clientFlags) dial() (*client.Client, error) {
 		return nil, err
 	}
 	return client.Dial(f.addr, client.WithTLS(tlsCfg))
+}
+
+// run dials, runs f with a context bounded by timeout, and closes the client.
+func (f *clientFlags) run(timeout time.Duration, fn func(ctx context.Context, c *client.Client) error) error {
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return fn(ctx, c)
 }

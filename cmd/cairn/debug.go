@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cairndb/cairn/pkg/client"
 )
 
 func newDebugCmd() *cobra.Command {
@@ -16,19 +18,14 @@ func newDebugCmd() *cobra.Command {
 		Short: "split the range containing KEY (a KV API key) at KEY",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			left, right, err := c.Split(ctx, []byte(args[0]))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "split: r%d | r%d at %q\n", left, right, args[0])
-			return nil
+			return cf.run(30*time.Second, func(ctx context.Context, c *client.Client) error {
+				left, right, err := c.Split(ctx, []byte(args[0]))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "split: r%d | r%d at %q\n", left, right, args[0])
+				return nil
+			})
 		},
 	}
 	cf.register(split)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cairndb/cairn/pkg/client"
 )
 
 func newKVCmd() *cobra.Command {
@@ -15,7 +17,6 @@ func newKVCmd() *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{Use: "kv", Short: "read and write keys through the KV API"}
 	cmd.PersistentFlags().DurationVar(&timeout, "timeout", 10*time.Second, "request timeout")
-	ctx := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), timeout) }
 
 	put := &cobra.Command{
 		Use:   "put KEY [VALUE]",
@@ -31,18 +32,13 @@ func newKVCmd() *cobra.Command {
 					return err
 				}
 			}
-			c, err := cf.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			if err := c.Put(cx, []byte(args[0]), value); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "OK")
-			return nil
+			return cf.run(timeout, func(ctx context.Context, c *client.Client) error {
+				if err := c.Put(ctx, []byte(args[0]), value); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "OK")
+				return nil
+			})
 		},
 	}
 	get := &cobra.Command{
@@ -50,22 +46,17 @@ func newKVCmd() *cobra.Command {
 		Short: "print the value of KEY (exit status 1 if missing)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.dial()
-			if err != nil {
+			return cf.run(timeout, func(ctx context.Context, c *client.Client) error {
+				v, found, err := c.Get(ctx, []byte(args[0]))
+				if err != nil {
+					return err
+				}
+				if !found {
+					return fmt.Errorf("key %q not found", args[0])
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", v)
 				return err
-			}
-			defer c.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			v, found, err := c.Get(cx, []byte(args[0]))
-			if err != nil {
-				return err
-			}
-			if !found {
-				return fmt.Errorf("key %q not found", args[0])
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", v)
-			return err
+			})
 		},
 	}
 	del := &cobra.Command{
@@ -74,22 +65,17 @@ func newKVCmd() *cobra.Command {
 		Short:   "delete KEY (exit status 1 if missing)",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			existed, err := c.Delete(cx, []byte(args[0]))
-			if err != nil {
-				return err
-			}
-			if !existed {
-				return fmt.Errorf("key %q not found", args[0])
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "OK")
-			return nil
+			return cf.run(timeout, func(ctx context.Context, c *client.Client) error {
+				existed, err := c.Delete(ctx, []byte(args[0]))
+				if err != nil {
+					return err
+				}
+				if !existed {
+					return fmt.Errorf("key %q not found", args[0])
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "OK")
+				return nil
+			})
 		},
 	}
 	var limit int
@@ -105,24 +91,19 @@ func newKVCmd() *cobra.Command {
 			if len(args) > 1 {
 				end = []byte(args[1])
 			}
-			c, err := cf.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			kvs, more, err := c.Scan(cx, start, end, limit)
-			if err != nil {
-				return err
-			}
-			for _, kv := range kvs {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", kv.Key, kv.Value)
-			}
-			if more {
-				fmt.Fprintln(cmd.ErrOrStderr(), "(more keys: raise --limit or scan from the last key)")
-			}
-			return nil
+			return cf.run(timeout, func(ctx context.Context, c *client.Client) error {
+				kvs, more, err := c.Scan(ctx, start, end, limit)
+				if err != nil {
+					return err
+				}
+				for _, kv := range kvs {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", kv.Key, kv.Value)
+				}
+				if more {
+					fmt.Fprintln(cmd.ErrOrStderr(), "(more keys: raise --limit or scan from the last key)")
+				}
+				return nil
+			})
 		},
 	}
 	scan.Flags().IntVar(&limit, "limit", 1000, "maximum number of keys")

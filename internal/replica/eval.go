@@ -46,19 +46,21 @@ func evalRead(r storage.Reader, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respon
 	return nil, fmt.Errorf("request %T is not a read", req.Value)
 }
 
-// evalWrite evaluates a write (or a read inside a write batch) into b, an
-// indexed batch over the engine, at ts. The caller holds latches on every key.
-func evalWrite(b *storage.Batch, req *kvpb.RequestUnion, ts uint64) (*kvpb.ResponseUnion, error) {
+// evalWrite evaluates a write (or a read inside a write batch) at ts: it reads
+// through r and writes into b. When a batch holds several requests, r is the
+// indexed batch b itself, so later requests see earlier ones; for a single
+// request r is the engine. The caller holds latches on every key.
+func evalWrite(r storage.Reader, b storage.Writer, req *kvpb.RequestUnion, ts uint64) (*kvpb.ResponseUnion, error) {
 	switch v := req.Value.(type) {
 	case *kvpb.RequestUnion_Get, *kvpb.RequestUnion_Scan:
-		return evalRead(b, req, storage.MaxTimestamp)
+		return evalRead(r, req, storage.MaxTimestamp)
 	case *kvpb.RequestUnion_Put:
 		if err := storage.MVCCPut(b, v.Put.Key, ts, v.Put.Value); err != nil {
 			return nil, err
 		}
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Put{Put: &kvpb.PutResponse{Timestamp: ts}}}, nil
 	case *kvpb.RequestUnion_Delete:
-		cur, err := storage.MVCCGet(b, v.Delete.Key, storage.MaxTimestamp)
+		cur, err := storage.MVCCGet(r, v.Delete.Key, storage.MaxTimestamp)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +72,7 @@ func evalWrite(b *storage.Batch, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respo
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Delete{Delete: &kvpb.DeleteResponse{Deleted: cur.Found}}}, nil
 	case *kvpb.RequestUnion_Cas:
 		c := v.Cas
-		cur, err := storage.MVCCGet(b, c.Key, storage.MaxTimestamp)
+		cur, err := storage.MVCCGet(r, c.Key, storage.MaxTimestamp)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +92,7 @@ func evalWrite(b *storage.Batch, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respo
 		}
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Cas{Cas: res}}, nil
 	case *kvpb.RequestUnion_Increment:
-		cur, err := storage.MVCCGet(b, v.Increment.Key, storage.MaxTimestamp)
+		cur, err := storage.MVCCGet(r, v.Increment.Key, storage.MaxTimestamp)
 		if err != nil {
 			return nil, err
 		}

@@ -176,11 +176,20 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 		return nil, err
 	}
 	r.store.cfg.Clock.Update(ts)
-	b := eng.NewIndexedBatch()
+	// Only a multi-request batch needs to read its own writes; an indexed
+	// batch costs a skiplist, so a single request reads the engine.
+	var b *storage.Batch
+	var rd storage.Reader = eng.Reader()
+	if len(req.Requests) > 1 {
+		b = eng.NewIndexedBatch()
+		rd = b
+	} else {
+		b = eng.NewBatch()
+	}
 	defer b.Close()
 	out := make([]*kvpb.ResponseUnion, len(req.Requests))
 	for i, q := range req.Requests {
-		if out[i], err = evalWrite(b, q, ts); err != nil {
+		if out[i], err = evalWrite(rd, b, q, ts); err != nil {
 			return nil, err
 		}
 	}
