@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +36,9 @@ func (f *clientFlags) dial() (*client.Client, error) {
 		return client.Dial(f.addr, client.WithInsecure())
 	case f.certsDir == "":
 		return nil, fmt.Errorf("either --certs-dir (TLS) or --insecure (plaintext) is required")
+	}
+	if _, err := os.Stat(filepath.Join(f.certsDir, security.ClientCertFile(f.user))); err != nil {
+		return nil, fmt.Errorf("no client certificate for user %q in %s: run `cairn cert create-client %s --certs-dir %s`", f.user, f.certsDir, f.user, f.certsDir)
 	}
 	tlsCfg, err := security.ClientTLSConfig(f.certsDir, f.user)
 	if err != nil {

@@ -84,11 +84,23 @@ func Start(cfg Config) (s *Server, err error) {
 	if s.ident, err = replica.ReadIdent(s.eng); err != nil {
 		return s, fmt.Errorf("reading the store ident (is the data dir corrupt?): %w", err)
 	}
+	if !cfg.InMemory {
+		if err = checkClusterMarker(cfg.DataDir, s.ident); err != nil {
+			return s, err
+		}
+	}
 	if s.ident == nil {
 		if s.ident, err = replica.Bootstrap(s.eng, clock); err != nil {
 			return s, fmt.Errorf("bootstrapping a new cluster: %w", err)
 		}
 		slog.Info("bootstrapped a new cluster", "cluster_id", s.ident.ClusterId, "node_id", s.ident.NodeId)
+	}
+	if !cfg.InMemory {
+		// Written after every start whose store has an identity (idempotent),
+		// so data dirs from before the marker existed get one too.
+		if err = writeClusterMarker(cfg.DataDir, s.ident.ClusterId); err != nil {
+			return s, fmt.Errorf("writing the cluster marker: %w", err)
+		}
 	}
 	rcfg := raftstore.DefaultConfig(s.eng)
 	rcfg.OnFatal = s.onFatal

@@ -1,7 +1,7 @@
 // Package client is the Go client of Cairn's key-value API: the only public
 // Go API of the module. It speaks gRPC to any node.
 //
-//	c, err := client.Dial(ctx, "127.0.0.1:7400", client.WithInsecure())
+//	c, err := client.Dial("127.0.0.1:7400", client.WithInsecure())
 //	err = c.Put(ctx, []byte("k"), []byte("v"))
 //	v, found, err := c.Get(ctx, []byte("k"))
 //

@@ -1,6 +1,12 @@
 // Package e2e holds end-to-end tests: they build the real cairn binary once
 // per test run and drive real node processes over their public interfaces
-// (CLI, gRPC through pkg/client, HTTP).
+// (CLI, gRPC through pkg/client, HTTP). Nodes listen on 127.0.0.1 only and
+// are killed when their test ends.
+//
+//	go test -race -count=1 ./test/e2e/...           # everything (~25 s)
+//	go test -race -count=1 -short ./test/e2e/...    # without the kill -9 cycles
+//
+// $CAIRN_E2E_BINARY tests a prebuilt binary instead of building one.
 package e2e
 
 import (
@@ -18,7 +24,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,7 +32,7 @@ import (
 	"github.com/cairndb/cairn/pkg/client"
 )
 
-// cairnBin is the binary built by TestMain.
+// cairnBin is the binary under test, built by TestMain.
 var cairnBin string
 
 const (
@@ -46,7 +51,20 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// binaryEnv names a prebuilt cairn binary to test instead of building one.
+const binaryEnv = "CAIRN_E2E_BINARY"
+
 func runMain(m *testing.M) int {
+	if bin := os.Getenv(binaryEnv); bin != "" {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %s: %v\n", binaryEnv, err)
+			return 1
+		}
+		cairnBin = abs
+		fmt.Fprintf(os.Stderr, "e2e: testing %s from $%s\n", abs, binaryEnv)
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "cairn-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: creating the binary dir:", err)
@@ -70,19 +88,21 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago. Another process may take it before we use it: startNode retries.
-func freeAddr(t testing.TB) string {
+// freeAddrs returns n distinct 127.0.0.1 addresses whose ports were free a
+// moment ago (the probes are held open together, so no port comes twice).
+// Another process may take one before we use it: startNode retries.
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("finding a free port: %v", err)
+		}
+		defer l.Close()
+		addrs[i] = l.Addr().String()
 	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatalf("closing the port probe: %v", err)
-	}
-	return addr
+	return addrs
 }
 
 // nodeConfig describes a node process to start.
@@ -142,13 +162,14 @@ func startNode(t testing.TB, cfg nodeConfig) *node {
 // launchNode starts the process without waiting for it to serve.
 func launchNode(t testing.TB, cfg nodeConfig) *node {
 	t.Helper()
+	addrs := freeAddrs(t, 3)
 	n := &node{
 		t:        t,
 		cfg:      cfg,
 		name:     fmt.Sprintf("node%d", nodeSeq.Add(1)),
-		RPCAddr:  freeAddr(t),
-		HTTPAddr: freeAddr(t),
-		SQLAddr:  freeAddr(t),
+		RPCAddr:  addrs[0],
+		HTTPAddr: addrs[1],
+		SQLAddr:  addrs[2],
 		exited:   make(chan struct{}),
 		scheme:   "http",
 	}
@@ -433,25 +454,4 @@ func httpDo(t testing.TB, c *http.Client, method, url string, body io.Reader) (i
 		t.Fatalf("%s %s: reading the body: %v", method, url, err)
 	}
 	return resp.StatusCode, b
-}
-
-// syncCounter is a mutex-guarded tally used by concurrent workers.
-type syncCounter struct {
-	mu sync.Mutex
-	m  map[string]int
-}
-
-func (c *syncCounter) add(k string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]int{}
-	}
-	c.m[k]++
-}
-
-func (c *syncCounter) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return fmt.Sprint(c.m)
 }
