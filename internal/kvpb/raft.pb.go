@@ -39,9 +39,12 @@ type RaftCommand struct {
 	// proposer_term is the leader term the command was evaluated in; an entry
 	// appended in another term (leadership moved between evaluation and
 	// proposal) is rejected, because it was evaluated on possibly stale state.
-	ProposerTerm  uint64 `protobuf:"varint,5,opt,name=proposer_term,json=proposerTerm,proto3" json:"proposer_term,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ProposerTerm uint64 `protobuf:"varint,5,opt,name=proposer_term,json=proposerTerm,proto3" json:"proposer_term,omitempty"`
+	// write_timestamp is the MVCC timestamp of the command's writes; apply
+	// records the range's highest one (see replica's max write timestamp).
+	WriteTimestamp uint64 `protobuf:"varint,6,opt,name=write_timestamp,json=writeTimestamp,proto3" json:"write_timestamp,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RaftCommand) Reset() {
@@ -105,6 +108,13 @@ func (x *RaftCommand) GetGeneration() uint64 {
 func (x *RaftCommand) GetProposerTerm() uint64 {
 	if x != nil {
 		return x.ProposerTerm
+	}
+	return 0
+}
+
+func (x *RaftCommand) GetWriteTimestamp() uint64 {
+	if x != nil {
+		return x.WriteTimestamp
 	}
 	return 0
 }
@@ -332,12 +342,13 @@ func (x *StoreIdent) GetStoreId() uint64 {
 // descriptor, applied state and every MVCC engine key/value of its span,
 // read from one consistent engine snapshot.
 type SnapshotData struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Desc          *RangeDescriptor       `protobuf:"bytes,1,opt,name=desc,proto3" json:"desc,omitempty"`
-	Applied       *RangeAppliedState     `protobuf:"bytes,2,opt,name=applied,proto3" json:"applied,omitempty"`
-	Kvs           []*SnapshotKV          `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Desc              *RangeDescriptor       `protobuf:"bytes,1,opt,name=desc,proto3" json:"desc,omitempty"`
+	Applied           *RangeAppliedState     `protobuf:"bytes,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	Kvs               []*SnapshotKV          `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
+	MaxWriteTimestamp uint64                 `protobuf:"varint,4,opt,name=max_write_timestamp,json=maxWriteTimestamp,proto3" json:"max_write_timestamp,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *SnapshotData) Reset() {
@@ -389,6 +400,13 @@ func (x *SnapshotData) GetKvs() []*SnapshotKV {
 		return x.Kvs
 	}
 	return nil
+}
+
+func (x *SnapshotData) GetMaxWriteTimestamp() uint64 {
+	if x != nil {
+		return x.MaxWriteTimestamp
+	}
+	return 0
 }
 
 type SnapshotKV struct {
@@ -448,7 +466,7 @@ var File_internal_kvpb_raft_proto protoreflect.FileDescriptor
 const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"\x18internal/kvpb/raft.proto\x12\n" +
-	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xc4\x01\n" +
+	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xed\x01\n" +
 	"\vRaftCommand\x12\x1f\n" +
 	"\vproposal_id\x18\x01 \x01(\x04R\n" +
 	"proposalId\x12\x1f\n" +
@@ -458,7 +476,8 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"generation\x18\x04 \x01(\x04R\n" +
 	"generation\x12#\n" +
-	"\rproposer_term\x18\x05 \x01(\x04R\fproposerTerm\"r\n" +
+	"\rproposer_term\x18\x05 \x01(\x04R\fproposerTerm\x12'\n" +
+	"\x0fwrite_timestamp\x18\x06 \x01(\x04R\x0ewriteTimestamp\"r\n" +
 	"\fSplitTrigger\x12/\n" +
 	"\x04left\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04left\x121\n" +
 	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"[\n" +
@@ -473,11 +492,12 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12\x19\n" +
-	"\bstore_id\x18\x03 \x01(\x04R\astoreId\"\xa2\x01\n" +
+	"\bstore_id\x18\x03 \x01(\x04R\astoreId\"\xd2\x01\n" +
 	"\fSnapshotData\x12/\n" +
 	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\x127\n" +
 	"\aapplied\x18\x02 \x01(\v2\x1d.cairn.kvpb.RangeAppliedStateR\aapplied\x12(\n" +
-	"\x03kvs\x18\x03 \x03(\v2\x16.cairn.kvpb.SnapshotKVR\x03kvs\"4\n" +
+	"\x03kvs\x18\x03 \x03(\v2\x16.cairn.kvpb.SnapshotKVR\x03kvs\x12.\n" +
+	"\x13max_write_timestamp\x18\x04 \x01(\x04R\x11maxWriteTimestamp\"4\n" +
 	"\n" +
 	"SnapshotKV\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +

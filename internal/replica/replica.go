@@ -3,6 +3,9 @@ package replica
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -32,6 +35,10 @@ type Replica struct {
 		leaderTerm  uint64 // the term in which we are leader, 0 if not leader
 		proposals   map[uint64]*proposal
 		nextID      uint64
+		// maxWriteTS is the highest MVCC timestamp applied to the range
+		// (persisted at RangeMaxWriteTSKey). The node clock is kept above it,
+		// so a leaseholder's clock.Now() is above every existing version.
+		maxWriteTS uint64
 	}
 }
 
@@ -167,15 +174,18 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 		return nil, perr
 	}
 	eng := r.store.eng
-	now := req.Timestamp
-	if now == 0 {
-		now = r.store.cfg.Clock.Now()
+	var ts uint64
+	if req.Timestamp == 0 {
+		// Above every version in the range: see Replica.mu.maxWriteTS.
+		ts = r.store.cfg.Clock.Now()
+	} else {
+		// A caller-chosen timestamp may be below existing versions: bump it.
+		var err error
+		if ts, err = writeTimestamp(eng.Reader(), req.Requests, req.Timestamp); err != nil {
+			return nil, err
+		}
+		r.store.cfg.Clock.Update(ts)
 	}
-	ts, err := writeTimestamp(eng.Reader(), req.Requests, now)
-	if err != nil {
-		return nil, err
-	}
-	r.store.cfg.Clock.Update(ts)
 	// Only a multi-request batch needs to read its own writes; an indexed
 	// batch costs a skiplist, so a single request reads the engine.
 	var b *storage.Batch
@@ -196,7 +206,7 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 	if b.Empty() {
 		return out, nil // nothing changed (failed CAS, delete of a missing key)
 	}
-	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term}
+	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term, WriteTimestamp: ts}
 	if err := r.proposeAndWait(ctx, cmd); err != nil {
 		return nil, err
 	}
@@ -212,3 +222,20 @@ func marshal(m proto.Message) []byte {
 }
 
 func unmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
+
+func encodeUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// readMaxWriteTS reads a range's persisted max write timestamp (0 if none).
+func readMaxWriteTS(rd storage.Reader, rangeID uint64) (uint64, error) {
+	v, err := storage.Get(rd, storage.RangeMaxWriteTSKey(rangeID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("range %d: corrupt max write timestamp", rangeID)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}

@@ -61,8 +61,9 @@ type appliedResult struct {
 // Apply implements raftstore.StateMachine.
 func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) {
 	r.mu.Lock()
-	desc := r.mu.desc
+	desc, maxTS := r.mu.desc, r.mu.maxWriteTS
 	r.mu.Unlock()
+	prevMaxTS := maxTS
 	var results []appliedResult
 	var splits []*kvpb.SplitTrigger
 	for _, e := range ents {
@@ -80,7 +81,7 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) 
 		case cmd.Generation != desc.Generation:
 			rejected = kvpb.NewRangeKeyMismatch(r.RangeID, nil, desc)
 		case cmd.Split != nil:
-			if err := stageSplit(b, cmd.Split); err != nil {
+			if err := stageSplit(b, cmd.Split, maxTS); err != nil {
 				return nil, err
 			}
 			desc = cmd.Split.Left
@@ -89,11 +90,17 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) 
 			if err := applyWriteBatch(r.store.eng, b, cmd.WriteBatch); err != nil {
 				return nil, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
 			}
+			maxTS = max(maxTS, cmd.WriteTimestamp)
 		}
 		results = append(results, appliedResult{id: cmd.ProposalId, err: rejected})
 	}
+	if maxTS > prevMaxTS {
+		if err := b.Set(storage.RangeMaxWriteTSKey(r.RangeID), encodeUint64(maxTS), nil); err != nil {
+			return nil, err
+		}
+	}
 	lastTerm := ents[len(ents)-1].GetTerm()
-	return func() { r.afterApply(desc, lastTerm, splits, results) }, nil
+	return func() { r.afterApply(desc, maxTS, lastTerm, splits, results) }, nil
 }
 
 func applyWriteBatch(eng *storage.Engine, b *storage.Batch, repr []byte) error {
@@ -107,9 +114,13 @@ func applyWriteBatch(eng *storage.Engine, b *storage.Batch, repr []byte) error {
 
 // afterApply publishes applied state once the apply batch is durable in the
 // engine: the new descriptor, new ranges, serving status and proposer results.
-func (r *Replica) afterApply(desc *kvpb.RangeDescriptor, lastTerm uint64, splits []*kvpb.SplitTrigger, results []appliedResult) {
+func (r *Replica) afterApply(desc *kvpb.RangeDescriptor, maxTS, lastTerm uint64, splits []*kvpb.SplitTrigger, results []appliedResult) {
+	// Before this replica may serve (below), the clock passes every applied
+	// version.
+	r.store.cfg.Clock.Update(maxTS)
 	r.mu.Lock()
 	r.mu.desc = desc
+	r.mu.maxWriteTS = maxTS
 	if r.mu.leaderTerm != 0 && lastTerm == r.mu.leaderTerm {
 		r.mu.servingTerm = lastTerm
 	}

@@ -30,6 +30,10 @@ func (r *Replica) Snapshot() (*raftpb.Snapshot, error) {
 	if err := readProto(snap, storage.RangeAppliedStateKey(r.RangeID), data.Applied); err != nil {
 		return nil, err
 	}
+	var err error
+	if data.MaxWriteTimestamp, err = readMaxWriteTS(snap, r.RangeID); err != nil {
+		return nil, err
+	}
 	lo, hi := storage.MVCCSpan(data.Desc.StartKey, data.Desc.EndKey)
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
@@ -86,9 +90,14 @@ func (r *Replica) ApplySnapshot(b *storage.Batch, snap *raftpb.Snapshot) (func()
 	if err := raftstore.PutProto(b, storage.RangeDescriptorKey(r.RangeID), data.Desc); err != nil {
 		return nil, err
 	}
+	if err := b.Set(storage.RangeMaxWriteTSKey(r.RangeID), encodeUint64(data.MaxWriteTimestamp), nil); err != nil {
+		return nil, err
+	}
 	return func() {
+		r.store.cfg.Clock.Update(data.MaxWriteTimestamp)
 		r.mu.Lock()
 		r.mu.desc = data.Desc
+		r.mu.maxWriteTS = data.MaxWriteTimestamp
 		r.mu.Unlock()
 	}, nil
 }

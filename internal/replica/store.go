@@ -92,6 +92,9 @@ func Bootstrap(eng *storage.Engine, clock *hlc.Clock) (*kvpb.StoreIdent, error) 
 		if err := storage.MVCCPut(b, keys.RangeDescKey(d.EndKey), ts, marshal(d)); err != nil {
 			return nil, err
 		}
+		if err := b.Set(storage.RangeMaxWriteTSKey(d.RangeId), encodeUint64(ts), nil); err != nil {
+			return nil, err
+		}
 	}
 	if err := storage.MVCCPut(b, keys.RangeIDCounterKey, ts, keys.EncodeCounter(keys.FirstUserRangeID)); err != nil {
 		return nil, err
@@ -187,8 +190,14 @@ func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, er
 	if self == nil {
 		return nil, fmt.Errorf("range %d has no replica on node %d", d.RangeId, s.cfg.NodeID)
 	}
+	maxTS, err := readMaxWriteTS(s.eng.Reader(), d.RangeId)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Clock.Update(maxTS)
 	r := &Replica{RangeID: d.RangeId, store: s, latches: newLatchManager()}
 	r.mu.desc = d
+	r.mu.maxWriteTS = maxTS
 	r.mu.proposals = make(map[uint64]*proposal)
 	var seed [8]byte
 	_, _ = rand.Read(seed[:])

@@ -34,11 +34,11 @@ type Server struct {
 	db    *kv.DB
 	ident *kvpb.StoreIdent
 
-	grpc     *grpc.Server
-	http     *http.Server
-	rpcLn    net.Listener
-	httpLn   net.Listener
-	wg       sync.WaitGroup
+	grpc   *grpc.Server
+	http   *http.Server
+	rpcLn  net.Listener
+	httpLn net.Listener
+	wg     sync.WaitGroup
 
 	fatalOnce sync.Once
 	fatal     chan error // receives the first fatal storage error
@@ -135,7 +135,12 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 	if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listening on --http-addr %s: %w", s.cfg.HTTPAddr, err)
 	}
-	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(maxRPCMessageBytes), grpc.MaxSendMsgSize(maxRPCMessageBytes)}
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxRPCMessageBytes), grpc.MaxSendMsgSize(maxRPCMessageBytes),
+		// Reuse goroutines for streams instead of one fresh goroutine (and
+		// stack growth) per request; extra streams still get their own.
+		grpc.NumStreamWorkers(rpcStreamWorkers),
+	}
 	if rpcTLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(rpcTLS)))
 	}
@@ -168,6 +173,9 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 
 // maxRPCMessageBytes bounds one gRPC message (a batch or a scan result).
 const maxRPCMessageBytes = 64 << 20
+
+// rpcStreamWorkers is the pool of goroutines serving gRPC requests.
+const rpcStreamWorkers = 128
 
 // RPCAddr and HTTPAddr return the bound addresses (useful with port 0).
 func (s *Server) RPCAddr() string  { return s.rpcLn.Addr().String() }

@@ -20,6 +20,7 @@ const (
 	suffixHardState      byte = 'h'
 	suffixRaftLog        byte = 'l'
 	suffixTruncatedState byte = 't'
+	suffixMaxWriteTS     byte = 'w'
 )
 
 func rangeLocalKey(rangeID uint64, suffix byte, extra int) []byte {
@@ -69,6 +70,12 @@ func RaftHardStateKey(rangeID uint64) []byte {
 // RaftTruncatedStateKey holds the range's RaftTruncatedState.
 func RaftTruncatedStateKey(rangeID uint64) []byte {
 	return rangeLocalKey(rangeID, suffixTruncatedState, 0)
+}
+
+// RangeMaxWriteTSKey holds the highest MVCC timestamp written to the range
+// (8 bytes big endian), replicated state maintained at apply.
+func RangeMaxWriteTSKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixMaxWriteTS, 0)
 }
 
 // RaftLogKey is the key of the Raft log entry at index.
