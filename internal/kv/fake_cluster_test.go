@@ -31,10 +31,11 @@ type fakeCluster struct {
 		// mismatchOnly makes mismatches name only the requested range, as
 		// when the other half lives on another node.
 		mismatchOnly bool
-		// alwaysMismatch[id] makes range id refuse every request with a
-		// RangeKeyMismatch carrying its (unchanged) descriptor.
-		alwaysMismatch map[uint64]bool
-		log            []*kvpb.RangeRequest
+		// staleMismatch[id] more requests to range id are refused with a
+		// RangeKeyMismatch carrying only its own, unchanged descriptor:
+		// nothing the router learns from it changes its plan.
+		staleMismatch map[uint64]int
+		log           []*kvpb.RangeRequest
 	}
 }
 
@@ -43,7 +44,7 @@ func newFakeCluster() *fakeCluster {
 	c.mu.ranges = map[uint64]*kvpb.RangeDescriptor{}
 	c.mu.data = map[string][]byte{}
 	c.mu.notLeaseholder = map[uint64]int{}
-	c.mu.alwaysMismatch = map[uint64]bool{}
+	c.mu.staleMismatch = map[uint64]int{}
 	meta := &kvpb.RangeDescriptor{RangeId: keys.MetaRangeID, StartKey: keys.KeyMin, EndKey: keys.MetaEnd, Generation: 1}
 	c.mu.ranges[meta.RangeId] = meta
 	c.mu.data[string(keys.RangeIDCounterKey)] = keys.EncodeCounter(keys.FirstUserRangeID)
@@ -158,7 +159,8 @@ func (c *fakeCluster) Send(_ context.Context, req *kvpb.RangeRequest) *kvpb.Rang
 	if d == nil {
 		return &kvpb.RangeResponse{Error: kvpb.NewRangeNotFound(req.RangeId)}
 	}
-	if c.mu.alwaysMismatch[req.RangeId] {
+	if c.mu.staleMismatch[req.RangeId] > 0 {
+		c.mu.staleMismatch[req.RangeId]--
 		k, _ := kvpb.RequestKeys(req.Requests[0])
 		return &kvpb.RangeResponse{Error: kvpb.NewRangeKeyMismatch(d.RangeId, k, d)}
 	}

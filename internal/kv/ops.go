@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"google.golang.org/protobuf/proto"
 
@@ -54,9 +55,15 @@ func (db *DB) Increment(ctx context.Context, key []byte, delta int64) (int64, er
 	return r.GetIncrement().GetNewValue(), err
 }
 
-// Scan returns up to limit live keys of [start, end) in order, range by range.
+// Scan returns up to limit live keys of [start, end) in order, range by
+// range (limit <= 0: no limit beyond the per-range cap). more may be set
+// although nothing follows when the limit ran out at a range boundary.
 func (db *DB) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.ScanResponse, error) {
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
 	out := &kvpb.ScanResponse{}
+	stale := 0 // stale-descriptor retries, bounded like send's
 	for bytes.Compare(start, end) < 0 {
 		desc, err := db.lookupRange(ctx, start)
 		if err != nil {
@@ -69,6 +76,12 @@ func (db *DB) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.S
 		req := &kvpb.ScanRequest{StartKey: start, EndKey: subEnd, Limit: limit - int64(len(out.Kvs))}
 		resps, err := db.sendToRange(ctx, desc, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_Scan{Scan: req}}})
 		if errors.Is(err, errRetryLookup) {
+			if stale++; stale >= db.cfg.MaxAttempts {
+				return nil, fmt.Errorf("kv: range of %s kept moving", keys.Pretty(start))
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err != nil {

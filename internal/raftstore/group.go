@@ -48,6 +48,9 @@ func (s groupStorage) Snapshot() (*raftpb.Snapshot, error) { return s.sm.Snapsho
 // ErrGroupRemoved is returned for operations on a removed group.
 var ErrGroupRemoved = errors.New("raftstore: raft group removed")
 
+// ErrStoreFailed is returned once the store stopped on a fatal error.
+var ErrStoreFailed = errors.New("raftstore: store stopped after a fatal error")
+
 // Group is one range's Raft group on this store.
 type Group struct {
 	RangeID   uint64
@@ -112,6 +115,9 @@ func loadGroupState(eng *storage.Engine, rangeID uint64, cs *raftpb.ConfState) (
 // (or forwarded to the leader's) unstable log; the state machine sees it
 // in Apply when committed.
 func (g *Group) Propose(data []byte) error {
+	if g.store.failed.Load() {
+		return ErrStoreFailed
+	}
 	g.mu.Lock()
 	if g.mu.removed {
 		g.mu.Unlock()

@@ -49,7 +49,9 @@ func (s *Store) processRound(items []schedItem, work []readyWork) []readyWork {
 	if len(work) == 0 {
 		return work
 	}
-	s.persist(work)
+	if s.persist(work); s.failed.Load() {
+		return work // nothing durable may be acted on: no send, apply or Advance
+	}
 	for i := range work {
 		w := &work[i]
 		if w.afterSnap != nil {
@@ -73,7 +75,9 @@ func (s *Store) processRound(items []schedItem, work []readyWork) []readyWork {
 			s.cfg.Transport.Send(w.g.RangeID, w.rd.Messages)
 		}
 	}
-	s.apply(work)
+	if s.apply(work); s.failed.Load() {
+		return work // the apply batch did not commit: never Advance past it
+	}
 	for i := range work {
 		w := &work[i]
 		g := w.g

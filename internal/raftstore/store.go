@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -89,6 +90,8 @@ type Store struct {
 	stopper chan struct{}
 	wg      sync.WaitGroup
 	stopped sync.Once
+	// failed is set by fatal; from then on no round makes progress.
+	failed atomic.Bool
 }
 
 // NewStore creates a store; call Start to run it.
@@ -247,8 +250,15 @@ func (s *Store) RemoveGroup(rangeID uint64) {
 	s.metrics.groups.Set(float64(n))
 }
 
+// fatal stops the store on a broken invariant (a failed persist or apply):
+// no group is driven any further, so nothing is acknowledged, applied or
+// advanced past the failure. The caller returns without Advance.
 func (s *Store) fatal(err error) {
+	if s.failed.Swap(true) {
+		return
+	}
 	slog.Error("raftstore: fatal", "err", err)
+	s.sched.stop() // workers exit after their current round
 	if s.cfg.OnFatal != nil {
 		s.cfg.OnFatal(err)
 		return

@@ -1,6 +1,8 @@
 package raftstore
 
 import (
+	"go.uber.org/goleak"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -621,7 +623,7 @@ func TestRemoveGroup(t *testing.T) {
 func TestStopIsIdempotentAndStopsWorkers(t *testing.T) {
 	eng := openEngine(t)
 	writeInitialState(t, eng, 1)
-	before := len(unexpectedGoroutines())
+	ignore := goleak.IgnoreCurrent()
 	s, err := NewStore(testStoreConfig(eng))
 	if err != nil {
 		t.Fatal(err)
@@ -630,9 +632,7 @@ func TestStopIsIdempotentAndStopsWorkers(t *testing.T) {
 	addLeader(t, s, 1, &fakeSM{rangeID: 1})
 	s.Stop()
 	s.Stop()
-	waitFor(t, 10*time.Second, "workers and ticker to exit", func() bool {
-		return len(unexpectedGoroutines()) <= before
-	})
+	goleak.VerifyNone(t, ignore) // retries until workers and ticker exit
 	never, err := NewStore(testStoreConfig(eng))
 	if err != nil {
 		t.Fatal(err)
@@ -646,10 +646,6 @@ func TestStopIsIdempotentAndStopsWorkers(t *testing.T) {
 // round applies later entries and persists an applied index past entries
 // whose effects were never written.
 func TestApplyFailureStopsTheGroup(t *testing.T) {
-	t.Skip("BUG: after StateMachine.Apply fails, processRound still calls Advance for the round " +
-		"(and keeps processing later rounds until OnFatal's owner stops the store), so raft's applied " +
-		"index passes entries whose apply batch was never committed; same for a failed persist, after " +
-		"which the round still appends to the log cache, sends messages and applies")
 	eng := openEngine(t)
 	writeInitialState(t, eng, 1)
 	cfg := testStoreConfig(eng)
@@ -686,5 +682,82 @@ func TestApplyFailureStopsTheGroup(t *testing.T) {
 	}
 	if n := sm.commands()["after-poison"]; n > 0 {
 		t.Errorf("a command proposed after the fatal apply error was applied")
+	}
+}
+
+// TestGroupRestartMidFlight stops the store while proposals are still
+// arriving. Whatever reached the durable log is applied exactly once across
+// both lives of the group, the second life starting right after the
+// persisted applied index.
+func TestGroupRestartMidFlight(t *testing.T) {
+	eng := openEngine(t)
+	writeInitialState(t, eng, 1)
+	cfg := testStoreConfig(eng)
+	cfg.LogTruncateEntries = 50
+	s1 := startStore(t, cfg)
+	sm1 := &fakeSM{rangeID: 1}
+	g := addLeader(t, s1, 1, sm1)
+
+	cmds := makeCommands("m", 400)
+	proposed := make(chan struct{})
+	go func() {
+		defer close(proposed)
+		for _, c := range cmds {
+			if g.Propose([]byte(c)) != nil {
+				return
+			}
+		}
+	}()
+	waitFor(t, 30*time.Second, "some commands to apply", func() bool { return len(sm1.commands()) >= 100 })
+	s1.Stop() // proposals keep arriving at the stopped group; they are lost
+	<-proposed
+
+	applied := readAppliedState(t, eng.Reader(), 1).AppliedIndex
+	ents1 := sm1.applied()
+	if lastApplied(ents1) != applied {
+		t.Fatalf("persisted applied index %d, state machine applied %d", applied, lastApplied(ents1))
+	}
+	trunc := readTruncatedState(t, eng.Reader(), 1)
+	log, err := readLog(eng.Reader(), 1, trunc.Index+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastLogged := trunc.Index
+	if len(log) > 0 {
+		lastLogged = log[len(log)-1].GetIndex()
+	}
+	t.Logf("stopped with %d commands applied, applied index %d, log up to %d", len(sm1.commands()), applied, lastLogged)
+
+	s2 := startStore(t, cfg)
+	sm2 := &fakeSM{rangeID: 1}
+	g2 := addLeader(t, s2, 1, sm2)
+	// The new leader commits the old tail with its first entry.
+	waitFor(t, 30*time.Second, "the logged tail to apply after restart", func() bool {
+		return lastApplied(sm2.applied()) > lastLogged
+	})
+	proposeAll(t, g2, []string{"after-restart"})
+	waitApplied(t, sm2, []string{"after-restart"})
+	s2.Stop()
+
+	ents2 := sm2.applied()
+	checkAppliedSequence(t, ents1, initIndex)
+	checkAppliedSequence(t, ents2, applied)
+	total := map[string]int{}
+	for c, n := range sm1.commands() {
+		total[c] += n
+	}
+	for c, n := range sm2.commands() {
+		total[c] += n
+	}
+	for c, n := range total {
+		if n != 1 {
+			t.Fatalf("command %s applied %d times across the restart", c, n)
+		}
+	}
+	// Every command of the durable log was applied.
+	for _, e := range log {
+		if d := string(e.GetData()); d != "" && e.GetType() == raftpb.EntryNormal && total[d] != 1 {
+			t.Fatalf("logged command %s (index %d) applied %d times", d, e.GetIndex(), total[d])
+		}
 	}
 }

@@ -31,7 +31,7 @@ func (r *Replica) proposeAndWait(ctx context.Context, cmd *kvpb.RaftCommand) err
 	cmd.ProposalId = id
 	if err := r.group.Propose(marshal(cmd)); err != nil {
 		r.dropProposal(id)
-		if errors.Is(err, raft.ErrProposalDropped) || errors.Is(err, raftstore.ErrGroupRemoved) {
+		if errors.Is(err, raft.ErrProposalDropped) || errors.Is(err, raftstore.ErrGroupRemoved) || errors.Is(err, raftstore.ErrStoreFailed) {
 			// Not appended anywhere: safe to retry elsewhere.
 			return kvpb.NewNotLeaseholder(r.RangeID, nil)
 		}

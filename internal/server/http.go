@@ -104,16 +104,21 @@ func (h *kvHTTP) del(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": true})
 }
 
+// scanKV is one key of an HTTP scan. JSON strings cannot carry arbitrary
+// bytes, so key is for reading (invalid UTF-8 becomes U+FFFD) and
+// key_base64 is exact; values are always base64.
 type scanKV struct {
 	Key       string `json:"key"`
-	Value     []byte `json:"value"` // base64 in JSON
+	KeyBase64 []byte `json:"key_base64"`
+	Value     []byte `json:"value"`
 	Timestamp uint64 `json:"timestamp"`
 }
 
 type scanResult struct {
-	KVs       []scanKV `json:"kvs"`
-	More      bool     `json:"more"`
-	ResumeKey *string  `json:"resume_key,omitempty"`
+	KVs             []scanKV `json:"kvs"`
+	More            bool     `json:"more"`
+	ResumeKey       *string  `json:"resume_key,omitempty"`
+	ResumeKeyBase64 []byte   `json:"resume_key_base64,omitempty"`
 }
 
 func (h *kvHTTP) scan(w http.ResponseWriter, r *http.Request) {
@@ -135,11 +140,11 @@ func (h *kvHTTP) scan(w http.ResponseWriter, r *http.Request) {
 	}
 	out := scanResult{KVs: make([]scanKV, len(resp.Kvs)), More: resp.More}
 	for i, kv := range resp.Kvs {
-		out.KVs[i] = scanKV{Key: string(kv.Key), Value: kv.Value, Timestamp: kv.Timestamp}
+		out.KVs[i] = scanKV{Key: string(kv.Key), KeyBase64: kv.Key, Value: kv.Value, Timestamp: kv.Timestamp}
 	}
 	if resp.More {
 		rk := string(resp.ResumeKey)
-		out.ResumeKey = &rk
+		out.ResumeKey, out.ResumeKeyBase64 = &rk, resp.ResumeKey
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -219,6 +219,13 @@ func (s *Server) Ready(ctx context.Context) error {
 // Stop shuts the node down: listeners first, then Raft, then the engine.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		// Listeners opened before a failed Start have no server to close them.
+		if s.grpc == nil && s.rpcLn != nil {
+			s.rpcLn.Close()
+		}
+		if s.http == nil && s.httpLn != nil {
+			s.httpLn.Close()
+		}
 		if s.grpc != nil {
 			done := make(chan struct{})
 			go func() { s.grpc.GracefulStop(); close(done) }()

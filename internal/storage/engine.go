@@ -3,6 +3,9 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -56,6 +59,9 @@ func (c Config) Validate() error {
 type Engine struct {
 	db    *pebble.DB
 	cache *pebble.Cache
+	// fsCloser stops the disk-health checker we wrapped the OS filesystem
+	// in (Pebble only closes the wrappers it creates itself).
+	fsCloser io.Closer
 }
 
 // Open opens (creating if needed) the engine.
@@ -74,6 +80,14 @@ func Open(cfg Config) (*Engine, error) {
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 		Logger:                      quietLogger{},
 	}
+	var fsCloser io.Closer
+	if opts.FS == nil && !cfg.InMemory {
+		// Wrap the OS filesystem here rather than letting Pebble do it, so a
+		// failed Open can stop the checker's goroutine.
+		opts.FS, fsCloser = vfs.WithDiskHealthChecks(vfs.Default, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
+			slog.Warn("storage: slow disk operation", "op", info.OpType.String(), "path", info.Path, "duration", info.Duration)
+		})
+	}
 	dir := cfg.Dir
 	if cfg.InMemory {
 		if opts.FS == nil {
@@ -86,15 +100,21 @@ func Open(cfg Config) (*Engine, error) {
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		cache.Unref()
+		if fsCloser != nil {
+			fsCloser.Close()
+		}
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
-	return &Engine{db: db, cache: cache}, nil
+	return &Engine{db: db, cache: cache, fsCloser: fsCloser}, nil
 }
 
 // Close closes the engine. All iterators must be closed first.
 func (e *Engine) Close() error {
 	err := e.db.Close()
 	e.cache.Unref()
+	if e.fsCloser != nil {
+		e.fsCloser.Close()
+	}
 	return err
 }
 

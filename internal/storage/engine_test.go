@@ -1,11 +1,12 @@
 package storage
 
 import (
+	"go.uber.org/goleak"
+
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -200,10 +201,6 @@ func TestOpenFailsOnUnusableDir(t *testing.T) {
 // disk-health checker, whose ticker goroutine is only stopped by DB.Close;
 // when pebble.Open fails there is no DB, and Open does not close the wrapper.
 func TestFailedOpenLeaksNoGoroutine(t *testing.T) {
-	t.Skip("BUG: storage.Open leaks Pebble's disk-health-checking goroutine " +
-		"(vfs.(*diskHealthCheckingFS).startTickerLocked.func1) when pebble.Open fails " +
-		"on a real directory; Open should create the FS with vfs.WithDiskHealthChecks itself " +
-		"and close it on failure (same issue as pingcap/tidb#71107)")
 	path := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
@@ -214,7 +211,5 @@ func TestFailedOpenLeaksNoGoroutine(t *testing.T) {
 			t.Fatal("Open succeeded on a regular file")
 		}
 	}
-	if leaks := waitForNoLeaks(10 * time.Second); len(leaks) > 0 {
-		t.Fatalf("%d goroutines left after failed opens, first:\n%s", len(leaks), leaks[0])
-	}
+	goleak.VerifyNone(t)
 }
