@@ -768,17 +768,6 @@ func TestRestartOnDisk(t *testing.T) {
 	mustPut(t, c, "after-restart", "ok")
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestRawGRPCRejectsNonClientRequests: the public KV service accepts only
 // the client API; internal requests (increment, split) and empty requests are
 // InvalidArgument, also inside a batch, and nothing of such a batch applies.
