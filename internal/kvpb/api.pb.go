@@ -70,6 +70,55 @@ func (ReplicaType) EnumDescriptor() ([]byte, []int) {
 	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{0}
 }
 
+type AdminChangeReplicasRequest_ChangeType int32
+
+const (
+	AdminChangeReplicasRequest_ADD_LEARNER   AdminChangeReplicasRequest_ChangeType = 0
+	AdminChangeReplicasRequest_PROMOTE_VOTER AdminChangeReplicasRequest_ChangeType = 1
+	AdminChangeReplicasRequest_REMOVE        AdminChangeReplicasRequest_ChangeType = 2
+)
+
+// Enum value maps for AdminChangeReplicasRequest_ChangeType.
+var (
+	AdminChangeReplicasRequest_ChangeType_name = map[int32]string{
+		0: "ADD_LEARNER",
+		1: "PROMOTE_VOTER",
+		2: "REMOVE",
+	}
+	AdminChangeReplicasRequest_ChangeType_value = map[string]int32{
+		"ADD_LEARNER":   0,
+		"PROMOTE_VOTER": 1,
+		"REMOVE":        2,
+	}
+)
+
+func (x AdminChangeReplicasRequest_ChangeType) Enum() *AdminChangeReplicasRequest_ChangeType {
+	p := new(AdminChangeReplicasRequest_ChangeType)
+	*p = x
+	return p
+}
+
+func (x AdminChangeReplicasRequest_ChangeType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AdminChangeReplicasRequest_ChangeType) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_kvpb_api_proto_enumTypes[1].Descriptor()
+}
+
+func (AdminChangeReplicasRequest_ChangeType) Type() protoreflect.EnumType {
+	return &file_internal_kvpb_api_proto_enumTypes[1]
+}
+
+func (x AdminChangeReplicasRequest_ChangeType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AdminChangeReplicasRequest_ChangeType.Descriptor instead.
+func (AdminChangeReplicasRequest_ChangeType) EnumDescriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{15, 0}
+}
+
 type KeyValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -888,6 +937,114 @@ func (x *AdminSplitResponse) GetRight() *RangeDescriptor {
 	return nil
 }
 
+// AdminChangeReplicasRequest changes the replica set of the range holding
+// key by one replica. Internal only; issued by the placement driver and
+// operators. Adding is two steps: ADD_LEARNER (it then receives a
+// snapshot), then PROMOTE_VOTER.
+type AdminChangeReplicasRequest struct {
+	state         protoimpl.MessageState                `protogen:"open.v1"`
+	Key           []byte                                `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Change        AdminChangeReplicasRequest_ChangeType `protobuf:"varint,2,opt,name=change,proto3,enum=cairn.kvpb.AdminChangeReplicasRequest_ChangeType" json:"change,omitempty"`
+	NodeId        uint64                                `protobuf:"varint,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminChangeReplicasRequest) Reset() {
+	*x = AdminChangeReplicasRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminChangeReplicasRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminChangeReplicasRequest) ProtoMessage() {}
+
+func (x *AdminChangeReplicasRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminChangeReplicasRequest.ProtoReflect.Descriptor instead.
+func (*AdminChangeReplicasRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AdminChangeReplicasRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *AdminChangeReplicasRequest) GetChange() AdminChangeReplicasRequest_ChangeType {
+	if x != nil {
+		return x.Change
+	}
+	return AdminChangeReplicasRequest_ADD_LEARNER
+}
+
+func (x *AdminChangeReplicasRequest) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+type AdminChangeReplicasResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Desc          *RangeDescriptor       `protobuf:"bytes,1,opt,name=desc,proto3" json:"desc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminChangeReplicasResponse) Reset() {
+	*x = AdminChangeReplicasResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminChangeReplicasResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminChangeReplicasResponse) ProtoMessage() {}
+
+func (x *AdminChangeReplicasResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminChangeReplicasResponse.ProtoReflect.Descriptor instead.
+func (*AdminChangeReplicasResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AdminChangeReplicasResponse) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -899,6 +1056,7 @@ type RequestUnion struct {
 	//	*RequestUnion_Cas
 	//	*RequestUnion_Increment
 	//	*RequestUnion_AdminSplit
+	//	*RequestUnion_AdminChangeReplicas
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -906,7 +1064,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[15]
+	mi := &file_internal_kvpb_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1076,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[15]
+	mi := &file_internal_kvpb_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1089,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{15}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1004,6 +1162,15 @@ func (x *RequestUnion) GetAdminSplit() *AdminSplitRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetAdminChangeReplicas() *AdminChangeReplicasRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_AdminChangeReplicas); ok {
+			return x.AdminChangeReplicas
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1036,6 +1203,10 @@ type RequestUnion_AdminSplit struct {
 	AdminSplit *AdminSplitRequest `protobuf:"bytes,11,opt,name=admin_split,json=adminSplit,proto3,oneof"`
 }
 
+type RequestUnion_AdminChangeReplicas struct {
+	AdminChangeReplicas *AdminChangeReplicasRequest `protobuf:"bytes,12,opt,name=admin_change_replicas,json=adminChangeReplicas,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1050,6 +1221,8 @@ func (*RequestUnion_Increment) isRequestUnion_Value() {}
 
 func (*RequestUnion_AdminSplit) isRequestUnion_Value() {}
 
+func (*RequestUnion_AdminChangeReplicas) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1061,6 +1234,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_Cas
 	//	*ResponseUnion_Increment
 	//	*ResponseUnion_AdminSplit
+	//	*ResponseUnion_AdminChangeReplicas
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1068,7 +1242,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[16]
+	mi := &file_internal_kvpb_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1254,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[16]
+	mi := &file_internal_kvpb_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1267,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{16}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1166,6 +1340,15 @@ func (x *ResponseUnion) GetAdminSplit() *AdminSplitResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetAdminChangeReplicas() *AdminChangeReplicasResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_AdminChangeReplicas); ok {
+			return x.AdminChangeReplicas
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -1198,6 +1381,10 @@ type ResponseUnion_AdminSplit struct {
 	AdminSplit *AdminSplitResponse `protobuf:"bytes,11,opt,name=admin_split,json=adminSplit,proto3,oneof"`
 }
 
+type ResponseUnion_AdminChangeReplicas struct {
+	AdminChangeReplicas *AdminChangeReplicasResponse `protobuf:"bytes,12,opt,name=admin_change_replicas,json=adminChangeReplicas,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -1212,6 +1399,8 @@ func (*ResponseUnion_Increment) isResponseUnion_Value() {}
 
 func (*ResponseUnion_AdminSplit) isResponseUnion_Value() {}
 
+func (*ResponseUnion_AdminChangeReplicas) isResponseUnion_Value() {}
+
 // BatchRequest is the client's Batch call: atomic when every key falls into
 // one range; otherwise split per range and applied range by range.
 type BatchRequest struct {
@@ -1223,7 +1412,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[17]
+	mi := &file_internal_kvpb_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1424,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[17]
+	mi := &file_internal_kvpb_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1437,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{17}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BatchRequest) GetRequests() []*RequestUnion {
@@ -1267,7 +1456,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[18]
+	mi := &file_internal_kvpb_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1468,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[18]
+	mi := &file_internal_kvpb_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1481,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{18}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -1314,7 +1503,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	mi := &file_internal_kvpb_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1515,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	mi := &file_internal_kvpb_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1528,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -1382,7 +1571,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	mi := &file_internal_kvpb_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1583,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	mi := &file_internal_kvpb_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1596,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{20}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -1465,7 +1654,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	mi := &file_internal_kvpb_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1666,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	mi := &file_internal_kvpb_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1679,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{21}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -1524,7 +1713,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	mi := &file_internal_kvpb_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1725,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	mi := &file_internal_kvpb_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1738,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{22}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -1579,7 +1768,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	mi := &file_internal_kvpb_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1780,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	mi := &file_internal_kvpb_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1793,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{23}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -1639,7 +1828,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	mi := &file_internal_kvpb_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1840,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	mi := &file_internal_kvpb_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1853,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{24}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -1690,7 +1879,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	mi := &file_internal_kvpb_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1891,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	mi := &file_internal_kvpb_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1904,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{25}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -1734,7 +1923,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1935,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1948,7 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{26}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
 }
 
 type Error struct {
@@ -1778,7 +1967,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1979,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1992,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{27}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Error) GetMessage() string {
@@ -1884,6 +2073,310 @@ func (*Error_RangeNotFound) isError_Detail() {}
 
 func (*Error_AmbiguousResult) isError_Detail() {}
 
+// NodeDescriptor is a node's entry in the meta range's node registry.
+type NodeDescriptor struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	NodeId uint64                 `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// address is the node's RPC address (HOST:PORT).
+	Address       string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeDescriptor) Reset() {
+	*x = NodeDescriptor{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeDescriptor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeDescriptor) ProtoMessage() {}
+
+func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
+func (*NodeDescriptor) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *NodeDescriptor) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *NodeDescriptor) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+// RaftMessage carries one raftpb.Message (marshaled) of a range between
+// nodes. to_replica is the target's replica descriptor, so a node can create
+// a replica it does not have yet (it then receives a snapshot).
+type RaftMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RangeId       uint64                 `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
+	FromNodeId    uint64                 `protobuf:"varint,2,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	ToReplica     *ReplicaDescriptor     `protobuf:"bytes,3,opt,name=to_replica,json=toReplica,proto3" json:"to_replica,omitempty"`
+	Message       []byte                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RaftMessage) Reset() {
+	*x = RaftMessage{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RaftMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RaftMessage) ProtoMessage() {}
+
+func (x *RaftMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
+func (*RaftMessage) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RaftMessage) GetRangeId() uint64 {
+	if x != nil {
+		return x.RangeId
+	}
+	return 0
+}
+
+func (x *RaftMessage) GetFromNodeId() uint64 {
+	if x != nil {
+		return x.FromNodeId
+	}
+	return 0
+}
+
+func (x *RaftMessage) GetToReplica() *ReplicaDescriptor {
+	if x != nil {
+		return x.ToReplica
+	}
+	return nil
+}
+
+func (x *RaftMessage) GetMessage() []byte {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+// RaftMessageBatch is what one node sends another in one stream message:
+// every queued message for that node, across all ranges.
+type RaftMessageBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Messages      []*RaftMessage         `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RaftMessageBatch) Reset() {
+	*x = RaftMessageBatch{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RaftMessageBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RaftMessageBatch) ProtoMessage() {}
+
+func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
+func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+type RaftMessageBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RaftMessageBatchResponse) Reset() {
+	*x = RaftMessageBatchResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RaftMessageBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RaftMessageBatchResponse) ProtoMessage() {}
+
+func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
+func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
+}
+
+type JoinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The joining node's RPC address.
+	Address       string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinRequest) Reset() {
+	*x = JoinRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinRequest) ProtoMessage() {}
+
+func (x *JoinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
+func (*JoinRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *JoinRequest) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+type JoinResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClusterId     string                 `protobuf:"bytes,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	NodeId        uint64                 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinResponse) Reset() {
+	*x = JoinResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinResponse) ProtoMessage() {}
+
+func (x *JoinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
+func (*JoinResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *JoinResponse) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
+}
+
+func (x *JoinResponse) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
 type SplitRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A user key of the KV API namespace.
@@ -1894,7 +2387,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2399,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2412,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -1939,7 +2432,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +2444,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1964,7 +2457,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -1989,7 +2482,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2494,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2507,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
 }
 
 type RangeInfo struct {
@@ -2030,7 +2523,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2535,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2548,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -2102,7 +2595,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2114,7 +2607,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2127,7 +2620,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -2194,7 +2687,19 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"newRangeId\"x\n" +
 	"\x12AdminSplitResponse\x12/\n" +
 	"\x04left\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04left\x121\n" +
-	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"\x89\x03\n" +
+	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"\xd0\x01\n" +
+	"\x1aAdminChangeReplicasRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12I\n" +
+	"\x06change\x18\x02 \x01(\x0e21.cairn.kvpb.AdminChangeReplicasRequest.ChangeTypeR\x06change\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\x04R\x06nodeId\"<\n" +
+	"\n" +
+	"ChangeType\x12\x0f\n" +
+	"\vADD_LEARNER\x10\x00\x12\x11\n" +
+	"\rPROMOTE_VOTER\x10\x01\x12\n" +
+	"\n" +
+	"\x06REMOVE\x10\x02\"N\n" +
+	"\x1bAdminChangeReplicasResponse\x12/\n" +
+	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\"\xe7\x03\n" +
 	"\fRequestUnion\x12*\n" +
 	"\x03get\x18\x01 \x01(\v2\x16.cairn.kvpb.GetRequestH\x00R\x03get\x12*\n" +
 	"\x03put\x18\x02 \x01(\v2\x16.cairn.kvpb.PutRequestH\x00R\x03put\x123\n" +
@@ -2204,8 +2709,9 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\tincrement\x18\n" +
 	" \x01(\v2\x1c.cairn.kvpb.IncrementRequestH\x00R\tincrement\x12@\n" +
 	"\vadmin_split\x18\v \x01(\v2\x1d.cairn.kvpb.AdminSplitRequestH\x00R\n" +
-	"adminSplitB\a\n" +
-	"\x05value\"\x91\x03\n" +
+	"adminSplit\x12\\\n" +
+	"\x15admin_change_replicas\x18\f \x01(\v2&.cairn.kvpb.AdminChangeReplicasRequestH\x00R\x13adminChangeReplicasB\a\n" +
+	"\x05value\"\xf0\x03\n" +
 	"\rResponseUnion\x12+\n" +
 	"\x03get\x18\x01 \x01(\v2\x17.cairn.kvpb.GetResponseH\x00R\x03get\x12+\n" +
 	"\x03put\x18\x02 \x01(\v2\x17.cairn.kvpb.PutResponseH\x00R\x03put\x124\n" +
@@ -2215,7 +2721,8 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\tincrement\x18\n" +
 	" \x01(\v2\x1d.cairn.kvpb.IncrementResponseH\x00R\tincrement\x12A\n" +
 	"\vadmin_split\x18\v \x01(\v2\x1e.cairn.kvpb.AdminSplitResponseH\x00R\n" +
-	"adminSplitB\a\n" +
+	"adminSplit\x12]\n" +
+	"\x15admin_change_replicas\x18\f \x01(\v2'.cairn.kvpb.AdminChangeReplicasResponseH\x00R\x13adminChangeReplicasB\a\n" +
 	"\x05value\"D\n" +
 	"\fBatchRequest\x124\n" +
 	"\brequests\x18\x01 \x03(\v2\x18.cairn.kvpb.RequestUnionR\brequests\"H\n" +
@@ -2258,7 +2765,26 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x0fnot_leaseholder\x18\x03 \x01(\v2\x1a.cairn.kvpb.NotLeaseholderH\x00R\x0enotLeaseholder\x12C\n" +
 	"\x0frange_not_found\x18\x04 \x01(\v2\x19.cairn.kvpb.RangeNotFoundH\x00R\rrangeNotFound\x12H\n" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2\x1b.cairn.kvpb.AmbiguousResultH\x00R\x0fambiguousResultB\b\n" +
-	"\x06detail\" \n" +
+	"\x06detail\"C\n" +
+	"\x0eNodeDescriptor\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\"\xa2\x01\n" +
+	"\vRaftMessage\x12\x19\n" +
+	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12 \n" +
+	"\ffrom_node_id\x18\x02 \x01(\x04R\n" +
+	"fromNodeId\x12<\n" +
+	"\n" +
+	"to_replica\x18\x03 \x01(\v2\x1d.cairn.kvpb.ReplicaDescriptorR\ttoReplica\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\fR\amessage\"G\n" +
+	"\x10RaftMessageBatch\x123\n" +
+	"\bmessages\x18\x01 \x03(\v2\x17.cairn.kvpb.RaftMessageR\bmessages\"\x1a\n" +
+	"\x18RaftMessageBatchResponse\"'\n" +
+	"\vJoinRequest\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\"F\n" +
+	"\fJoinResponse\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\" \n" +
 	"\fSplitRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\"s\n" +
 	"\rSplitResponse\x12/\n" +
@@ -2284,9 +2810,11 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x06Delete\x12\x19.cairn.kvpb.DeleteRequest\x1a\x1a.cairn.kvpb.DeleteResponse\x129\n" +
 	"\x04Scan\x12\x17.cairn.kvpb.ScanRequest\x1a\x18.cairn.kvpb.ScanResponse\x12T\n" +
 	"\rCompareAndSet\x12 .cairn.kvpb.CompareAndSetRequest\x1a!.cairn.kvpb.CompareAndSetResponse\x12<\n" +
-	"\x05Batch\x12\x18.cairn.kvpb.BatchRequest\x1a\x19.cairn.kvpb.BatchResponse2G\n" +
+	"\x05Batch\x12\x18.cairn.kvpb.BatchRequest\x1a\x19.cairn.kvpb.BatchResponse2\xd8\x01\n" +
 	"\bInternal\x12;\n" +
-	"\x04Send\x12\x18.cairn.kvpb.RangeRequest\x1a\x19.cairn.kvpb.RangeResponse2\x86\x01\n" +
+	"\x04Send\x12\x18.cairn.kvpb.RangeRequest\x1a\x19.cairn.kvpb.RangeResponse\x12T\n" +
+	"\fRaftMessages\x12\x1c.cairn.kvpb.RaftMessageBatch\x1a$.cairn.kvpb.RaftMessageBatchResponse(\x01\x129\n" +
+	"\x04Join\x12\x17.cairn.kvpb.JoinRequest\x1a\x18.cairn.kvpb.JoinResponse2\x86\x01\n" +
 	"\x05Admin\x12<\n" +
 	"\x05Split\x12\x18.cairn.kvpb.SplitRequest\x1a\x19.cairn.kvpb.SplitResponse\x12?\n" +
 	"\x06Ranges\x12\x19.cairn.kvpb.RangesRequest\x1a\x1a.cairn.kvpb.RangesResponseB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
@@ -2303,102 +2831,121 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 	return file_internal_kvpb_api_proto_rawDescData
 }
 
-var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_internal_kvpb_api_proto_goTypes = []any{
-	(ReplicaType)(0),              // 0: cairn.kvpb.ReplicaType
-	(*KeyValue)(nil),              // 1: cairn.kvpb.KeyValue
-	(*GetRequest)(nil),            // 2: cairn.kvpb.GetRequest
-	(*GetResponse)(nil),           // 3: cairn.kvpb.GetResponse
-	(*PutRequest)(nil),            // 4: cairn.kvpb.PutRequest
-	(*PutResponse)(nil),           // 5: cairn.kvpb.PutResponse
-	(*DeleteRequest)(nil),         // 6: cairn.kvpb.DeleteRequest
-	(*DeleteResponse)(nil),        // 7: cairn.kvpb.DeleteResponse
-	(*ScanRequest)(nil),           // 8: cairn.kvpb.ScanRequest
-	(*ScanResponse)(nil),          // 9: cairn.kvpb.ScanResponse
-	(*CompareAndSetRequest)(nil),  // 10: cairn.kvpb.CompareAndSetRequest
-	(*CompareAndSetResponse)(nil), // 11: cairn.kvpb.CompareAndSetResponse
-	(*IncrementRequest)(nil),      // 12: cairn.kvpb.IncrementRequest
-	(*IncrementResponse)(nil),     // 13: cairn.kvpb.IncrementResponse
-	(*AdminSplitRequest)(nil),     // 14: cairn.kvpb.AdminSplitRequest
-	(*AdminSplitResponse)(nil),    // 15: cairn.kvpb.AdminSplitResponse
-	(*RequestUnion)(nil),          // 16: cairn.kvpb.RequestUnion
-	(*ResponseUnion)(nil),         // 17: cairn.kvpb.ResponseUnion
-	(*BatchRequest)(nil),          // 18: cairn.kvpb.BatchRequest
-	(*BatchResponse)(nil),         // 19: cairn.kvpb.BatchResponse
-	(*ReplicaDescriptor)(nil),     // 20: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),       // 21: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),          // 22: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),         // 23: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),      // 24: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),        // 25: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),         // 26: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),       // 27: cairn.kvpb.AmbiguousResult
-	(*Error)(nil),                 // 28: cairn.kvpb.Error
-	(*SplitRequest)(nil),          // 29: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),         // 30: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),         // 31: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),             // 32: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),        // 33: cairn.kvpb.RangesResponse
+	(ReplicaType)(0), // 0: cairn.kvpb.ReplicaType
+	(AdminChangeReplicasRequest_ChangeType)(0), // 1: cairn.kvpb.AdminChangeReplicasRequest.ChangeType
+	(*KeyValue)(nil),                    // 2: cairn.kvpb.KeyValue
+	(*GetRequest)(nil),                  // 3: cairn.kvpb.GetRequest
+	(*GetResponse)(nil),                 // 4: cairn.kvpb.GetResponse
+	(*PutRequest)(nil),                  // 5: cairn.kvpb.PutRequest
+	(*PutResponse)(nil),                 // 6: cairn.kvpb.PutResponse
+	(*DeleteRequest)(nil),               // 7: cairn.kvpb.DeleteRequest
+	(*DeleteResponse)(nil),              // 8: cairn.kvpb.DeleteResponse
+	(*ScanRequest)(nil),                 // 9: cairn.kvpb.ScanRequest
+	(*ScanResponse)(nil),                // 10: cairn.kvpb.ScanResponse
+	(*CompareAndSetRequest)(nil),        // 11: cairn.kvpb.CompareAndSetRequest
+	(*CompareAndSetResponse)(nil),       // 12: cairn.kvpb.CompareAndSetResponse
+	(*IncrementRequest)(nil),            // 13: cairn.kvpb.IncrementRequest
+	(*IncrementResponse)(nil),           // 14: cairn.kvpb.IncrementResponse
+	(*AdminSplitRequest)(nil),           // 15: cairn.kvpb.AdminSplitRequest
+	(*AdminSplitResponse)(nil),          // 16: cairn.kvpb.AdminSplitResponse
+	(*AdminChangeReplicasRequest)(nil),  // 17: cairn.kvpb.AdminChangeReplicasRequest
+	(*AdminChangeReplicasResponse)(nil), // 18: cairn.kvpb.AdminChangeReplicasResponse
+	(*RequestUnion)(nil),                // 19: cairn.kvpb.RequestUnion
+	(*ResponseUnion)(nil),               // 20: cairn.kvpb.ResponseUnion
+	(*BatchRequest)(nil),                // 21: cairn.kvpb.BatchRequest
+	(*BatchResponse)(nil),               // 22: cairn.kvpb.BatchResponse
+	(*ReplicaDescriptor)(nil),           // 23: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),             // 24: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                // 25: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),               // 26: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),            // 27: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),              // 28: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),               // 29: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),             // 30: cairn.kvpb.AmbiguousResult
+	(*Error)(nil),                       // 31: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),              // 32: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                 // 33: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),            // 34: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),    // 35: cairn.kvpb.RaftMessageBatchResponse
+	(*JoinRequest)(nil),                 // 36: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                // 37: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                // 38: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),               // 39: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),               // 40: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                   // 41: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),              // 42: cairn.kvpb.RangesResponse
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
-	1,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	21, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	21, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	2,  // 3: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
-	4,  // 4: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
-	6,  // 5: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
-	8,  // 6: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
-	10, // 7: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
-	12, // 8: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
-	14, // 9: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
-	3,  // 10: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
-	5,  // 11: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
-	7,  // 12: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
-	9,  // 13: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
-	11, // 14: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
-	13, // 15: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
-	15, // 16: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
-	16, // 17: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	17, // 18: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	0,  // 19: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	20, // 20: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	16, // 21: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	17, // 22: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	28, // 23: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	21, // 24: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	20, // 25: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	24, // 26: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	25, // 27: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	26, // 28: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	27, // 29: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	21, // 30: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	21, // 31: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	21, // 32: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	32, // 33: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	2,  // 34: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	4,  // 35: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	6,  // 36: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	8,  // 37: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	10, // 38: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	18, // 39: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	22, // 40: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	29, // 41: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	31, // 42: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	3,  // 43: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	5,  // 44: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	7,  // 45: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	9,  // 46: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	11, // 47: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	19, // 48: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	23, // 49: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	30, // 50: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	33, // 51: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	43, // [43:52] is the sub-list for method output_type
-	34, // [34:43] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	2,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
+	24, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	1,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
+	24, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	3,  // 5: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
+	5,  // 6: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
+	7,  // 7: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
+	9,  // 8: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
+	11, // 9: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
+	13, // 10: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
+	15, // 11: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
+	17, // 12: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
+	4,  // 13: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
+	6,  // 14: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
+	8,  // 15: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
+	10, // 16: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
+	12, // 17: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
+	14, // 18: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
+	16, // 19: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
+	18, // 20: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
+	19, // 21: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	20, // 22: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	0,  // 23: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	23, // 24: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	19, // 25: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	20, // 26: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	31, // 27: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	24, // 28: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	23, // 29: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	27, // 30: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	28, // 31: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	29, // 32: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	30, // 33: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	23, // 34: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	33, // 35: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	24, // 36: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 37: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 38: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	41, // 39: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	3,  // 40: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	5,  // 41: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	7,  // 42: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	9,  // 43: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	11, // 44: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	21, // 45: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	25, // 46: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	34, // 47: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	36, // 48: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	38, // 49: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	40, // 50: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	4,  // 51: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	6,  // 52: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	8,  // 53: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	10, // 54: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	12, // 55: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	22, // 56: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	26, // 57: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	35, // 58: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	37, // 59: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	39, // 60: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	42, // 61: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	51, // [51:62] is the sub-list for method output_type
+	40, // [40:51] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -2406,7 +2953,7 @@ func file_internal_kvpb_api_proto_init() {
 	if File_internal_kvpb_api_proto != nil {
 		return
 	}
-	file_internal_kvpb_api_proto_msgTypes[15].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[17].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_Delete)(nil),
@@ -2414,8 +2961,9 @@ func file_internal_kvpb_api_proto_init() {
 		(*RequestUnion_Cas)(nil),
 		(*RequestUnion_Increment)(nil),
 		(*RequestUnion_AdminSplit)(nil),
+		(*RequestUnion_AdminChangeReplicas)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[16].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[18].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_Delete)(nil),
@@ -2423,8 +2971,9 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_Cas)(nil),
 		(*ResponseUnion_Increment)(nil),
 		(*ResponseUnion_AdminSplit)(nil),
+		(*ResponseUnion_AdminChangeReplicas)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[27].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[29].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
@@ -2435,8 +2984,8 @@ func file_internal_kvpb_api_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   33,
+			NumEnums:      2,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

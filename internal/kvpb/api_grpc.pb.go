@@ -315,7 +315,9 @@ var KV_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Internal_Send_FullMethodName = "/cairn.kvpb.Internal/Send"
+	Internal_Send_FullMethodName         = "/cairn.kvpb.Internal/Send"
+	Internal_RaftMessages_FullMethodName = "/cairn.kvpb.Internal/RaftMessages"
+	Internal_Join_FullMethodName         = "/cairn.kvpb.Internal/Join"
 )
 
 // InternalClient is the client API for Internal service.
@@ -324,7 +326,13 @@ const (
 //
 // Internal is the node-to-node service.
 type InternalClient interface {
+	// Send evaluates a range-addressed batch on this node's replica.
 	Send(ctx context.Context, in *RangeRequest, opts ...grpc.CallOption) (*RangeResponse, error)
+	// RaftMessages is a long-lived stream of batched Raft messages from one
+	// node to another.
+	RaftMessages(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[RaftMessageBatch, RaftMessageBatchResponse], error)
+	// Join admits a new node: it allocates a node id and registers the address.
+	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
 }
 
 type internalClient struct {
@@ -345,13 +353,42 @@ func (c *internalClient) Send(ctx context.Context, in *RangeRequest, opts ...grp
 	return out, nil
 }
 
+func (c *internalClient) RaftMessages(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[RaftMessageBatch, RaftMessageBatchResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Internal_ServiceDesc.Streams[0], Internal_RaftMessages_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RaftMessageBatch, RaftMessageBatchResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Internal_RaftMessagesClient = grpc.ClientStreamingClient[RaftMessageBatch, RaftMessageBatchResponse]
+
+func (c *internalClient) Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JoinResponse)
+	err := c.cc.Invoke(ctx, Internal_Join_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InternalServer is the server API for Internal service.
 // All implementations must embed UnimplementedInternalServer
 // for forward compatibility.
 //
 // Internal is the node-to-node service.
 type InternalServer interface {
+	// Send evaluates a range-addressed batch on this node's replica.
 	Send(context.Context, *RangeRequest) (*RangeResponse, error)
+	// RaftMessages is a long-lived stream of batched Raft messages from one
+	// node to another.
+	RaftMessages(grpc.ClientStreamingServer[RaftMessageBatch, RaftMessageBatchResponse]) error
+	// Join admits a new node: it allocates a node id and registers the address.
+	Join(context.Context, *JoinRequest) (*JoinResponse, error)
 	mustEmbedUnimplementedInternalServer()
 }
 
@@ -364,6 +401,12 @@ type UnimplementedInternalServer struct{}
 
 func (UnimplementedInternalServer) Send(context.Context, *RangeRequest) (*RangeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Send not implemented")
+}
+func (UnimplementedInternalServer) RaftMessages(grpc.ClientStreamingServer[RaftMessageBatch, RaftMessageBatchResponse]) error {
+	return status.Error(codes.Unimplemented, "method RaftMessages not implemented")
+}
+func (UnimplementedInternalServer) Join(context.Context, *JoinRequest) (*JoinResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Join not implemented")
 }
 func (UnimplementedInternalServer) mustEmbedUnimplementedInternalServer() {}
 func (UnimplementedInternalServer) testEmbeddedByValue()                  {}
@@ -404,6 +447,31 @@ func _Internal_Send_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Internal_RaftMessages_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InternalServer).RaftMessages(&grpc.GenericServerStream[RaftMessageBatch, RaftMessageBatchResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Internal_RaftMessagesServer = grpc.ClientStreamingServer[RaftMessageBatch, RaftMessageBatchResponse]
+
+func _Internal_Join_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(JoinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InternalServer).Join(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Internal_Join_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InternalServer).Join(ctx, req.(*JoinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Internal_ServiceDesc is the grpc.ServiceDesc for Internal service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -415,8 +483,18 @@ var Internal_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Send",
 			Handler:    _Internal_Send_Handler,
 		},
+		{
+			MethodName: "Join",
+			Handler:    _Internal_Join_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "RaftMessages",
+			Handler:       _Internal_RaftMessages_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "internal/kvpb/api.proto",
 }
 

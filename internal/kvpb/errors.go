@@ -92,6 +92,8 @@ func RequestKeys(r *RequestUnion) (key, end []byte) {
 		return v.Increment.Key, nil
 	case *RequestUnion_AdminSplit:
 		return v.AdminSplit.SplitKey, nil
+	case *RequestUnion_AdminChangeReplicas:
+		return v.AdminChangeReplicas.Key, nil
 	}
 	return nil, nil
 }

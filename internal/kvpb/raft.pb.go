@@ -43,6 +43,9 @@ type RaftCommand struct {
 	// write_timestamp is the MVCC timestamp of the command's writes; apply
 	// records the range's highest one (see replica's max write timestamp).
 	WriteTimestamp uint64 `protobuf:"varint,6,opt,name=write_timestamp,json=writeTimestamp,proto3" json:"write_timestamp,omitempty"`
+	// change_replicas is the new descriptor of a replica change; the command
+	// then travels as the context of a ConfChangeV2 entry.
+	ChangeReplicas *RangeDescriptor `protobuf:"bytes,7,opt,name=change_replicas,json=changeReplicas,proto3" json:"change_replicas,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -117,6 +120,13 @@ func (x *RaftCommand) GetWriteTimestamp() uint64 {
 		return x.WriteTimestamp
 	}
 	return 0
+}
+
+func (x *RaftCommand) GetChangeReplicas() *RangeDescriptor {
+	if x != nil {
+		return x.ChangeReplicas
+	}
+	return nil
 }
 
 type SplitTrigger struct {
@@ -466,7 +476,7 @@ var File_internal_kvpb_raft_proto protoreflect.FileDescriptor
 const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"\x18internal/kvpb/raft.proto\x12\n" +
-	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xed\x01\n" +
+	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xb3\x02\n" +
 	"\vRaftCommand\x12\x1f\n" +
 	"\vproposal_id\x18\x01 \x01(\x04R\n" +
 	"proposalId\x12\x1f\n" +
@@ -477,7 +487,8 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"generation\x18\x04 \x01(\x04R\n" +
 	"generation\x12#\n" +
 	"\rproposer_term\x18\x05 \x01(\x04R\fproposerTerm\x12'\n" +
-	"\x0fwrite_timestamp\x18\x06 \x01(\x04R\x0ewriteTimestamp\"r\n" +
+	"\x0fwrite_timestamp\x18\x06 \x01(\x04R\x0ewriteTimestamp\x12D\n" +
+	"\x0fchange_replicas\x18\a \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x0echangeReplicas\"r\n" +
 	"\fSplitTrigger\x12/\n" +
 	"\x04left\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04left\x121\n" +
 	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"[\n" +
@@ -528,16 +539,17 @@ var file_internal_kvpb_raft_proto_goTypes = []any{
 }
 var file_internal_kvpb_raft_proto_depIdxs = []int32{
 	1, // 0: cairn.kvpb.RaftCommand.split:type_name -> cairn.kvpb.SplitTrigger
-	7, // 1: cairn.kvpb.SplitTrigger.left:type_name -> cairn.kvpb.RangeDescriptor
-	7, // 2: cairn.kvpb.SplitTrigger.right:type_name -> cairn.kvpb.RangeDescriptor
-	7, // 3: cairn.kvpb.SnapshotData.desc:type_name -> cairn.kvpb.RangeDescriptor
-	2, // 4: cairn.kvpb.SnapshotData.applied:type_name -> cairn.kvpb.RangeAppliedState
-	6, // 5: cairn.kvpb.SnapshotData.kvs:type_name -> cairn.kvpb.SnapshotKV
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	7, // 1: cairn.kvpb.RaftCommand.change_replicas:type_name -> cairn.kvpb.RangeDescriptor
+	7, // 2: cairn.kvpb.SplitTrigger.left:type_name -> cairn.kvpb.RangeDescriptor
+	7, // 3: cairn.kvpb.SplitTrigger.right:type_name -> cairn.kvpb.RangeDescriptor
+	7, // 4: cairn.kvpb.SnapshotData.desc:type_name -> cairn.kvpb.RangeDescriptor
+	2, // 5: cairn.kvpb.SnapshotData.applied:type_name -> cairn.kvpb.RangeAppliedState
+	6, // 6: cairn.kvpb.SnapshotData.kvs:type_name -> cairn.kvpb.SnapshotKV
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_raft_proto_init() }

@@ -21,7 +21,7 @@ type StateMachine interface {
 	// replica. The returned callback, if any, runs after b has committed.
 	// An error is a broken invariant: the store stops the node rather than
 	// diverge.
-	Apply(b *storage.Batch, ents []*raftpb.Entry) (after func(), err error)
+	Apply(b *storage.Batch, ents []*raftpb.Entry) (ApplyResult, error)
 	// LeadershipChanged is called (without group locks held) when this
 	// replica gains or loses leadership or the term changes.
 	LeadershipChanged(isLeader bool, term uint64)
@@ -44,6 +44,16 @@ type groupStorage struct {
 }
 
 func (s groupStorage) Snapshot() (*raftpb.Snapshot, error) { return s.sm.Snapshot() }
+
+// ApplyResult is what the state machine tells the store about an Apply.
+type ApplyResult struct {
+	// After, if set, runs once the apply batch has committed.
+	After func()
+	// CancelledConfChanges holds the indexes of conf-change entries the state
+	// machine rejected (deterministically); raft is told to apply them as
+	// no-ops. Every other conf change among the entries is applied to raft.
+	CancelledConfChanges []uint64
+}
 
 // ErrGroupRemoved is returned for operations on a removed group.
 var ErrGroupRemoved = errors.New("raftstore: raft group removed")
@@ -92,11 +102,13 @@ func loadGroupState(eng *storage.Engine, rangeID uint64, cs *raftpb.ConfState) (
 		return nil, nil, nil, 0, fmt.Errorf("range %d hard state: %w", rangeID, err)
 	}
 	mem := raft.NewMemoryStorage()
-	snap := &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{
-		Index: proto.Uint64(trunc.Index), Term: proto.Uint64(trunc.Term), ConfState: cs,
-	}}
-	if err := mem.ApplySnapshot(snap); err != nil {
-		return nil, nil, nil, 0, err
+	if trunc.Index > 0 { // 0: an uninitialised replica, waiting for a snapshot
+		snap := &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{
+			Index: proto.Uint64(trunc.Index), Term: proto.Uint64(trunc.Term), ConfState: cs,
+		}}
+		if err := mem.ApplySnapshot(snap); err != nil {
+			return nil, nil, nil, 0, err
+		}
 	}
 	ents, err := readLog(r, rangeID, trunc.Index+1)
 	if err != nil {
@@ -144,6 +156,26 @@ func (g *Group) Step(m *raftpb.Message) error {
 	g.mu.Unlock()
 	g.store.sched.enqueue(g.RangeID, flagReady)
 	return err
+}
+
+// ProposeConfChange submits a configuration change; the state machine sees
+// it in Apply when committed and may cancel it.
+func (g *Group) ProposeConfChange(cc raftpb.ConfChangeI) error {
+	if g.store.failed.Load() {
+		return ErrStoreFailed
+	}
+	g.mu.Lock()
+	if g.mu.removed {
+		g.mu.Unlock()
+		return ErrGroupRemoved
+	}
+	err := g.mu.rn.ProposeConfChange(cc)
+	g.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	g.store.sched.enqueue(g.RangeID, flagReady)
+	return nil
 }
 
 // Campaign makes this replica start an election.

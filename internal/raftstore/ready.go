@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -197,13 +198,13 @@ func (s *Store) apply(work []readyWork) {
 		if len(ents) == 0 {
 			continue
 		}
-		after, err := w.g.sm.Apply(b, ents)
+		res, err := w.g.sm.Apply(b, ents)
 		if err != nil {
 			s.fatal(fmt.Errorf("range %d: apply: %w", w.g.RangeID, err))
 			return
 		}
-		if after != nil {
-			afters = append(afters, after)
+		if res.After != nil {
+			afters = append(afters, res.After)
 		}
 		last := ents[len(ents)-1]
 		if err := PutProto(b, storageAppliedStateKey(w.g.RangeID), &kvpb.RangeAppliedState{
@@ -212,7 +213,7 @@ func (s *Store) apply(work []readyWork) {
 			s.fatal(err)
 			return
 		}
-		if err := w.g.applyConfChanges(ents); err != nil {
+		if err := w.g.applyConfChanges(ents, res.CancelledConfChanges); err != nil {
 			s.fatal(err)
 			return
 		}
@@ -235,8 +236,15 @@ func (s *Store) apply(work []readyWork) {
 
 // applyConfChanges tells raft about committed configuration changes. The
 // state machine has already recorded the new replica set in its descriptor.
-func (g *Group) applyConfChanges(ents []*raftpb.Entry) error {
+func (g *Group) applyConfChanges(ents []*raftpb.Entry, cancelled []uint64) error {
 	for _, e := range ents {
+		if slices.Contains(cancelled, e.GetIndex()) {
+			// Raft must still be told; an empty change cancels it.
+			g.mu.Lock()
+			g.mu.confState = g.mu.rn.ApplyConfChange(&raftpb.ConfChangeV2{})
+			g.mu.Unlock()
+			continue
+		}
 		var cc raftpb.ConfChangeI
 		switch e.GetType() {
 		case raftpb.EntryConfChange:

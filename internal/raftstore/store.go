@@ -176,6 +176,22 @@ func (s *Store) Step(rangeID uint64, m *raftpb.Message) error {
 // empty log that starts after a synthetic truncated prefix (index 10, term 5,
 // as CockroachDB does), so all replicas of a new range agree on its start.
 func WriteInitialState(w storage.Writer, rangeID uint64) error {
+	return writeInitialRaftState(w, rangeID, &raftpb.HardState{})
+}
+
+// WriteInitialStateOver is WriteInitialState for a range that may already
+// have an uninitialised replica here (created by a message from the new
+// range's leader before this node applied the split): its term and vote
+// are kept, so the replica never votes twice in a term.
+func WriteInitialStateOver(r storage.Reader, w storage.Writer, rangeID uint64) error {
+	hs := &raftpb.HardState{}
+	if err := getProto(r, storage.RaftHardStateKey(rangeID), hs); err != nil {
+		return err
+	}
+	return writeInitialRaftState(w, rangeID, hs)
+}
+
+func writeInitialRaftState(w storage.Writer, rangeID uint64, prev *raftpb.HardState) error {
 	const initIndex, initTerm = 10, 5
 	if err := PutProto(w, storage.RaftTruncatedStateKey(rangeID), &kvpb.RaftTruncatedState{Index: initIndex, Term: initTerm}); err != nil {
 		return err
@@ -183,8 +199,10 @@ func WriteInitialState(w storage.Writer, rangeID uint64) error {
 	if err := PutProto(w, storage.RangeAppliedStateKey(rangeID), &kvpb.RangeAppliedState{AppliedIndex: initIndex, AppliedTerm: initTerm}); err != nil {
 		return err
 	}
-	hs := &raftpb.HardState{}
-	hs.Term, hs.Commit = ptr(uint64(initTerm)), ptr(uint64(initIndex))
+	hs := &raftpb.HardState{Term: ptr(max(prev.GetTerm(), initTerm)), Commit: ptr(uint64(initIndex))}
+	if prev.GetTerm() > initTerm {
+		hs.Vote = ptr(prev.GetVote())
+	}
 	return PutProto(w, storage.RaftHardStateKey(rangeID), hs)
 }
 

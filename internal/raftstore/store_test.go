@@ -98,25 +98,25 @@ func smDataKey(rangeID uint64, cmd string) []byte {
 	return []byte(fmt.Sprintf("sm/%d/%s", rangeID, cmd))
 }
 
-func (f *fakeSM) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) {
+func (f *fakeSM) Apply(b *storage.Batch, ents []*raftpb.Entry) (ApplyResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, e := range ents {
 		if f.poison != "" && string(e.GetData()) == f.poison {
-			return nil, fmt.Errorf("poisoned command at index %d", e.GetIndex())
+			return ApplyResult{}, fmt.Errorf("poisoned command at index %d", e.GetIndex())
 		}
 		f.mu.entries = append(f.mu.entries, appliedEntry{e.GetIndex(), e.GetTerm(), e.GetType(), string(e.GetData())})
 		if e.GetType() == raftpb.EntryNormal && len(e.GetData()) > 0 {
 			if err := storage.MVCCPut(b, smDataKey(f.rangeID, string(e.GetData())), e.GetIndex(), []byte("applied")); err != nil {
-				return nil, err
+				return ApplyResult{}, err
 			}
 		}
 	}
-	return func() {
+	return ApplyResult{After: func() {
 		f.mu.Lock()
 		f.mu.afterCalls++
 		f.mu.Unlock()
-	}, nil
+	}}, nil
 }
 
 func (f *fakeSM) LeadershipChanged(isLeader bool, term uint64) {

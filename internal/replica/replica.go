@@ -103,18 +103,18 @@ func (r *Replica) Send(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 	if len(req.Requests) == 0 {
 		return nil, nil
 	}
-	if s := req.Requests[0].GetAdminSplit(); s != nil {
-		if len(req.Requests) != 1 {
-			return nil, kvpb.NewErrorf("an admin split must be alone in its batch")
-		}
-		return r.adminSplit(ctx, s)
-	}
 	write := false
 	for _, q := range req.Requests {
-		if q.GetAdminSplit() != nil {
-			return nil, kvpb.NewErrorf("an admin split must be alone in its batch")
+		if isAdmin(q) && len(req.Requests) != 1 {
+			return nil, kvpb.NewErrorf("an admin request must be alone in its batch")
 		}
 		write = write || kvpb.IsWrite(q)
+	}
+	switch v := req.Requests[0].Value.(type) {
+	case *kvpb.RequestUnion_AdminSplit:
+		return r.adminSplit(ctx, v.AdminSplit)
+	case *kvpb.RequestUnion_AdminChangeReplicas:
+		return r.adminChangeReplicas(ctx, v.AdminChangeReplicas)
 	}
 	if !write {
 		return r.read(req)
@@ -238,4 +238,8 @@ func readMaxWriteTS(rd storage.Reader, rangeID uint64) (uint64, error) {
 		return 0, fmt.Errorf("range %d: corrupt max write timestamp", rangeID)
 	}
 	return binary.BigEndian.Uint64(v), nil
+}
+
+func isAdmin(q *kvpb.RequestUnion) bool {
+	return q.GetAdminSplit() != nil || q.GetAdminChangeReplicas() != nil
 }

@@ -22,6 +22,12 @@ type proposal struct {
 // proposeAndWait proposes cmd and waits until it is applied or rejected. A
 // context that ends first makes the outcome ambiguous.
 func (r *Replica) proposeAndWait(ctx context.Context, cmd *kvpb.RaftCommand) error {
+	return r.proposeWith(ctx, cmd, r.group.Propose)
+}
+
+// proposeWith registers cmd as a pending proposal, hands its encoding to
+// propose, and waits for the outcome.
+func (r *Replica) proposeWith(ctx context.Context, cmd *kvpb.RaftCommand, propose func([]byte) error) error {
 	p := &proposal{done: make(chan error, 1)}
 	r.mu.Lock()
 	r.mu.nextID++
@@ -29,7 +35,7 @@ func (r *Replica) proposeAndWait(ctx context.Context, cmd *kvpb.RaftCommand) err
 	r.mu.proposals[id] = p
 	r.mu.Unlock()
 	cmd.ProposalId = id
-	if err := r.group.Propose(marshal(cmd)); err != nil {
+	if err := propose(marshal(cmd)); err != nil {
 		r.dropProposal(id)
 		if errors.Is(err, raft.ErrProposalDropped) || errors.Is(err, raftstore.ErrGroupRemoved) || errors.Is(err, raftstore.ErrStoreFailed) {
 			// Not appended anywhere: safe to retry elsewhere.
@@ -59,20 +65,27 @@ type appliedResult struct {
 }
 
 // Apply implements raftstore.StateMachine.
-func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) {
+func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.ApplyResult, error) {
 	r.mu.Lock()
 	desc, maxTS := r.mu.desc, r.mu.maxWriteTS
 	r.mu.Unlock()
 	prevMaxTS := maxTS
 	var results []appliedResult
 	var splits []*kvpb.SplitTrigger
+	var res raftstore.ApplyResult
 	for _, e := range ents {
-		if e.GetType() != raftpb.EntryNormal || len(e.Data) == 0 {
-			continue // leader no-ops; conf changes come with replication
+		confChange := e.GetType() != raftpb.EntryNormal
+		if !confChange && len(e.Data) == 0 {
+			continue // leader no-ops
 		}
 		cmd := &kvpb.RaftCommand{}
-		if err := proto.Unmarshal(e.Data, cmd); err != nil {
-			return nil, fmt.Errorf("entry %d: corrupt command: %w", e.GetIndex(), err)
+		if confChange {
+			var err error
+			if cmd, err = decodeConfChangeCommand(e); err != nil {
+				return res, err
+			}
+		} else if err := proto.Unmarshal(e.Data, cmd); err != nil {
+			return res, fmt.Errorf("entry %d: corrupt command: %w", e.GetIndex(), err)
 		}
 		var rejected error
 		switch {
@@ -80,27 +93,36 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (func(), error) 
 			rejected = kvpb.NewNotLeaseholder(r.RangeID, nil)
 		case cmd.Generation != desc.Generation:
 			rejected = kvpb.NewRangeKeyMismatch(r.RangeID, nil, desc)
+		case confChange:
+			if err := raftstore.PutProto(b, storage.RangeDescriptorKey(r.RangeID), cmd.ChangeReplicas); err != nil {
+				return res, err
+			}
+			desc = cmd.ChangeReplicas
 		case cmd.Split != nil:
-			if err := stageSplit(b, cmd.Split, maxTS); err != nil {
-				return nil, err
+			if err := stageSplit(r.store.eng.Reader(), b, cmd.Split, maxTS); err != nil {
+				return res, err
 			}
 			desc = cmd.Split.Left
 			splits = append(splits, cmd.Split)
 		case len(cmd.WriteBatch) > 0:
 			if err := applyWriteBatch(r.store.eng, b, cmd.WriteBatch); err != nil {
-				return nil, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
+				return res, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
 			}
 			maxTS = max(maxTS, cmd.WriteTimestamp)
+		}
+		if confChange && rejected != nil {
+			res.CancelledConfChanges = append(res.CancelledConfChanges, e.GetIndex())
 		}
 		results = append(results, appliedResult{id: cmd.ProposalId, err: rejected})
 	}
 	if maxTS > prevMaxTS {
 		if err := b.Set(storage.RangeMaxWriteTSKey(r.RangeID), encodeUint64(maxTS), nil); err != nil {
-			return nil, err
+			return res, err
 		}
 	}
 	lastTerm := ents[len(ents)-1].GetTerm()
-	return func() { r.afterApply(desc, maxTS, lastTerm, splits, results) }, nil
+	res.After = func() { r.afterApply(desc, maxTS, lastTerm, splits, results) }
+	return res, nil
 }
 
 func applyWriteBatch(eng *storage.Engine, b *storage.Batch, repr []byte) error {

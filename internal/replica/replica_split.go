@@ -53,7 +53,7 @@ func (r *Replica) adminSplit(ctx context.Context, s *kvpb.AdminSplitRequest) ([]
 // stageSplit writes the two new descriptors and the right-hand range's
 // initial Raft state; the right half inherits the left's max write
 // timestamp. The data itself stays where it is: both halves share the engine.
-func stageSplit(b *storage.Batch, s *kvpb.SplitTrigger, maxWriteTS uint64) error {
+func stageSplit(eng storage.Reader, b *storage.Batch, s *kvpb.SplitTrigger, maxWriteTS uint64) error {
 	if err := b.Set(storage.RangeMaxWriteTSKey(s.Right.RangeId), encodeUint64(maxWriteTS), nil); err != nil {
 		return err
 	}
@@ -63,5 +63,5 @@ func stageSplit(b *storage.Batch, s *kvpb.SplitTrigger, maxWriteTS uint64) error
 	if err := raftstore.PutProto(b, storage.RangeDescriptorKey(s.Right.RangeId), s.Right); err != nil {
 		return err
 	}
-	return raftstore.WriteInitialState(b, s.Right.RangeId)
+	return raftstore.WriteInitialStateOver(eng, b, s.Right.RangeId)
 }

@@ -17,25 +17,46 @@ import (
 	"github.com/cairndb/cairn/internal/storage"
 )
 
-// memTransport delivers raft messages between in-process stores; replica id
-// i lives on node i. Messages to a stopped node are dropped.
+// memTransport delivers raft messages between in-process stores the way
+// rpc.Transport does between processes: resolving the target replica's node
+// through the sending store, and handing the message to the target store
+// (which creates replicas it does not have yet). Messages to a stopped node
+// are dropped.
 type memTransport struct {
 	mu     sync.Mutex
-	stores map[uint64]*raftstore.Store
+	stores map[uint64]*Store
 }
 
-func (t *memTransport) Send(rangeID uint64, msgs []*raftpb.Message) {
+// sender is the transport one node's raftstore sends through.
+type sender struct {
+	t    *memTransport
+	from uint64
+}
+
+func (s sender) Send(rangeID uint64, msgs []*raftpb.Message) {
+	s.t.mu.Lock()
+	src := s.t.stores[s.from]
+	s.t.mu.Unlock()
+	if src == nil {
+		return
+	}
 	for _, m := range msgs {
-		t.mu.Lock()
-		s := t.stores[m.GetTo()]
-		t.mu.Unlock()
-		if s != nil {
-			_ = s.Step(rangeID, proto.Clone(m).(*raftpb.Message))
+		to, ok := src.ReplicaDescriptor(rangeID, m.GetTo())
+		if !ok {
+			continue
+		}
+		s.t.mu.Lock()
+		dst := s.t.stores[to.NodeId]
+		s.t.mu.Unlock()
+		if dst != nil {
+			_ = dst.HandleRaftMessage(context.Background(), &kvpb.RaftMessage{
+				RangeId: rangeID, FromNodeId: s.from, ToReplica: to, Message: marshal(m),
+			})
 		}
 	}
 }
 
-func (t *memTransport) set(node uint64, s *raftstore.Store) {
+func (t *memTransport) set(node uint64, s *Store) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if s == nil {
@@ -76,7 +97,7 @@ func (n *clusterNode) start(t *testing.T, tr *memTransport) {
 	cfg := raftstore.DefaultConfig(n.eng)
 	cfg.TickInterval = 10 * time.Millisecond
 	cfg.LogTruncateEntries = 20
-	cfg.Transport = tr
+	cfg.Transport = sender{t: tr, from: n.id}
 	rs, err := raftstore.NewStore(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +106,7 @@ func (n *clusterNode) start(t *testing.T, tr *memTransport) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.set(n.id, rs)
+	tr.set(n.id, s)
 	rs.Start()
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -101,6 +122,13 @@ func (n *clusterNode) stop(tr *memTransport) {
 // putViaLeader retries a put until some node's replica serves it.
 func putViaLeader(t *testing.T, nodes []*clusterNode, key, value string) {
 	t.Helper()
+	sendViaLeader(t, nodes, put(key, value))
+}
+
+// sendViaLeader retries a one-request batch on range 2 until some node's
+// replica serves it, and returns the response.
+func sendViaLeader(t *testing.T, nodes []*clusterNode, req *kvpb.RequestUnion) *kvpb.ResponseUnion {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, n := range nodes {
@@ -108,19 +136,20 @@ func putViaLeader(t *testing.T, nodes []*clusterNode, key, value string) {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			resp := n.store.Send(ctx, &kvpb.RangeRequest{RangeId: keys.FirstUserRangeID, Requests: []*kvpb.RequestUnion{put(key, value)}})
+			resp := n.store.Send(ctx, &kvpb.RangeRequest{RangeId: keys.FirstUserRangeID, Requests: []*kvpb.RequestUnion{req}})
 			cancel()
 			if resp.Error == nil {
-				return
+				return resp.Responses[0]
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("no leader accepted put %s", key)
+	t.Fatalf("no leader accepted %v", req)
+	return nil
 }
 
 func TestFollowerCatchesUpBySnapshot(t *testing.T) {
-	tr := &memTransport{stores: map[uint64]*raftstore.Store{}}
+	tr := &memTransport{stores: map[uint64]*Store{}}
 	var nodes []*clusterNode
 	for id := uint64(1); id <= 3; id++ {
 		eng, err := storage.Open(storage.Config{InMemory: true})
@@ -194,5 +223,100 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 		if err != nil || !res.Found {
 			t.Fatalf("node 3 misses %s after catching up: %v", k, err)
 		}
+	}
+}
+
+func changeReplicas(change kvpb.AdminChangeReplicasRequest_ChangeType, node uint64) *kvpb.RequestUnion {
+	return &kvpb.RequestUnion{Value: &kvpb.RequestUnion_AdminChangeReplicas{AdminChangeReplicas: &kvpb.AdminChangeReplicasRequest{
+		Key: keys.KVKey([]byte("a")), Change: change, NodeId: node,
+	}}}
+}
+
+// A single-node range is replicated to two empty nodes by conf changes:
+// each is added as a learner, receives a snapshot through a replica created
+// on its first message, and is promoted. The original node then dies and
+// the other two elect a leader and keep serving.
+func TestAddReplicasByConfChange(t *testing.T) {
+	tr := &memTransport{stores: map[uint64]*Store{}}
+	var nodes []*clusterNode
+	for id := uint64(1); id <= 3; id++ {
+		eng, err := storage.Open(storage.Config{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		if id == 1 {
+			if _, err := Bootstrap(eng, hlc.New(nil)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := &clusterNode{id: id, eng: eng}
+		n.start(t, tr)
+		nodes = append(nodes, n)
+	}
+	defer func() {
+		for _, n := range nodes {
+			if n.raft != nil {
+				n.stop(tr)
+			}
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		putViaLeader(t, nodes, fmt.Sprintf("k%03d", i), "v")
+	}
+	for _, id := range []uint64{2, 3} {
+		sendViaLeader(t, nodes, changeReplicas(kvpb.AdminChangeReplicasRequest_ADD_LEARNER, id))
+		waitForKey(t, nodes[id-1], "k049")
+		resp := sendViaLeader(t, nodes, changeReplicas(kvpb.AdminChangeReplicasRequest_PROMOTE_VOTER, id))
+		if got := len(confState(resp.GetAdminChangeReplicas().Desc).Voters); got != int(id) {
+			t.Fatalf("after promoting node %d: %d voters", id, got)
+		}
+	}
+	// Every node agrees on the descriptor.
+	for _, n := range nodes {
+		if err := waitFor(10*time.Second, func() bool {
+			r := n.store.Replica(keys.FirstUserRangeID)
+			return r != nil && len(confState(r.Desc()).Voters) == 3
+		}); err != nil {
+			t.Fatalf("node %d never saw 3 voters", n.id)
+		}
+	}
+	nodes[0].stop(tr)
+	nodes[0].raft = nil
+	putViaLeader(t, nodes, "after-failover", "x")
+	for _, n := range nodes[1:] {
+		waitForKey(t, n, "after-failover")
+	}
+	// A change that no longer makes sense is refused, not applied.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, n := range nodes[1:] {
+		resp := n.store.Send(ctx, &kvpb.RangeRequest{RangeId: keys.FirstUserRangeID, Requests: []*kvpb.RequestUnion{
+			changeReplicas(kvpb.AdminChangeReplicasRequest_ADD_LEARNER, 2)}})
+		if resp.Error == nil {
+			t.Fatal("adding a replica twice succeeded")
+		}
+	}
+}
+
+func waitFor(timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %v", timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+func waitForKey(t *testing.T, n *clusterNode, key string) {
+	t.Helper()
+	err := waitFor(20*time.Second, func() bool {
+		res, err := storage.MVCCGet(n.eng.Reader(), keys.KVKey([]byte(key)), storage.MaxTimestamp)
+		return err == nil && res.Found
+	})
+	if err != nil {
+		t.Fatalf("node %d never got key %s", n.id, key)
 	}
 }

@@ -34,9 +34,15 @@ type Store struct {
 	cfg Config
 	eng *storage.Engine
 
+	// createMu serialises replica creation (splits, incoming messages).
+	createMu sync.Mutex
+
 	mu struct {
 		sync.RWMutex
 		replicas map[uint64]*Replica
+		// peers remembers the node of replicas we heard from (see
+		// ReplicaDescriptor). Bounded by ranges × replicas.
+		peers map[peerKey]uint64
 	}
 }
 
@@ -47,6 +53,7 @@ func NewStore(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, eng: cfg.Engine}
 	s.mu.replicas = make(map[uint64]*Replica)
+	s.mu.peers = make(map[peerKey]uint64)
 	return s, nil
 }
 
@@ -190,6 +197,19 @@ func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, er
 	if self == nil {
 		return nil, fmt.Errorf("range %d has no replica on node %d", d.RangeId, s.cfg.NodeID)
 	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if s.Replica(d.RangeId) != nil {
+		return nil, fmt.Errorf("range %d already has a replica", d.RangeId)
+	}
+	// A sole voter elects itself at once instead of after an election timeout.
+	campaign = campaign || (voters == 1 && self.Type == kvpb.ReplicaType_VOTER)
+	return s.startReplica(d, self, confState(d), campaign)
+}
+
+// startReplica builds a replica, starts its group and publishes it. The
+// caller holds createMu.
+func (s *Store) startReplica(d *kvpb.RangeDescriptor, self *kvpb.ReplicaDescriptor, cs *raftpb.ConfState, campaign bool) (*Replica, error) {
 	maxTS, err := readMaxWriteTS(s.eng.Reader(), d.RangeId)
 	if err != nil {
 		return nil, err
@@ -203,10 +223,7 @@ func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, er
 	_, _ = rand.Read(seed[:])
 	// Random start: ids of proposals from before a restart never collide.
 	r.mu.nextID = binary.LittleEndian.Uint64(seed[:])
-	if s.Replica(d.RangeId) != nil {
-		return nil, fmt.Errorf("range %d already has a replica", d.RangeId)
-	}
-	g, err := s.cfg.Raft.AddGroup(d.RangeId, self.ReplicaId, confState(d), r)
+	g, err := s.cfg.Raft.AddGroup(d.RangeId, self.ReplicaId, cs, r)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +232,7 @@ func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, er
 	s.mu.Lock()
 	s.mu.replicas[d.RangeId] = r
 	s.mu.Unlock()
-	if campaign || (voters == 1 && self.Type == kvpb.ReplicaType_VOTER) {
+	if campaign {
 		if err := g.Campaign(); err != nil {
 			slog.Warn("campaign failed", "range", d.RangeId, "err", err)
 		}
@@ -225,8 +242,13 @@ func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, er
 
 // installSplit creates the right-hand replica of an applied split.
 func (s *Store) installSplit(t *kvpb.SplitTrigger, leftLeader bool) {
-	if s.Replica(t.Right.RangeId) != nil {
-		return
+	if r := s.Replica(t.Right.RangeId); r != nil {
+		if r.Desc().EndKey != nil {
+			return // already initialised (by a snapshot)
+		}
+		// An uninitialised replica created by a message from the right
+		// half's leader: restart it from the state the split just wrote.
+		s.removeReplica(r)
 	}
 	if _, err := s.addReplica(t.Right, leftLeader); err != nil {
 		s.cfg.Raft.Fatal(fmt.Errorf("installing split of range %d: %w", t.Left.RangeId, err))
@@ -285,4 +307,14 @@ func (s *Store) replicaForKey(key []byte) *Replica {
 		}
 	}
 	return nil
+}
+
+// removeReplica stops a replica's group and forgets it (its data stays).
+func (s *Store) removeReplica(r *Replica) {
+	s.cfg.Raft.RemoveGroup(r.RangeID)
+	s.mu.Lock()
+	if s.mu.replicas[r.RangeID] == r {
+		delete(s.mu.replicas, r.RangeID)
+	}
+	s.mu.Unlock()
 }

@@ -1,0 +1,110 @@
+package rpc
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+)
+
+// AddressResolver finds a node's RPC address (the node registry).
+type AddressResolver interface {
+	NodeAddress(ctx context.Context, nodeID uint64) (string, error)
+}
+
+// Pool keeps one gRPC connection per node.
+type Pool struct {
+	tls      *tls.Config // nil: plaintext
+	resolver AddressResolver
+
+	mu struct {
+		sync.Mutex
+		conns map[uint64]*grpc.ClientConn
+		addrs map[uint64]string
+	}
+}
+
+// MaxMessageBytes bounds one gRPC message between nodes.
+const MaxMessageBytes = 64 << 20
+
+// NewPool returns a pool dialing with tlsCfg (nil for an insecure cluster).
+func NewPool(tlsCfg *tls.Config, resolver AddressResolver) *Pool {
+	p := &Pool{tls: tlsCfg, resolver: resolver}
+	p.mu.conns = make(map[uint64]*grpc.ClientConn)
+	p.mu.addrs = make(map[uint64]string)
+	return p
+}
+
+// DialAddress opens a connection to an address (used before node ids are
+// known, to join). The caller closes it.
+func DialAddress(addr string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
+	}
+	return grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)))
+}
+
+// Conn returns the connection to a node, dialing it if needed.
+func (p *Pool) Conn(ctx context.Context, nodeID uint64) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	c := p.mu.conns[nodeID]
+	p.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	addr, err := p.resolver.NodeAddress(ctx, nodeID)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: address of node %d: %w", nodeID, err)
+	}
+	c, err = DialAddress(addr, p.tls)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old := p.mu.conns[nodeID]; old != nil {
+		c.Close()
+		return old, nil
+	}
+	p.mu.conns[nodeID], p.mu.addrs[nodeID] = c, addr
+	return c, nil
+}
+
+// Forget drops a node's connection (its address may have changed).
+func (p *Pool) Forget(nodeID uint64) {
+	p.mu.Lock()
+	c := p.mu.conns[nodeID]
+	delete(p.mu.conns, nodeID)
+	delete(p.mu.addrs, nodeID)
+	p.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// Internal returns the Internal service client of a node.
+func (p *Pool) Internal(ctx context.Context, nodeID uint64) (kvpb.InternalClient, error) {
+	c, err := p.Conn(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	return kvpb.NewInternalClient(c), nil
+}
+
+// Close closes every connection.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, c := range p.mu.conns {
+		c.Close()
+		delete(p.mu.conns, id)
+	}
+}
