@@ -18,7 +18,10 @@ func newStartCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "start a node (a new single-node cluster unless --join is given)",
-		Args:  cobra.NoArgs,
+		Long: `Start a node. Without --join, the first start bootstraps a new cluster.
+With --join, the node joins the cluster through any live member; pass the
+same --join on later starts so the node finds the cluster again.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
@@ -48,6 +51,7 @@ func newStartCmd() *cobra.Command {
 	f.StringVar(&cfg.RPCAddr, "rpc-addr", cfg.RPCAddr, "address for gRPC: KV API and node-to-node RPC")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address for HTTP: health, metrics, pprof, JSON KV API")
 	f.StringVar(&cfg.SQLAddr, "sql-addr", cfg.SQLAddr, "address for the PostgreSQL wire protocol")
+	f.StringSliceVar(&cfg.Join, "join", nil, "RPC addresses (HOST:PORT,...) of cluster members to join; omit to start a new cluster")
 	f.BoolVar(&cfg.Insecure, "insecure", false, "serve plaintext without authentication (local testing only)")
 	f.StringVar(&cfg.CertsDir, "certs-dir", "", "directory with ca.crt, node.crt and node.key (see `cairn cert`)")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", cfg.CacheBytes, "storage block cache size in bytes")

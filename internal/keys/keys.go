@@ -29,7 +29,17 @@ var (
 	RangeIDCounterKey = []byte{0x02, 'c', 'r'}
 	// NodeIDCounterKey holds the last allocated node id.
 	NodeIDCounterKey = []byte{0x02, 'c', 'n'}
+	// nodePrefix + node id -> NodeDescriptor (the node registry).
+	nodePrefix = []byte{0x02, 'n'}
 )
+
+// NodeKey is the registry key of a node.
+func NodeKey(nodeID uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), nodePrefix...), nodeID)
+}
+
+// NodeSpan is the span of the whole node registry.
+func NodeSpan() (start, end []byte) { return nodePrefix, PrefixEnd(nodePrefix) }
 
 // MetaRangeID is the id of the meta range; it is created at bootstrap.
 const MetaRangeID = 1

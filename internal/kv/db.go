@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -18,10 +20,25 @@ type Sender interface {
 	Send(ctx context.Context, req *kvpb.RangeRequest) *kvpb.RangeResponse
 }
 
+// RemoteSender sends a range-addressed batch to another node. A transport
+// error must say whether the request may have been delivered (see
+// ErrNotSent).
+type RemoteSender func(ctx context.Context, nodeID uint64, req *kvpb.RangeRequest) (*kvpb.RangeResponse, error)
+
+// ErrNotSent wraps transport errors of requests that certainly never reached
+// the other node (for example, no connection): safe to retry elsewhere.
+var ErrNotSent = errors.New("kv: request not sent")
+
 // Config configures a DB.
 type Config struct {
-	// Local sends to this node's own store.
-	Local Sender
+	// NodeID is this node; Local sends to its own store.
+	NodeID uint64
+	Local  Sender
+	// Remote sends to other nodes; nil on a single node.
+	Remote RemoteSender
+	// LocalDescriptor returns the descriptor of this node's replica of a
+	// range, or nil: fresher than a cached one when this node is a member.
+	LocalDescriptor func(rangeID uint64) *kvpb.RangeDescriptor
 	// MaxAttempts bounds retries of one range request.
 	MaxAttempts int
 	// MaxBackoff caps the wait between retries.
@@ -32,6 +49,14 @@ type Config struct {
 type DB struct {
 	cfg   Config
 	cache rangeCache
+	// meta is the newest descriptor known of the meta range (its replicas).
+	meta atomic.Pointer[kvpb.RangeDescriptor]
+
+	mu struct {
+		sync.Mutex
+		// leaseholders caches the node serving each range (hints).
+		leaseholders map[uint64]uint64
+	}
 }
 
 // New returns a DB.
@@ -45,17 +70,44 @@ func New(cfg Config) (*DB, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 250 * time.Millisecond
 	}
-	return &DB{cfg: cfg}, nil
+	db := &DB{cfg: cfg}
+	db.mu.leaseholders = make(map[uint64]uint64)
+	db.meta.Store(&kvpb.RangeDescriptor{RangeId: keys.MetaRangeID, StartKey: keys.KeyMin, EndKey: keys.MetaEnd})
+	return db, nil
 }
 
-// metaRange is the descriptor used to reach the meta range. The meta range
-// never splits, so its span is fixed; its replicas are found by the sender.
-var metaRange = &kvpb.RangeDescriptor{RangeId: keys.MetaRangeID, StartKey: keys.KeyMin, EndKey: keys.MetaEnd}
+// LearnDescriptor records a descriptor seen elsewhere (the meta range's at
+// join, a replica's in an error), if it is newer than what the DB knows.
+func (db *DB) LearnDescriptor(d *kvpb.RangeDescriptor) {
+	if d == nil || len(d.Replicas) == 0 {
+		return
+	}
+	if d.RangeId == keys.MetaRangeID {
+		for {
+			cur := db.meta.Load()
+			if len(cur.Replicas) > 0 && cur.Generation >= d.Generation {
+				return
+			}
+			if db.meta.CompareAndSwap(cur, d) {
+				return
+			}
+		}
+	}
+	if len(d.EndKey) > 0 {
+		db.cache.insert(d)
+	}
+}
+
+// MetaDescriptor returns the newest known descriptor of the meta range.
+func (db *DB) MetaDescriptor() *kvpb.RangeDescriptor { return db.meta.Load() }
 
 // lookupRange returns the descriptor of the range containing key.
 func (db *DB) lookupRange(ctx context.Context, key []byte) (*kvpb.RangeDescriptor, error) {
 	if bytes.Compare(key, keys.MetaEnd) < 0 {
-		return metaRange, nil
+		if db.cfg.LocalDescriptor != nil {
+			db.LearnDescriptor(db.cfg.LocalDescriptor(keys.MetaRangeID))
+		}
+		return db.meta.Load(), nil
 	}
 	if d := db.cache.lookup(key); d != nil {
 		return d, nil
@@ -64,7 +116,7 @@ func (db *DB) lookupRange(ctx context.Context, key []byte) (*kvpb.RangeDescripto
 	scan := &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Scan{Scan: &kvpb.ScanRequest{
 		StartKey: keys.RangeLookupStart(key), EndKey: end, Limit: 1,
 	}}}
-	resps, err := db.sendToRange(ctx, metaRange, []*kvpb.RequestUnion{scan})
+	resps, err := db.sendToRange(ctx, db.meta.Load(), []*kvpb.RequestUnion{scan})
 	if err != nil {
 		return nil, fmt.Errorf("kv: range lookup for %s: %w", keys.Pretty(key), err)
 	}
@@ -86,46 +138,151 @@ func (db *DB) lookupRange(ctx context.Context, key []byte) (*kvpb.RangeDescripto
 // errRetryLookup asks send to look the range up again.
 var errRetryLookup = errors.New("kv: stale range descriptor")
 
-// sendToRange sends reqs, all within desc, retrying transient errors. On a
-// stale descriptor it returns errRetryLookup after fixing the cache.
+// sendToRange sends reqs, all within desc, to the replica serving the range,
+// retrying transient errors: it follows leaseholder hints, moves on to other
+// replicas when a node is unreachable, and backs off after trying them all.
+// On a stale descriptor it returns errRetryLookup after fixing the cache.
 func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
-	backoff := time.Millisecond
-	for attempt := 0; ; attempt++ {
-		resp := db.cfg.Local.Send(ctx, &kvpb.RangeRequest{RangeId: desc.RangeId, Requests: reqs})
-		perr := resp.Error
-		if perr == nil {
-			return resp.Responses, nil
-		}
-		switch {
-		case perr.GetRangeKeyMismatch() != nil:
-			db.cache.evict(desc)
-			db.cache.insert(perr.GetRangeKeyMismatch().Ranges...)
-			db.repairMeta(ctx, perr.GetRangeKeyMismatch().Ranges)
-			return nil, errRetryLookup
-		case perr.GetRangeNotFound() != nil:
-			db.cache.evict(desc)
-			return nil, errRetryLookup
-		case perr.GetNotLeaseholder() != nil:
-			// No leader yet (election, restart): wait and try again.
-		default:
-			return nil, perr
-		}
-		if attempt+1 >= db.cfg.MaxAttempts {
-			return nil, fmt.Errorf("kv: range %d unavailable after %d attempts: %w", desc.RangeId, attempt+1, perr)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, db.cfg.MaxBackoff)
+	write := false
+	for _, r := range reqs {
+		write = write || kvpb.IsWrite(r)
 	}
+	req := &kvpb.RangeRequest{RangeId: desc.RangeId, Requests: reqs}
+	backoff := time.Millisecond
+	var lastErr error
+	unreachable := 0 // consecutive transport failures
+	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			if write && attempt > 0 {
+				return nil, kvpb.NewAmbiguousResult(err)
+			}
+			return nil, err
+		}
+		if db.cfg.LocalDescriptor != nil {
+			if local := db.cfg.LocalDescriptor(desc.RangeId); local != nil && local.Generation > desc.Generation && len(local.EndKey) > 0 {
+				desc = local
+			}
+		}
+		node := db.pickNode(desc, attempt)
+		resp, err := db.sendTo(ctx, node, req)
+		if err != nil {
+			db.forgetLeaseholder(desc.RangeId, node)
+			if write && !errors.Is(err, ErrNotSent) {
+				return nil, kvpb.NewAmbiguousResult(err)
+			}
+			lastErr = err
+			// Every replica we know of is unreachable: the descriptor may be
+			// stale (replicas moved); look the range up again.
+			if unreachable++; unreachable >= len(desc.Replicas) && desc.RangeId != keys.MetaRangeID {
+				db.cache.evict(desc)
+				return nil, errRetryLookup
+			}
+		} else if perr := resp.Error; perr == nil {
+			unreachable = 0
+			db.setLeaseholder(desc.RangeId, node)
+			return resp.Responses, nil
+		} else {
+			lastErr = perr
+			switch {
+			case perr.GetRangeKeyMismatch() != nil:
+				db.cache.evict(desc)
+				db.cache.insert(perr.GetRangeKeyMismatch().Ranges...)
+				db.repairMeta(ctx, perr.GetRangeKeyMismatch().Ranges)
+				return nil, errRetryLookup
+			case perr.GetRangeNotFound() != nil:
+				db.forgetLeaseholder(desc.RangeId, node)
+				if len(desc.Replicas) <= 1 {
+					db.cache.evict(desc)
+					return nil, errRetryLookup
+				}
+			case perr.GetNotLeaseholder() != nil:
+				nl := perr.GetNotLeaseholder()
+				db.LearnDescriptor(nl.Desc)
+				if nl.Desc != nil && nl.Desc.Generation > desc.Generation {
+					desc = nl.Desc
+				}
+				if h := nl.Hint; h != nil && h.NodeId != node {
+					db.setLeaseholder(desc.RangeId, h.NodeId)
+					continue // follow the hint at once
+				}
+				db.forgetLeaseholder(desc.RangeId, node)
+			default:
+				return nil, perr
+			}
+		}
+		// Back off once every replica has been tried.
+		if (attempt+1)%max(len(desc.Replicas), 1) == 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, db.cfg.MaxBackoff)
+		}
+	}
+	return nil, fmt.Errorf("kv: range %d unavailable after %d attempts: %w", desc.RangeId, db.cfg.MaxAttempts, lastErr)
+}
+
+// pickNode chooses the node to try: the cached leaseholder, else the
+// replicas in turn, this node first.
+func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int) uint64 {
+	db.mu.Lock()
+	lh, ok := db.mu.leaseholders[desc.RangeId]
+	db.mu.Unlock()
+	if ok {
+		return lh
+	}
+	if len(desc.Replicas) == 0 {
+		return db.cfg.NodeID // only this node knows the range (bootstrap)
+	}
+	order := make([]uint64, 0, len(desc.Replicas))
+	for _, r := range desc.Replicas {
+		if r.NodeId == db.cfg.NodeID {
+			order = append(order, r.NodeId)
+		}
+	}
+	for _, r := range desc.Replicas {
+		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER {
+			order = append(order, r.NodeId)
+		}
+	}
+	if len(order) == 0 {
+		return desc.Replicas[0].NodeId
+	}
+	return order[attempt%len(order)]
+}
+
+func (db *DB) sendTo(ctx context.Context, node uint64, req *kvpb.RangeRequest) (*kvpb.RangeResponse, error) {
+	if node == db.cfg.NodeID || db.cfg.Remote == nil {
+		return db.cfg.Local.Send(ctx, req), nil
+	}
+	return db.cfg.Remote(ctx, node, req)
+}
+
+func (db *DB) setLeaseholder(rangeID, node uint64) {
+	db.mu.Lock()
+	if len(db.mu.leaseholders) >= maxCachedRanges {
+		clear(db.mu.leaseholders)
+	}
+	db.mu.leaseholders[rangeID] = node
+	db.mu.Unlock()
+}
+
+func (db *DB) forgetLeaseholder(rangeID, node uint64) {
+	db.mu.Lock()
+	if db.mu.leaseholders[rangeID] == node {
+		delete(db.mu.leaseholders, rangeID)
+	}
+	db.mu.Unlock()
 }
 
 // send routes a batch whose keys are all in one range, looking the range up
 // again when the cache was stale.
 func (db *DB) send(ctx context.Context, key []byte, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
 	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		desc, err := db.lookupRange(ctx, key)
 		if err != nil {
 			return nil, err

@@ -211,3 +211,21 @@ func (db *DB) repairMeta(ctx context.Context, descs []*kvpb.RangeDescriptor) {
 		slog.Warn("kv: meta repair failed", "err", err)
 	}
 }
+
+// AdminChangeReplicas changes the replica set of the range desc by one
+// replica and records the new descriptor in the meta directory.
+func (db *DB) AdminChangeReplicas(ctx context.Context, desc *kvpb.RangeDescriptor,
+	change kvpb.AdminChangeReplicasRequest_ChangeType, nodeID uint64) (*kvpb.RangeDescriptor, error) {
+	r, err := db.one(ctx, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_AdminChangeReplicas{
+		AdminChangeReplicas: &kvpb.AdminChangeReplicasRequest{Key: desc.StartKey, Change: change, NodeId: nodeID},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	next := r.GetAdminChangeReplicas().Desc
+	db.LearnDescriptor(next)
+	if err := db.updateMeta(ctx, next); err != nil {
+		return next, fmt.Errorf("kv: replicas changed but meta update failed (repaired on next access): %w", err)
+	}
+	return next, nil
+}

@@ -1819,9 +1819,11 @@ func (x *RangeKeyMismatch) GetRanges() []*RangeDescriptor {
 
 // NotLeaseholder: this replica cannot serve; try the hinted one.
 type NotLeaseholder struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RangeId       uint64                 `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
-	Hint          *ReplicaDescriptor     `protobuf:"bytes,2,opt,name=hint,proto3" json:"hint,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RangeId uint64                 `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
+	Hint    *ReplicaDescriptor     `protobuf:"bytes,2,opt,name=hint,proto3" json:"hint,omitempty"`
+	// The replica's descriptor, so the sender learns the replica set.
+	Desc          *RangeDescriptor `protobuf:"bytes,3,opt,name=desc,proto3" json:"desc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1866,6 +1868,13 @@ func (x *NotLeaseholder) GetRangeId() uint64 {
 func (x *NotLeaseholder) GetHint() *ReplicaDescriptor {
 	if x != nil {
 		return x.Hint
+	}
+	return nil
+}
+
+func (x *NotLeaseholder) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
 	}
 	return nil
 }
@@ -2283,7 +2292,9 @@ func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
 type JoinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The joining node's RPC address.
-	Address       string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// A node rejoining after a restart names itself; 0 asks for a new id.
+	NodeId        uint64 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2325,10 +2336,20 @@ func (x *JoinRequest) GetAddress() string {
 	return ""
 }
 
+func (x *JoinRequest) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
 type JoinResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ClusterId     string                 `protobuf:"bytes,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
-	NodeId        uint64                 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ClusterId string                 `protobuf:"bytes,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	NodeId    uint64                 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// Where the meta range is, so the new node can route from the start.
+	MetaRange     *RangeDescriptor  `protobuf:"bytes,3,opt,name=meta_range,json=metaRange,proto3" json:"meta_range,omitempty"`
+	Nodes         []*NodeDescriptor `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2375,6 +2396,20 @@ func (x *JoinResponse) GetNodeId() uint64 {
 		return x.NodeId
 	}
 	return 0
+}
+
+func (x *JoinResponse) GetMetaRange() *RangeDescriptor {
+	if x != nil {
+		return x.MetaRange
+	}
+	return nil
+}
+
+func (x *JoinResponse) GetNodes() []*NodeDescriptor {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
 }
 
 type SplitRequest struct {
@@ -2752,10 +2787,11 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x10RangeKeyMismatch\x12,\n" +
 	"\x12requested_range_id\x18\x01 \x01(\x04R\x10requestedRangeId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x123\n" +
-	"\x06ranges\x18\x03 \x03(\v2\x1b.cairn.kvpb.RangeDescriptorR\x06ranges\"^\n" +
+	"\x06ranges\x18\x03 \x03(\v2\x1b.cairn.kvpb.RangeDescriptorR\x06ranges\"\x8f\x01\n" +
 	"\x0eNotLeaseholder\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x121\n" +
-	"\x04hint\x18\x02 \x01(\v2\x1d.cairn.kvpb.ReplicaDescriptorR\x04hint\"*\n" +
+	"\x04hint\x18\x02 \x01(\v2\x1d.cairn.kvpb.ReplicaDescriptorR\x04hint\x12/\n" +
+	"\x04desc\x18\x03 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\"*\n" +
 	"\rRangeNotFound\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\"\x11\n" +
 	"\x0fAmbiguousResult\"\xcf\x02\n" +
@@ -2778,13 +2814,17 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\amessage\x18\x04 \x01(\fR\amessage\"G\n" +
 	"\x10RaftMessageBatch\x123\n" +
 	"\bmessages\x18\x01 \x03(\v2\x17.cairn.kvpb.RaftMessageR\bmessages\"\x1a\n" +
-	"\x18RaftMessageBatchResponse\"'\n" +
+	"\x18RaftMessageBatchResponse\"@\n" +
 	"\vJoinRequest\x12\x18\n" +
-	"\aaddress\x18\x01 \x01(\tR\aaddress\"F\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\"\xb4\x01\n" +
 	"\fJoinResponse\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x17\n" +
-	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\" \n" +
+	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12:\n" +
+	"\n" +
+	"meta_range\x18\x03 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\tmetaRange\x120\n" +
+	"\x05nodes\x18\x04 \x03(\v2\x1a.cairn.kvpb.NodeDescriptorR\x05nodes\" \n" +
 	"\fSplitRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\"s\n" +
 	"\rSplitResponse\x12/\n" +
@@ -2909,43 +2949,46 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	31, // 27: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
 	24, // 28: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
 	23, // 29: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	27, // 30: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	28, // 31: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	29, // 32: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	30, // 33: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	23, // 34: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	33, // 35: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	24, // 36: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 37: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 38: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	41, // 39: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	3,  // 40: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	5,  // 41: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	7,  // 42: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	9,  // 43: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	11, // 44: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	21, // 45: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	25, // 46: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	34, // 47: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	36, // 48: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	38, // 49: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	40, // 50: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	4,  // 51: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	6,  // 52: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	8,  // 53: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	10, // 54: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	12, // 55: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	22, // 56: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	26, // 57: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	35, // 58: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	37, // 59: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	39, // 60: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	42, // 61: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	51, // [51:62] is the sub-list for method output_type
-	40, // [40:51] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	24, // 30: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	27, // 31: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	28, // 32: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	29, // 33: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	30, // 34: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	23, // 35: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	33, // 36: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	24, // 37: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	32, // 38: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	24, // 39: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 40: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 41: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	41, // 42: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	3,  // 43: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	5,  // 44: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	7,  // 45: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	9,  // 46: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	11, // 47: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	21, // 48: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	25, // 49: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	34, // 50: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	36, // 51: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	38, // 52: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	40, // 53: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	4,  // 54: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	6,  // 55: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	8,  // 56: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	10, // 57: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	12, // 58: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	22, // 59: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	26, // 60: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	35, // 61: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	37, // 62: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	39, // 63: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	42, // 64: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	54, // [54:65] is the sub-list for method output_type
+	43, // [43:54] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }

@@ -18,11 +18,16 @@ func NewRangeKeyMismatch(rangeID uint64, key []byte, ranges ...*RangeDescriptor)
 	}
 }
 
-// NewNotLeaseholder reports that this replica cannot serve rangeID.
-func NewNotLeaseholder(rangeID uint64, hint *ReplicaDescriptor) *Error {
+// NewNotLeaseholder reports that this replica cannot serve rangeID; hint is
+// the leader it knows of (nil if none), desc its descriptor (may be nil).
+func NewNotLeaseholder(rangeID uint64, hint *ReplicaDescriptor, desc ...*RangeDescriptor) *Error {
+	nl := &NotLeaseholder{RangeId: rangeID, Hint: hint}
+	if len(desc) > 0 {
+		nl.Desc = desc[0]
+	}
 	return &Error{
 		Message: fmt.Sprintf("not the leaseholder of range %d", rangeID),
-		Detail:  &Error_NotLeaseholder{NotLeaseholder: &NotLeaseholder{RangeId: rangeID, Hint: hint}},
+		Detail:  &Error_NotLeaseholder{NotLeaseholder: nl},
 	}
 }
 

@@ -204,6 +204,16 @@ func (g *Group) IsLeader() bool {
 	return l == g.ReplicaID
 }
 
+// CaughtUp reports whether, as seen by this replica as leader, the replica
+// replicaID has every committed entry (a learner that got its snapshot).
+func (g *Group) CaughtUp(replicaID uint64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.mu.rn.Status()
+	pr, ok := st.Progress[replicaID]
+	return ok && pr.Match >= st.GetCommit()
+}
+
 // Status returns the Raft status (for diagnostics).
 func (g *Group) Status() raft.Status {
 	g.mu.Lock()

@@ -304,3 +304,7 @@ func (raftLogger) Panicf(f string, v ...interface{}) { panic(fmt.Sprintf(f, v...
 
 // Fatal stops the node on a broken invariant found above the store.
 func (s *Store) Fatal(err error) { s.fatal(err) }
+
+// SetTransport sets the transport; call before Start (the transport needs
+// the replica layer, which needs the store).
+func (s *Store) SetTransport(t Transport) { s.cfg.Transport = t }

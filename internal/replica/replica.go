@@ -83,7 +83,7 @@ func (r *Replica) leaseCheck() (term uint64, desc *kvpb.RangeDescriptor, err *kv
 	desc, term, serving := r.mu.desc, r.mu.leaderTerm, r.mu.servingTerm
 	r.mu.Unlock()
 	if term == 0 || serving != term {
-		return 0, desc, kvpb.NewNotLeaseholder(desc.RangeId, r.leaderHint(desc))
+		return 0, desc, kvpb.NewNotLeaseholder(desc.RangeId, r.leaderHint(desc), desc)
 	}
 	return term, desc, nil
 }

@@ -24,6 +24,14 @@ func (r *Replica) adminChangeReplicas(ctx context.Context, req *kvpb.AdminChange
 	if err != nil {
 		return nil, kvpb.NewErrorf("range %d: %v", desc.RangeId, err)
 	}
+	if req.Change == kvpb.AdminChangeReplicasRequest_PROMOTE_VOTER {
+		// A voter without the data would weaken the quorum: promote only a
+		// learner that has caught up (received its snapshot).
+		id := cc.Changes[0].GetNodeId()
+		if !r.group.CaughtUp(id) {
+			return nil, kvpb.NewErrorf("range %d: learner on node %d has not caught up yet", desc.RangeId, req.NodeId)
+		}
+	}
 	cmd := &kvpb.RaftCommand{Generation: desc.Generation, ProposerTerm: term, ChangeReplicas: next}
 	err = r.proposeWith(ctx, cmd, func(data []byte) error {
 		cc.Context = data

@@ -246,7 +246,7 @@ func TestAddReplicasByConfChange(t *testing.T) {
 		}
 		defer eng.Close()
 		if id == 1 {
-			if _, err := Bootstrap(eng, hlc.New(nil)); err != nil {
+			if _, err := Bootstrap(eng, hlc.New(nil), "127.0.0.1:0"); err != nil {
 				t.Fatal(err)
 			}
 		}

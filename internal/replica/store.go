@@ -77,7 +77,7 @@ func ReadIdent(eng *storage.Engine) (*kvpb.StoreIdent, error) {
 // meta range [KeyMin, MetaEnd) and the first user range [MetaEnd, KeyMax),
 // both with this node as their single voter, and the meta directory and id
 // counters. It is written directly (not through Raft) and synced.
-func Bootstrap(eng *storage.Engine, clock *hlc.Clock) (*kvpb.StoreIdent, error) {
+func Bootstrap(eng *storage.Engine, clock *hlc.Clock, rpcAddr string) (*kvpb.StoreIdent, error) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	ident := &kvpb.StoreIdent{ClusterId: hex.EncodeToString(raw[:]), NodeId: 1, StoreId: 1}
@@ -107,6 +107,9 @@ func Bootstrap(eng *storage.Engine, clock *hlc.Clock) (*kvpb.StoreIdent, error) 
 		return nil, err
 	}
 	if err := storage.MVCCPut(b, keys.NodeIDCounterKey, ts, keys.EncodeCounter(1)); err != nil {
+		return nil, err
+	}
+	if err := storage.MVCCPut(b, keys.NodeKey(1), ts, marshal(&kvpb.NodeDescriptor{NodeId: 1, Address: rpcAddr})); err != nil {
 		return nil, err
 	}
 	if err := raftstore.PutProto(b, storage.StoreIdentKey, ident); err != nil {
@@ -317,4 +320,14 @@ func (s *Store) removeReplica(r *Replica) {
 		delete(s.mu.replicas, r.RangeID)
 	}
 	s.mu.Unlock()
+}
+
+// WriteIdent durably records the identity of a store that joined a cluster.
+func WriteIdent(eng *storage.Engine, ident *kvpb.StoreIdent) error {
+	b := eng.NewBatch()
+	defer b.Close()
+	if err := raftstore.PutProto(b, storage.StoreIdentKey, ident); err != nil {
+		return err
+	}
+	return b.Commit(storage.Sync)
 }

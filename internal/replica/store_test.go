@@ -32,7 +32,7 @@ func startNodeWithClock(t *testing.T, eng *storage.Engine, clock *hlc.Clock) *te
 		t.Fatal(err)
 	}
 	if ident == nil {
-		if ident, err = Bootstrap(eng, clock); err != nil {
+		if ident, err = Bootstrap(eng, clock, "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,6 +16,9 @@ type Config struct {
 	RPCAddr string
 	// HTTPAddr serves /health, /metrics, /debug/pprof and the JSON KV API.
 	HTTPAddr string
+	// Join lists RPC addresses of cluster members to join through; empty
+	// bootstraps a new cluster on first start.
+	Join []string
 	// SQLAddr is reserved for the PostgreSQL wire protocol (not served yet).
 	SQLAddr string
 	// Insecure serves plaintext; otherwise CertsDir must hold node certs.
@@ -44,6 +47,11 @@ func (c Config) Validate() error {
 	for _, a := range []struct{ flag, addr string }{{"--rpc-addr", c.RPCAddr}, {"--http-addr", c.HTTPAddr}, {"--sql-addr", c.SQLAddr}} {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("%s %q: want HOST:PORT: %v", a.flag, a.addr, err)
+		}
+	}
+	for _, j := range c.Join {
+		if _, _, err := net.SplitHostPort(j); err != nil {
+			return fmt.Errorf("--join %q: want HOST:PORT: %v", j, err)
 		}
 	}
 	if c.Insecure && c.CertsDir != "" {

@@ -16,10 +16,12 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/cairndb/cairn/internal/hlc"
+	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/raftstore"
 	"github.com/cairndb/cairn/internal/replica"
+	"github.com/cairndb/cairn/internal/rpc"
 	"github.com/cairndb/cairn/internal/security"
 	"github.com/cairndb/cairn/internal/storage"
 )
@@ -34,11 +36,18 @@ type Server struct {
 	db    *kv.DB
 	ident *kvpb.StoreIdent
 
+	clientTLS *tls.Config // for dialing other nodes (nil: insecure)
+	pool      *rpc.Pool
+	transport *rpc.Transport
+	addrs     *addressBook
+
 	grpc   *grpc.Server
 	http   *http.Server
 	rpcLn  net.Listener
 	httpLn net.Listener
 	wg     sync.WaitGroup
+	// stopper ends background tasks (registration, placement).
+	stopper chan struct{}
 
 	fatalOnce sync.Once
 	fatal     chan error // receives the first fatal storage error
@@ -51,7 +60,8 @@ func Start(cfg Config) (s *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s = &Server{cfg: cfg, fatal: make(chan error, 1)}
+	s = &Server{cfg: cfg, fatal: make(chan error, 1), stopper: make(chan struct{})}
+	s.addrs = &addressBook{s: s, m: make(map[uint64]string)}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -66,11 +76,21 @@ func Start(cfg Config) (s *Server, err error) {
 		if httpTLS, err = security.ServerTLSConfig(cfg.CertsDir, false); err != nil {
 			return s, err
 		}
+		if s.clientTLS, err = security.ClientTLSConfig(cfg.CertsDir, security.NodeUser); err != nil {
+			return s, err
+		}
 	}
 	if !cfg.InMemory {
 		if s.lock, err = acquireLock(cfg.DataDir); err != nil {
 			return s, err
 		}
+	}
+	// Listen first: the bound address is what the node registers.
+	if s.rpcLn, err = net.Listen("tcp", cfg.RPCAddr); err != nil {
+		return s, fmt.Errorf("listening on --rpc-addr %s: %w", cfg.RPCAddr, err)
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return s, fmt.Errorf("listening on --http-addr %s: %w", cfg.HTTPAddr, err)
 	}
 	ecfg := storage.DefaultConfig(filepath.Join(cfg.DataDir, "store"))
 	ecfg.InMemory = cfg.InMemory
@@ -89,8 +109,31 @@ func Start(cfg Config) (s *Server, err error) {
 			return s, err
 		}
 	}
-	if s.ident == nil {
-		if s.ident, err = replica.Bootstrap(s.eng, clock); err != nil {
+	var joined *kvpb.JoinResponse
+	switch {
+	case len(cfg.Join) > 0:
+		// Join (or, after a restart, re-register and learn where meta is).
+		var nodeID uint64
+		if s.ident != nil {
+			nodeID = s.ident.NodeId
+		}
+		joined, err = joinCluster(context.Background(), cfg.Join, s.RPCAddr(), nodeID, dialInternal(s.clientTLS))
+		if err != nil && s.ident == nil {
+			return s, err
+		}
+		if err != nil {
+			slog.Warn("could not re-register with the cluster; continuing", "err", err)
+		} else if s.ident == nil {
+			s.ident = &kvpb.StoreIdent{ClusterId: joined.ClusterId, NodeId: joined.NodeId, StoreId: joined.NodeId}
+			if err = replica.WriteIdent(s.eng, s.ident); err != nil {
+				return s, err
+			}
+			slog.Info("joined the cluster", "cluster_id", s.ident.ClusterId, "node_id", s.ident.NodeId)
+		} else if joined.ClusterId != s.ident.ClusterId {
+			return s, fmt.Errorf("--join reached cluster %s but this node belongs to cluster %s", joined.ClusterId, s.ident.ClusterId)
+		}
+	case s.ident == nil:
+		if s.ident, err = replica.Bootstrap(s.eng, clock, s.RPCAddr()); err != nil {
 			return s, fmt.Errorf("bootstrapping a new cluster: %w", err)
 		}
 		slog.Info("bootstrapped a new cluster", "cluster_id", s.ident.ClusterId, "node_id", s.ident.NodeId)
@@ -102,24 +145,35 @@ func Start(cfg Config) (s *Server, err error) {
 			return s, fmt.Errorf("writing the cluster marker: %w", err)
 		}
 	}
+	s.pool = rpc.NewPool(s.clientTLS, s.addrs)
 	rcfg := raftstore.DefaultConfig(s.eng)
 	rcfg.OnFatal = s.onFatal
 	if s.raft, err = raftstore.NewStore(rcfg); err != nil {
 		return s, err
 	}
-	s.raft.Start()
 	if s.store, err = replica.NewStore(replica.Config{NodeID: s.ident.NodeId, Engine: s.eng, Raft: s.raft, Clock: clock}); err != nil {
 		return s, err
 	}
+	s.transport = rpc.NewTransport(s.ident.NodeId, s.pool, s.store)
+	s.raft.SetTransport(s.transport)
+	s.raft.Start()
 	if err = s.store.Start(); err != nil {
 		return s, fmt.Errorf("loading ranges (is the data dir corrupt?): %w", err)
 	}
-	if s.db, err = kv.New(kv.Config{Local: s.store}); err != nil {
+	if s.db, err = kv.New(kv.Config{NodeID: s.ident.NodeId, Local: s.store, Remote: s.sendRemote, LocalDescriptor: s.localDescriptor}); err != nil {
 		return s, err
+	}
+	if r := s.store.Replica(keys.MetaRangeID); r != nil {
+		s.db.LearnDescriptor(r.Desc())
+	}
+	if joined != nil {
+		s.db.LearnDescriptor(joined.MetaRange)
+		s.addrs.learn(joined.Nodes...)
 	}
 	if err = s.serve(rpcTLS, httpTLS); err != nil {
 		return s, err
 	}
+	s.startBackground()
 	if cfg.Insecure {
 		slog.Warn("running in INSECURE mode: no TLS, no authentication; do not expose these ports")
 	}
@@ -128,13 +182,6 @@ func Start(cfg Config) (s *Server, err error) {
 }
 
 func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
-	var err error
-	if s.rpcLn, err = net.Listen("tcp", s.cfg.RPCAddr); err != nil {
-		return fmt.Errorf("listening on --rpc-addr %s: %w", s.cfg.RPCAddr, err)
-	}
-	if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
-		return fmt.Errorf("listening on --http-addr %s: %w", s.cfg.HTTPAddr, err)
-	}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRPCMessageBytes), grpc.MaxSendMsgSize(maxRPCMessageBytes),
 		// Reuse goroutines for streams instead of one fresh goroutine (and
@@ -148,6 +195,7 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 	api := &kvAPI{db: s.db}
 	kvpb.RegisterKVServer(s.grpc, api)
 	kvpb.RegisterAdminServer(s.grpc, &adminAPI{s: s})
+	kvpb.RegisterInternalServer(s.grpc, &internalAPI{s: s})
 	s.http = &http.Server{Handler: s.httpHandler(api), TLSConfig: httpTLS, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
 	go func() {
@@ -219,6 +267,7 @@ func (s *Server) Ready(ctx context.Context) error {
 // Stop shuts the node down: listeners first, then Raft, then the engine.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		close(s.stopper) // background tasks first: they use everything below
 		// Listeners opened before a failed Start have no server to close them.
 		if s.grpc == nil && s.rpcLn != nil {
 			s.rpcLn.Close()
@@ -244,6 +293,12 @@ func (s *Server) Stop() {
 		if s.raft != nil {
 			s.raft.Stop()
 		}
+		if s.transport != nil {
+			s.transport.Stop()
+		}
+		if s.pool != nil {
+			s.pool.Close()
+		}
 		if s.eng != nil {
 			if err := s.eng.Close(); err != nil {
 				slog.Error("closing the store", "err", err)
@@ -253,4 +308,12 @@ func (s *Server) Stop() {
 			s.lock.release()
 		}
 	})
+}
+
+// localDescriptor is the descriptor of this node's replica of a range, if any.
+func (s *Server) localDescriptor(rangeID uint64) *kvpb.RangeDescriptor {
+	if r := s.store.Replica(rangeID); r != nil {
+		return r.Desc()
+	}
+	return nil
 }
