@@ -30,6 +30,8 @@ func newRootCmd() *cobra.Command {
 		newKVCmd(),
 		newCertCmd(),
 		newDebugCmd(),
+		newNodeCmd(),
+		newClusterCmd(),
 		newWorkloadCmd(),
 	)
 	return root

@@ -31,7 +31,25 @@ var (
 	NodeIDCounterKey = []byte{0x02, 'c', 'n'}
 	// nodePrefix + node id -> NodeDescriptor (the node registry).
 	nodePrefix = []byte{0x02, 'n'}
+	// livenessPrefix + node id -> LivenessRecord.
+	livenessPrefix = []byte{0x02, 'l'}
+	// settingPrefix + name -> setting value (text).
+	settingPrefix = []byte{0x02, 's'}
 )
+
+// LivenessKey is the liveness record key of a node.
+func LivenessKey(nodeID uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), livenessPrefix...), nodeID)
+}
+
+// LivenessSpan is the span of all liveness records.
+func LivenessSpan() (start, end []byte) { return livenessPrefix, PrefixEnd(livenessPrefix) }
+
+// SettingKey is the key of a cluster setting.
+func SettingKey(name string) []byte { return append(append([]byte(nil), settingPrefix...), name...) }
+
+// SettingSpan is the span of all cluster settings.
+func SettingSpan() (start, end []byte) { return settingPrefix, PrefixEnd(settingPrefix) }
 
 // NodeKey is the registry key of a node.
 func NodeKey(nodeID uint64) []byte {

@@ -2087,9 +2087,11 @@ type NodeDescriptor struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	NodeId uint64                 `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	// address is the node's RPC address (HOST:PORT).
-	Address       string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// decommissioning: the placement driver moves every replica away.
+	Decommissioning bool `protobuf:"varint,3,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeDescriptor) Reset() {
@@ -2134,6 +2136,13 @@ func (x *NodeDescriptor) GetAddress() string {
 		return x.Address
 	}
 	return ""
+}
+
+func (x *NodeDescriptor) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
 }
 
 // RaftMessage carries one raftpb.Message (marshaled) of a range between
@@ -2665,6 +2674,516 @@ func (x *RangesResponse) GetRanges() []*RangeInfo {
 	return nil
 }
 
+// LivenessRecord is a node's heartbeat in the meta range. Liveness is judged
+// by observers from seq advancing, on their own monotonic clocks: it never
+// depends on clocks agreeing across nodes.
+type LivenessRecord struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	NodeId uint64                 `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// epoch grows with every start of the node.
+	Epoch uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// seq grows with every heartbeat.
+	Seq uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Stats reported with the heartbeat.
+	Ranges        uint64 `protobuf:"varint,4,opt,name=ranges,proto3" json:"ranges,omitempty"`
+	Leases        uint64 `protobuf:"varint,5,opt,name=leases,proto3" json:"leases,omitempty"`
+	DiskBytes     uint64 `protobuf:"varint,6,opt,name=disk_bytes,json=diskBytes,proto3" json:"disk_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LivenessRecord) Reset() {
+	*x = LivenessRecord{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LivenessRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LivenessRecord) ProtoMessage() {}
+
+func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
+func (*LivenessRecord) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *LivenessRecord) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *LivenessRecord) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *LivenessRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *LivenessRecord) GetRanges() uint64 {
+	if x != nil {
+		return x.Ranges
+	}
+	return 0
+}
+
+func (x *LivenessRecord) GetLeases() uint64 {
+	if x != nil {
+		return x.Leases
+	}
+	return 0
+}
+
+func (x *LivenessRecord) GetDiskBytes() uint64 {
+	if x != nil {
+		return x.DiskBytes
+	}
+	return 0
+}
+
+type NodeStatus struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NodeId          uint64                 `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Address         string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Live            bool                   `protobuf:"varint,3,opt,name=live,proto3" json:"live,omitempty"`
+	Ranges          uint64                 `protobuf:"varint,4,opt,name=ranges,proto3" json:"ranges,omitempty"`
+	Leases          uint64                 `protobuf:"varint,5,opt,name=leases,proto3" json:"leases,omitempty"`
+	DiskBytes       uint64                 `protobuf:"varint,6,opt,name=disk_bytes,json=diskBytes,proto3" json:"disk_bytes,omitempty"`
+	Decommissioning bool                   `protobuf:"varint,7,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *NodeStatus) Reset() {
+	*x = NodeStatus{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStatus) ProtoMessage() {}
+
+func (x *NodeStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
+func (*NodeStatus) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *NodeStatus) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *NodeStatus) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *NodeStatus) GetLive() bool {
+	if x != nil {
+		return x.Live
+	}
+	return false
+}
+
+func (x *NodeStatus) GetRanges() uint64 {
+	if x != nil {
+		return x.Ranges
+	}
+	return 0
+}
+
+func (x *NodeStatus) GetLeases() uint64 {
+	if x != nil {
+		return x.Leases
+	}
+	return 0
+}
+
+func (x *NodeStatus) GetDiskBytes() uint64 {
+	if x != nil {
+		return x.DiskBytes
+	}
+	return 0
+}
+
+func (x *NodeStatus) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+type NodesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodesRequest) Reset() {
+	*x = NodesRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodesRequest) ProtoMessage() {}
+
+func (x *NodesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
+func (*NodesRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+}
+
+type DecommissionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        uint64                 `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionRequest) Reset() {
+	*x = DecommissionRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionRequest) ProtoMessage() {}
+
+func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
+func (*DecommissionRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *DecommissionRequest) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+type DecommissionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionResponse) Reset() {
+	*x = DecommissionResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionResponse) ProtoMessage() {}
+
+func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
+func (*DecommissionResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+}
+
+type NodesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nodes         []*NodeStatus          `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodesResponse) Reset() {
+	*x = NodesResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodesResponse) ProtoMessage() {}
+
+func (x *NodesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
+func (*NodesResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *NodesResponse) GetNodes() []*NodeStatus {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+type SetSettingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetSettingRequest) Reset() {
+	*x = SetSettingRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetSettingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetSettingRequest) ProtoMessage() {}
+
+func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
+func (*SetSettingRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *SetSettingRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SetSettingRequest) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+type SetSettingResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetSettingResponse) Reset() {
+	*x = SetSettingResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetSettingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetSettingResponse) ProtoMessage() {}
+
+func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
+func (*SetSettingResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+}
+
+type SettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsRequest) Reset() {
+	*x = SettingsRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsRequest) ProtoMessage() {}
+
+func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
+func (*SettingsRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+}
+
+type SettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      map[string]string      `protobuf:"bytes,1,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsResponse) Reset() {
+	*x = SettingsResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsResponse) ProtoMessage() {}
+
+func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
+func (*SettingsResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *SettingsResponse) GetSettings() map[string]string {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_internal_kvpb_api_proto protoreflect.FileDescriptor
 
 const file_internal_kvpb_api_proto_rawDesc = "" +
@@ -2801,10 +3320,11 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x0fnot_leaseholder\x18\x03 \x01(\v2\x1a.cairn.kvpb.NotLeaseholderH\x00R\x0enotLeaseholder\x12C\n" +
 	"\x0frange_not_found\x18\x04 \x01(\v2\x19.cairn.kvpb.RangeNotFoundH\x00R\rrangeNotFound\x12H\n" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2\x1b.cairn.kvpb.AmbiguousResultH\x00R\x0fambiguousResultB\b\n" +
-	"\x06detail\"C\n" +
+	"\x06detail\"m\n" +
 	"\x0eNodeDescriptor\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\"\xa2\x01\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12(\n" +
+	"\x0fdecommissioning\x18\x03 \x01(\bR\x0fdecommissioning\"\xa2\x01\n" +
 	"\vRaftMessage\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12 \n" +
 	"\ffrom_node_id\x18\x02 \x01(\x04R\n" +
@@ -2839,7 +3359,41 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\n" +
 	"size_bytes\x18\x05 \x01(\x04R\tsizeBytes\"?\n" +
 	"\x0eRangesResponse\x12-\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x15.cairn.kvpb.RangeInfoR\x06ranges*4\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x15.cairn.kvpb.RangeInfoR\x06ranges\"\xa0\x01\n" +
+	"\x0eLivenessRecord\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x16\n" +
+	"\x06ranges\x18\x04 \x01(\x04R\x06ranges\x12\x16\n" +
+	"\x06leases\x18\x05 \x01(\x04R\x06leases\x12\x1d\n" +
+	"\n" +
+	"disk_bytes\x18\x06 \x01(\x04R\tdiskBytes\"\xcc\x01\n" +
+	"\n" +
+	"NodeStatus\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
+	"\x04live\x18\x03 \x01(\bR\x04live\x12\x16\n" +
+	"\x06ranges\x18\x04 \x01(\x04R\x06ranges\x12\x16\n" +
+	"\x06leases\x18\x05 \x01(\x04R\x06leases\x12\x1d\n" +
+	"\n" +
+	"disk_bytes\x18\x06 \x01(\x04R\tdiskBytes\x12(\n" +
+	"\x0fdecommissioning\x18\a \x01(\bR\x0fdecommissioning\"\x0e\n" +
+	"\fNodesRequest\".\n" +
+	"\x13DecommissionRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\"\x16\n" +
+	"\x14DecommissionResponse\"=\n" +
+	"\rNodesResponse\x12,\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x16.cairn.kvpb.NodeStatusR\x05nodes\"=\n" +
+	"\x11SetSettingRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x14\n" +
+	"\x12SetSettingResponse\"\x11\n" +
+	"\x0fSettingsRequest\"\x97\x01\n" +
+	"\x10SettingsResponse\x12F\n" +
+	"\bsettings\x18\x01 \x03(\v2*.cairn.kvpb.SettingsResponse.SettingsEntryR\bsettings\x1a;\n" +
+	"\rSettingsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*4\n" +
 	"\vReplicaType\x12\t\n" +
 	"\x05VOTER\x10\x00\x12\v\n" +
 	"\aLEARNER\x10\x01\x12\r\n" +
@@ -2854,10 +3408,15 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bInternal\x12;\n" +
 	"\x04Send\x12\x18.cairn.kvpb.RangeRequest\x1a\x19.cairn.kvpb.RangeResponse\x12T\n" +
 	"\fRaftMessages\x12\x1c.cairn.kvpb.RaftMessageBatch\x1a$.cairn.kvpb.RaftMessageBatchResponse(\x01\x129\n" +
-	"\x04Join\x12\x17.cairn.kvpb.JoinRequest\x1a\x18.cairn.kvpb.JoinResponse2\x86\x01\n" +
+	"\x04Join\x12\x17.cairn.kvpb.JoinRequest\x1a\x18.cairn.kvpb.JoinResponse2\xab\x03\n" +
 	"\x05Admin\x12<\n" +
 	"\x05Split\x12\x18.cairn.kvpb.SplitRequest\x1a\x19.cairn.kvpb.SplitResponse\x12?\n" +
-	"\x06Ranges\x12\x19.cairn.kvpb.RangesRequest\x1a\x1a.cairn.kvpb.RangesResponseB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
+	"\x06Ranges\x12\x19.cairn.kvpb.RangesRequest\x1a\x1a.cairn.kvpb.RangesResponse\x12<\n" +
+	"\x05Nodes\x12\x18.cairn.kvpb.NodesRequest\x1a\x19.cairn.kvpb.NodesResponse\x12Q\n" +
+	"\fDecommission\x12\x1f.cairn.kvpb.DecommissionRequest\x1a .cairn.kvpb.DecommissionResponse\x12K\n" +
+	"\n" +
+	"SetSetting\x12\x1d.cairn.kvpb.SetSettingRequest\x1a\x1e.cairn.kvpb.SetSettingResponse\x12E\n" +
+	"\bSettings\x12\x1b.cairn.kvpb.SettingsRequest\x1a\x1c.cairn.kvpb.SettingsResponseB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
 
 var (
 	file_internal_kvpb_api_proto_rawDescOnce sync.Once
@@ -2872,7 +3431,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(ReplicaType)(0), // 0: cairn.kvpb.ReplicaType
 	(AdminChangeReplicasRequest_ChangeType)(0), // 1: cairn.kvpb.AdminChangeReplicasRequest.ChangeType
@@ -2917,6 +3476,17 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*RangesRequest)(nil),               // 40: cairn.kvpb.RangesRequest
 	(*RangeInfo)(nil),                   // 41: cairn.kvpb.RangeInfo
 	(*RangesResponse)(nil),              // 42: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),              // 43: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                  // 44: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                // 45: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),         // 46: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),        // 47: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),               // 48: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),           // 49: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),          // 50: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),             // 51: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),            // 52: cairn.kvpb.SettingsResponse
+	nil,                                 // 53: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	2,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
@@ -2962,33 +3532,43 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	24, // 40: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
 	24, // 41: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
 	41, // 42: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	3,  // 43: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	5,  // 44: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	7,  // 45: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	9,  // 46: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	11, // 47: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	21, // 48: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	25, // 49: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	34, // 50: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	36, // 51: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	38, // 52: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	40, // 53: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	4,  // 54: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	6,  // 55: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	8,  // 56: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	10, // 57: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	12, // 58: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	22, // 59: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	26, // 60: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	35, // 61: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	37, // 62: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	39, // 63: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	42, // 64: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	54, // [54:65] is the sub-list for method output_type
-	43, // [43:54] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	44, // 43: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	53, // 44: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	3,  // 45: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	5,  // 46: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	7,  // 47: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	9,  // 48: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	11, // 49: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	21, // 50: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	25, // 51: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	34, // 52: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	36, // 53: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	38, // 54: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	40, // 55: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	45, // 56: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	46, // 57: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	49, // 58: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	51, // 59: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	4,  // 60: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	6,  // 61: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	8,  // 62: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	10, // 63: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	12, // 64: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	22, // 65: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	26, // 66: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	35, // 67: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	37, // 68: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	39, // 69: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	42, // 70: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	48, // 71: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	47, // 72: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	50, // 73: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	52, // 74: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	60, // [60:75] is the sub-list for method output_type
+	45, // [45:60] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -3028,7 +3608,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   41,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

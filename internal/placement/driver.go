@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -18,20 +17,20 @@ import (
 // Config configures a Driver.
 type Config struct {
 	DB *kv.DB
+	// Liveness tells which nodes are live and which are draining.
+	Liveness *Liveness
 	// Active reports whether this node should drive placement now (it holds
 	// the meta range's lease).
 	Active func() bool
 	// Interval between ticks.
 	Interval time.Duration
-	// ReplicationFactor is the target number of voters per range.
-	ReplicationFactor int
 	// MaxChangesPerTick rate-limits replica changes (each may send a snapshot).
 	MaxChangesPerTick int
 }
 
 // DefaultConfig returns the defaults.
-func DefaultConfig(db *kv.DB, active func() bool) Config {
-	return Config{DB: db, Active: active, Interval: time.Second, ReplicationFactor: 3, MaxChangesPerTick: 4}
+func DefaultConfig(db *kv.DB, l *Liveness, active func() bool) Config {
+	return Config{DB: db, Liveness: l, Active: active, Interval: time.Second, MaxChangesPerTick: 4}
 }
 
 // Driver is the placement loop.
@@ -39,11 +38,11 @@ type Driver struct{ cfg Config }
 
 // New returns a driver; Run starts it.
 func New(cfg Config) (*Driver, error) {
-	if cfg.DB == nil || cfg.Active == nil {
-		return nil, errors.New("placement: a DB and an Active function are required")
+	if cfg.DB == nil || cfg.Active == nil || cfg.Liveness == nil {
+		return nil, errors.New("placement: a DB, a Liveness and an Active function are required")
 	}
-	if cfg.Interval <= 0 || cfg.ReplicationFactor <= 0 || cfg.MaxChangesPerTick <= 0 {
-		return nil, errors.New("placement: interval, replication factor and change limit must be positive")
+	if cfg.Interval <= 0 || cfg.MaxChangesPerTick <= 0 {
+		return nil, errors.New("placement: interval and change limit must be positive")
 	}
 	return &Driver{cfg: cfg}, nil
 }
@@ -78,9 +77,24 @@ func (d *Driver) Run(stop <-chan struct{}) {
 // maxScan bounds the registry and directory reads of one tick.
 const maxScan = 10000
 
+// nodeState is what a tick knows of a node.
+type nodeState struct {
+	live     bool // heartbeating
+	dead     bool // down longer than dead_node_timeout: replace its replicas
+	draining bool // decommissioning: move its replicas away
+	load     int  // replicas
+}
+
+// usable reports whether new replicas may go to the node.
+func (n *nodeState) usable() bool { return n.live && !n.draining }
+
 // Tick makes up to MaxChangesPerTick replica changes.
 func (d *Driver) Tick(ctx context.Context) error {
-	nodes, err := scanNodes(ctx, d.cfg.DB)
+	settings, _, err := ReadSettings(ctx, d.cfg.DB)
+	if err != nil {
+		return err
+	}
+	nodes, err := ScanNodes(ctx, d.cfg.DB)
 	if err != nil {
 		return err
 	}
@@ -88,22 +102,30 @@ func (d *Driver) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	load := map[uint64]int{}
+	state := map[uint64]*nodeState{}
+	usable := 0
 	for _, n := range nodes {
-		load[n.NodeId] = 0
+		down := d.cfg.Liveness.DownFor(n.NodeId)
+		st := &nodeState{live: down == 0, dead: down > settings.DeadNodeTimeout, draining: n.Decommissioning}
+		state[n.NodeId] = st
+		if st.usable() {
+			usable++
+		}
 	}
 	for _, r := range ranges {
 		for _, rd := range r.Replicas {
-			load[rd.NodeId]++
+			if st := state[rd.NodeId]; st != nil {
+				st.load++
+			}
 		}
 	}
-	target := min(d.cfg.ReplicationFactor, len(nodes))
+	target := min(settings.Replicas, usable)
 	changes := 0
 	for _, r := range ranges {
 		if changes >= d.cfg.MaxChangesPerTick {
 			break
 		}
-		change, node, ok := nextChange(r, target, load)
+		change, node, ok := nextChange(r, target, state)
 		if !ok {
 			continue
 		}
@@ -113,55 +135,84 @@ func (d *Driver) Tick(ctx context.Context) error {
 			slog.Debug("placement: replica change", "range", r.RangeId, "change", change, "node", node, "err", err)
 			continue
 		}
-		if change == kvpb.AdminChangeReplicasRequest_ADD_LEARNER {
-			load[node]++
+		switch change {
+		case kvpb.AdminChangeReplicasRequest_ADD_LEARNER:
+			state[node].load++
+		case kvpb.AdminChangeReplicasRequest_REMOVE:
+			state[node].load--
 		}
 		slog.Info("placement: changed replicas", "range", r.RangeId, "change", change.String(), "node", node, "generation", desc.Generation)
 		placementChanges.WithLabelValues(change.String()).Inc()
 	}
-	underReplicated.Set(float64(countUnder(ranges, target)))
+	underReplicated.Set(float64(countUnder(ranges, target, state)))
 	return nil
 }
 
-// nextChange picks the one change a range needs now: promote a learner,
-// else add a learner on the least-loaded node without a replica.
-func nextChange(r *kvpb.RangeDescriptor, target int, load map[uint64]int) (kvpb.AdminChangeReplicasRequest_ChangeType, uint64, bool) {
-	voters := 0
+// nextChange picks the one change a range needs now, in this order:
+// promote a caught-up learner on a usable node; drop a learner elsewhere;
+// add a learner on the least-loaded usable node while the range has fewer
+// healthy voters than the target; once it has enough, remove a voter from a
+// dead or draining node, or beyond the target.
+func nextChange(r *kvpb.RangeDescriptor, target int, state map[uint64]*nodeState) (kvpb.AdminChangeReplicasRequest_ChangeType, uint64, bool) {
+	healthy, voters := 0, 0
+	var replaceable []uint64 // voters on dead or draining nodes
 	has := map[uint64]bool{}
 	for _, rd := range r.Replicas {
 		has[rd.NodeId] = true
-		switch rd.Type {
-		case kvpb.ReplicaType_LEARNER:
-			return kvpb.AdminChangeReplicasRequest_PROMOTE_VOTER, rd.NodeId, true
-		case kvpb.ReplicaType_VOTER:
-			voters++
+		st := state[rd.NodeId]
+		if st == nil {
+			st = &nodeState{} // unregistered: treat as dead
+		}
+		if rd.Type == kvpb.ReplicaType_LEARNER {
+			if st.usable() {
+				return kvpb.AdminChangeReplicasRequest_PROMOTE_VOTER, rd.NodeId, true
+			}
+			return kvpb.AdminChangeReplicasRequest_REMOVE, rd.NodeId, true
+		}
+		if rd.Type != kvpb.ReplicaType_VOTER {
+			continue
+		}
+		voters++
+		switch {
+		case st.dead || st.draining:
+			replaceable = append(replaceable, rd.NodeId)
+		case st.live:
+			healthy++
 		}
 	}
-	if voters >= target {
-		return 0, 0, false
-	}
-	candidates := make([]uint64, 0, len(load))
-	for n := range load {
-		if !has[n] {
-			candidates = append(candidates, n)
+	if healthy < target {
+		if n, ok := leastLoaded(state, has); ok {
+			return kvpb.AdminChangeReplicasRequest_ADD_LEARNER, n, true
 		}
 	}
-	if len(candidates) == 0 {
-		return 0, 0, false
+	if healthy >= target && len(replaceable) > 0 && voters > 1 {
+		return kvpb.AdminChangeReplicasRequest_REMOVE, replaceable[0], true
 	}
-	sort.Slice(candidates, func(i, j int) bool {
-		a, b := candidates[i], candidates[j]
-		return load[a] < load[b] || (load[a] == load[b] && a < b)
-	})
-	return kvpb.AdminChangeReplicasRequest_ADD_LEARNER, candidates[0], true
+	return 0, 0, false
 }
 
-func countUnder(ranges []*kvpb.RangeDescriptor, target int) int {
+// leastLoaded picks the usable node with the fewest replicas among those
+// without a replica of the range.
+func leastLoaded(state map[uint64]*nodeState, has map[uint64]bool) (uint64, bool) {
+	var best uint64
+	found := false
+	for n, st := range state {
+		if has[n] || !st.usable() {
+			continue
+		}
+		if !found || st.load < state[best].load || (st.load == state[best].load && n < best) {
+			best, found = n, true
+		}
+	}
+	return best, found
+}
+
+func countUnder(ranges []*kvpb.RangeDescriptor, target int, state map[uint64]*nodeState) int {
 	n := 0
 	for _, r := range ranges {
 		voters := 0
 		for _, rd := range r.Replicas {
-			if rd.Type == kvpb.ReplicaType_VOTER {
+			if st := state[rd.NodeId]; rd.Type == kvpb.ReplicaType_VOTER && st != nil && st.live {
 				voters++
 			}
 		}
@@ -172,7 +223,8 @@ func countUnder(ranges []*kvpb.RangeDescriptor, target int) int {
 	return n
 }
 
-func scanNodes(ctx context.Context, db *kv.DB) ([]*kvpb.NodeDescriptor, error) {
+// ScanNodes reads the node registry.
+func ScanNodes(ctx context.Context, db *kv.DB) ([]*kvpb.NodeDescriptor, error) {
 	start, end := keys.NodeSpan()
 	resp, err := db.Scan(ctx, start, end, maxScan)
 	if err != nil {

@@ -331,3 +331,26 @@ func WriteIdent(eng *storage.Engine, ident *kvpb.StoreIdent) error {
 	}
 	return b.Commit(storage.Sync)
 }
+
+// NextEpoch durably increments and returns the store's start counter, the
+// epoch of its liveness record.
+func NextEpoch(eng *storage.Engine) (uint64, error) {
+	v, err := storage.Get(eng.Reader(), storage.StoreEpochKey)
+	var epoch uint64
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return 0, err
+	case len(v) == 8:
+		epoch = binary.BigEndian.Uint64(v)
+	default:
+		return 0, fmt.Errorf("corrupt store epoch")
+	}
+	epoch++
+	b := eng.NewBatch()
+	defer b.Close()
+	if err := b.Set(storage.StoreEpochKey, encodeUint64(epoch), nil); err != nil {
+		return 0, err
+	}
+	return epoch, b.Commit(storage.Sync)
+}

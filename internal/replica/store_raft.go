@@ -2,12 +2,16 @@ package replica
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"log/slog"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/storage"
 )
 
 // peerKey names a replica of a range.
@@ -55,6 +59,11 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 	}
 	r := s.Replica(m.RangeId)
 	if r == nil {
+		if tomb, err := readTombstone(s.eng.Reader(), m.RangeId); err != nil {
+			return err
+		} else if to.ReplicaId < tomb {
+			return nil // a message for a replica destroyed here
+		}
 		var err error
 		if r, err = s.addUninitializedReplica(m.RangeId, to); err != nil {
 			return err
@@ -74,4 +83,46 @@ func (s *Store) addUninitializedReplica(rangeID uint64, self *kvpb.ReplicaDescri
 	}
 	desc := &kvpb.RangeDescriptor{RangeId: rangeID, Replicas: []*kvpb.ReplicaDescriptor{self}}
 	return s.startReplica(desc, self, &raftpb.ConfState{}, false)
+}
+
+// readTombstone returns the next replica id recorded when a replica of the
+// range was destroyed here (0: none).
+func readTombstone(rd storage.Reader, rangeID uint64) (uint64, error) {
+	v, err := storage.Get(rd, storage.RangeTombstoneKey(rangeID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("range %d: corrupt tombstone", rangeID)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// destroyReplica removes a replica that is no longer part of its range: its
+// group stops, its Raft state and data are deleted and a tombstone stops
+// late messages from re-creating it. The span's data is this replica's
+// alone: replicas on a node never overlap.
+func (s *Store) destroyReplica(r *Replica, desc *kvpb.RangeDescriptor) {
+	s.removeReplica(r)
+	b := s.eng.NewBatch()
+	defer b.Close()
+	err := b.DeleteRange(storage.RangeLocalPrefix(r.RangeID), storage.RangeLocalEnd(r.RangeID), nil)
+	if err == nil && len(desc.EndKey) > 0 {
+		lo, hi := storage.MVCCSpan(desc.StartKey, desc.EndKey)
+		err = b.DeleteRange(lo, hi, nil)
+	}
+	if err == nil {
+		err = b.Set(storage.RangeTombstoneKey(r.RangeID), encodeUint64(desc.NextReplicaId), nil)
+	}
+	if err == nil {
+		err = b.Commit(storage.Sync)
+	}
+	if err != nil {
+		s.cfg.Raft.Fatal(fmt.Errorf("destroying replica of range %d: %w", r.RangeID, err))
+		return
+	}
+	slog.Info("removed replica", "range", r.RangeID)
 }

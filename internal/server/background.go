@@ -11,13 +11,22 @@ import (
 )
 
 // startBackground starts the node's long-running tasks; Stop ends them.
-func (s *Server) startBackground() {
+func (s *Server) startBackground(epoch uint64) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.registerAddress()
 	}()
-	d, err := placement.New(placement.DefaultConfig(s.db, s.isMetaLeaseholder))
+	s.liveness = placement.NewLiveness(placement.LivenessConfig{
+		DB: s.db, NodeID: s.ident.NodeId, Epoch: epoch,
+		Interval: livenessInterval, TTL: livenessTTL, Stats: s.stats,
+	})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.liveness.Run(s.stopper)
+	}()
+	d, err := placement.New(placement.DefaultConfig(s.db, s.liveness, s.isMetaLeaseholder))
 	if err != nil {
 		panic(err) // defaults are valid
 	}
@@ -26,6 +35,27 @@ func (s *Server) startBackground() {
 		defer s.wg.Done()
 		d.Run(s.stopper)
 	}()
+}
+
+// Liveness timing: a node is considered down after livenessTTL without a
+// heartbeat; dead (replicas replaced) after the dead_node_timeout setting.
+const (
+	livenessInterval = time.Second
+	livenessTTL      = 4 * time.Second
+)
+
+// stats are this node's numbers for its liveness record.
+func (s *Server) stats() (ranges, leases, diskBytes uint64) {
+	for _, r := range s.store.Replicas() {
+		if len(r.Desc().EndKey) == 0 {
+			continue // uninitialised
+		}
+		ranges++
+		if r.IsLeaseholder() {
+			leases++
+		}
+	}
+	return ranges, leases, s.eng.DiskSpaceUsage()
 }
 
 // isMetaLeaseholder: the placement driver runs where the meta range is served.

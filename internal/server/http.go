@@ -17,6 +17,7 @@ import (
 
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/placement"
 )
 
 // metaProbeKey is read by the health check: answering it proves the meta
@@ -47,6 +48,22 @@ func (s *Server) httpHandler(api *kvAPI) http.Handler {
 	mux.HandleFunc("GET /v1/kv", h.scan)
 	mux.HandleFunc("GET /v1/ranges", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rangesJSON(s.rangeInfos()))
+	})
+	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
+		nodes, err := s.nodeStatuses(r.Context())
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, nodesJSON(nodes))
+	})
+	mux.HandleFunc("GET /v1/settings", func(w http.ResponseWriter, r *http.Request) {
+		_, raw, err := placement.ReadSettings(r.Context(), s.db)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, raw)
 	})
 	return mux
 }

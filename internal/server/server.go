@@ -19,6 +19,7 @@ import (
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/placement"
 	"github.com/cairndb/cairn/internal/raftstore"
 	"github.com/cairndb/cairn/internal/replica"
 	"github.com/cairndb/cairn/internal/rpc"
@@ -40,6 +41,7 @@ type Server struct {
 	pool      *rpc.Pool
 	transport *rpc.Transport
 	addrs     *addressBook
+	liveness  *placement.Liveness
 
 	grpc   *grpc.Server
 	http   *http.Server
@@ -173,7 +175,11 @@ func Start(cfg Config) (s *Server, err error) {
 	if err = s.serve(rpcTLS, httpTLS); err != nil {
 		return s, err
 	}
-	s.startBackground()
+	epoch, err := replica.NextEpoch(s.eng)
+	if err != nil {
+		return s, err
+	}
+	s.startBackground(epoch)
 	if cfg.Insecure {
 		slog.Warn("running in INSECURE mode: no TLS, no authentication; do not expose these ports")
 	}

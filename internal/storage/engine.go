@@ -157,3 +157,6 @@ func (quietLogger) Errorf(string, ...interface{}) {}
 func (quietLogger) Fatalf(format string, args ...interface{}) {
 	panic(fmt.Sprintf("pebble: "+format, args...))
 }
+
+// DiskSpaceUsage returns the bytes the engine uses on disk.
+func (e *Engine) DiskSpaceUsage() uint64 { return e.db.Metrics().DiskSpaceUsage() }

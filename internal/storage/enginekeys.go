@@ -21,6 +21,7 @@ const (
 	suffixRaftLog        byte = 'l'
 	suffixTruncatedState byte = 't'
 	suffixMaxWriteTS     byte = 'w'
+	suffixTombstone      byte = 'z'
 )
 
 func rangeLocalKey(rangeID uint64, suffix byte, extra int) []byte {
@@ -78,6 +79,13 @@ func RangeMaxWriteTSKey(rangeID uint64) []byte {
 	return rangeLocalKey(rangeID, suffixMaxWriteTS, 0)
 }
 
+// RangeTombstoneKey marks a destroyed replica: it holds the range's next
+// replica id at destruction (8 bytes BE); messages to older replica ids are
+// dropped instead of re-creating the replica.
+func RangeTombstoneKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixTombstone, 0)
+}
+
 // RaftLogKey is the key of the Raft log entry at index.
 func RaftLogKey(rangeID, index uint64) []byte {
 	k := rangeLocalKey(rangeID, suffixRaftLog, 8)
@@ -92,6 +100,9 @@ func RaftLogIndex(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]
 
 // StoreIdentKey holds the store's StoreIdent.
 var StoreIdentKey = []byte{storeLocalPrefix, 'i'}
+
+// StoreEpochKey holds the number of starts of the store (8 bytes BE).
+var StoreEpochKey = []byte{storeLocalPrefix, 'e'}
 
 // MVCCKeyPrefix is the engine prefix of every version of a logical key.
 func MVCCKeyPrefix(key []byte) []byte {

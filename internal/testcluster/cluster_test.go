@@ -87,3 +87,107 @@ func TestJoinUpReplicateFailover(t *testing.T) {
 		t.Fatalf("a write acknowledged before the failure is gone: %v %v", r, err)
 	}
 }
+
+// replicaNodes returns, per range, the nodes holding a voter.
+func replicaNodes(ctx context.Context, s *server.Server) (map[uint64][]uint64, error) {
+	start, end := keys.RangeDescSpan()
+	resp, err := s.DB().Scan(ctx, start, end, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint64][]uint64{}
+	for _, kv := range resp.Kvs {
+		d := &kvpb.RangeDescriptor{}
+		if err := unmarshal(kv.Value, d); err != nil {
+			return nil, err
+		}
+		for _, r := range d.Replicas {
+			if r.Type == kvpb.ReplicaType_VOTER {
+				out[d.RangeId] = append(out[d.RangeId], r.NodeId)
+			}
+		}
+	}
+	return out, nil
+}
+
+// everyRange reports whether every range has exactly want voters, none on
+// the excluded nodes.
+func everyRange(ctx context.Context, s *server.Server, want int, excluded ...uint64) bool {
+	rn, err := replicaNodes(ctx, s)
+	if err != nil || len(rn) < 2 {
+		return false
+	}
+	for _, nodes := range rn {
+		if len(nodes) != want {
+			return false
+		}
+		for _, n := range nodes {
+			for _, x := range excluded {
+				if n == x {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func TestDeadNodeReplacedAndDecommission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	c := Start(t, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if err := placementSetting(ctx, c.Nodes[0], "dead_node_timeout", "1s"); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitFor("3 voters everywhere", 30*time.Second, func() bool { return everyRange(ctx, c.Nodes[0], 3) })
+	for i := 0; i < 20; i++ {
+		if _, err := c.Nodes[0].DB().Put(ctx, keys.KVKey([]byte(fmt.Sprintf("k%02d", i))), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Stop a node holding replicas; after dead_node_timeout (and the
+	// liveness TTL) its replicas are replaced on the remaining nodes.
+	rn, err := replicaNodes(ctx, c.Nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := uint64(0)
+	for _, nodes := range rn {
+		for _, n := range nodes {
+			if n != 1 {
+				victim = n
+			}
+		}
+	}
+	c.StopNode(int(victim - 1))
+	c.WaitFor("the dead node's replicas to be replaced", 60*time.Second, func() bool {
+		return everyRange(ctx, c.Nodes[0], 3, victim)
+	})
+
+	// Decommission another node (not node 1, whose DB we read through):
+	// with two usable nodes left, every range ends with two voters, none
+	// on the decommissioned node.
+	var drained uint64
+	for id := uint64(2); id <= 4; id++ {
+		if id != victim {
+			drained = id
+			break
+		}
+	}
+	if err := decommission(ctx, c.Nodes[0], drained); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitFor("the decommissioned node to be drained", 60*time.Second, func() bool {
+		return everyRange(ctx, c.Nodes[0], 2, victim, drained)
+	})
+	for i := 0; i < 20; i++ {
+		r, err := c.Nodes[0].DB().Get(ctx, keys.KVKey([]byte(fmt.Sprintf("k%02d", i))))
+		if err != nil || !r.Found {
+			t.Fatalf("k%02d lost: %v %v", i, r, err)
+		}
+	}
+}

@@ -233,3 +233,49 @@ func (c *Client) Split(ctx context.Context, key []byte) (leftRangeID, rightRange
 	}
 	return resp.Left.RangeId, resp.Right.RangeId, nil
 }
+
+// NodeStatus describes a node of the cluster.
+type NodeStatus struct {
+	NodeID          uint64
+	Address         string
+	Live            bool
+	Ranges, Leases  uint64
+	DiskBytes       uint64
+	Decommissioning bool
+}
+
+// Nodes lists the cluster's nodes as the contacted node sees them.
+func (c *Client) Nodes(ctx context.Context) ([]NodeStatus, error) {
+	resp, err := c.admin.Nodes(ctx, &kvpb.NodesRequest{})
+	if err != nil {
+		return nil, wrap(err, false)
+	}
+	out := make([]NodeStatus, len(resp.Nodes))
+	for i, n := range resp.Nodes {
+		out[i] = NodeStatus{NodeID: n.NodeId, Address: n.Address, Live: n.Live, Ranges: n.Ranges, Leases: n.Leases,
+			DiskBytes: n.DiskBytes, Decommissioning: n.Decommissioning}
+	}
+	return out, nil
+}
+
+// Decommission marks a node for removal: its replicas move to other nodes.
+func (c *Client) Decommission(ctx context.Context, nodeID uint64) error {
+	_, err := c.admin.Decommission(ctx, &kvpb.DecommissionRequest{NodeId: nodeID})
+	return wrap(err, true)
+}
+
+// SetSetting changes a cluster setting (replicas, dead_node_timeout,
+// range_max_bytes).
+func (c *Client) SetSetting(ctx context.Context, name, value string) error {
+	_, err := c.admin.SetSetting(ctx, &kvpb.SetSettingRequest{Name: name, Value: value})
+	return wrap(err, true)
+}
+
+// Settings returns every cluster setting.
+func (c *Client) Settings(ctx context.Context) (map[string]string, error) {
+	resp, err := c.admin.Settings(ctx, &kvpb.SettingsRequest{})
+	if err != nil {
+		return nil, wrap(err, false)
+	}
+	return resp.Settings, nil
+}

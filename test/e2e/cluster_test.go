@@ -1,6 +1,6 @@
 // Package e2e holds end-to-end tests: they build the real cairn binary once
 // per test run and drive real node processes over their public interfaces
-// (CLI, gRPC through pkg/client, HTTP). Nodes listen on 127.0.0.1 only and
+// (CLI, gRPC through pkg/client, HTTP). Nodes listen on loopback only and
 // are killed when their test ends.
 //
 //	go test -race -count=1 ./test/e2e/...           # everything (~25 s)
@@ -93,9 +93,15 @@ func runMain(m *testing.M) int {
 // Another process may take one before we use it: startNode retries.
 func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
+	return freeAddrsOn(t, "127.0.0.1", n)
+}
+
+// freeAddrsOn is freeAddrs on another loopback IP (e.g. 127.0.0.2).
+func freeAddrsOn(t testing.TB, host string, n int) []string {
+	t.Helper()
 	addrs := make([]string, n)
 	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
 			t.Fatalf("finding a free port: %v", err)
 		}
@@ -113,6 +119,20 @@ type nodeConfig struct {
 	CertsDir string
 	// ExtraArgs are appended to the start command line.
 	ExtraArgs []string
+	// Host is the IP the node listens on when its addresses are picked
+	// (free ports); empty means 127.0.0.1.
+	Host string
+	// RPCAddr, HTTPAddr and SQLAddr, when all set, are used as they are
+	// (to restart a node on the addresses the cluster knows it by) instead
+	// of free ports.
+	RPCAddr, HTTPAddr, SQLAddr string
+	// Join is passed as --join (comma-separated) when not empty.
+	Join []string
+}
+
+// fixedAddrs reports whether the config names the node's addresses.
+func (c nodeConfig) fixedAddrs() bool {
+	return c.RPCAddr != "" && c.HTTPAddr != "" && c.SQLAddr != ""
 }
 
 // node is a running (or exited) `cairn start` process.
@@ -150,7 +170,7 @@ func startNode(t testing.TB, cfg nodeConfig) *node {
 			return n
 		}
 		// A free port may have been taken between probing and binding.
-		if i < attempts && n.hasExited() && strings.Contains(n.stderr(), "address already in use") {
+		if i < attempts && !cfg.fixedAddrs() && n.hasExited() && strings.Contains(n.stderr(), "address already in use") {
 			t.Logf("%s: port taken, retrying: %v", n.name, err)
 			continue
 		}
@@ -162,7 +182,16 @@ func startNode(t testing.TB, cfg nodeConfig) *node {
 // launchNode starts the process without waiting for it to serve.
 func launchNode(t testing.TB, cfg nodeConfig) *node {
 	t.Helper()
-	addrs := freeAddrs(t, 3)
+	var addrs []string
+	if cfg.fixedAddrs() {
+		addrs = []string{cfg.RPCAddr, cfg.HTTPAddr, cfg.SQLAddr}
+	} else {
+		host := cfg.Host
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		addrs = freeAddrsOn(t, host, 3)
+	}
 	n := &node{
 		t:        t,
 		cfg:      cfg,
@@ -182,6 +211,9 @@ func launchNode(t testing.TB, cfg nodeConfig) *node {
 		transport.TLSClientConfig = &tls.Config{RootCAs: caPool(t, cfg.CertsDir)}
 	} else {
 		args = append(args, "--insecure")
+	}
+	if len(cfg.Join) > 0 {
+		args = append(args, "--join", strings.Join(cfg.Join, ","))
 	}
 	args = append(args, cfg.ExtraArgs...)
 	n.httpc = &http.Client{Transport: transport, Timeout: 10 * time.Second}
