@@ -39,6 +39,10 @@ type Replica struct {
 		// (persisted at RangeMaxWriteTSKey). The node clock is kept above it,
 		// so a leaseholder's clock.Now() is above every existing version.
 		maxWriteTS uint64
+		// measuredBytes is the size found by the last MeasureSize;
+		// appliedBytes counts write batch bytes applied since (split trigger).
+		measuredBytes, appliedBytes int64
+		measured                    bool
 	}
 }
 

@@ -70,6 +70,7 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 	desc, maxTS := r.mu.desc, r.mu.maxWriteTS
 	r.mu.Unlock()
 	prevMaxTS := maxTS
+	var appliedBytes int64
 	var results []appliedResult
 	var splits []*kvpb.SplitTrigger
 	var res raftstore.ApplyResult
@@ -109,6 +110,7 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 				return res, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
 			}
 			maxTS = max(maxTS, cmd.WriteTimestamp)
+			appliedBytes += int64(len(cmd.WriteBatch))
 		}
 		if confChange && rejected != nil {
 			res.CancelledConfChanges = append(res.CancelledConfChanges, e.GetIndex())
@@ -121,7 +123,12 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 		}
 	}
 	lastTerm := ents[len(ents)-1].GetTerm()
-	res.After = func() { r.afterApply(desc, maxTS, lastTerm, splits, results) }
+	res.After = func() {
+		r.mu.Lock()
+		r.mu.appliedBytes += appliedBytes
+		r.mu.Unlock()
+		r.afterApply(desc, maxTS, lastTerm, splits, results)
+	}
 	return res, nil
 }
 

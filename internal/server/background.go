@@ -8,7 +8,13 @@ import (
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/placement"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
+
+var splitsTotal = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "cairn_range_splits_total", Help: "Ranges split automatically because of their size.",
+})
 
 // startBackground starts the node's long-running tasks; Stop ends them.
 func (s *Server) startBackground(epoch uint64) {
@@ -34,6 +40,11 @@ func (s *Server) startBackground(epoch uint64) {
 	go func() {
 		defer s.wg.Done()
 		d.Run(s.stopper)
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runSplitQueue()
 	}()
 }
 
@@ -93,5 +104,56 @@ func (s *Server) registerAddress() {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// Split queue bounds: how often local ranges are checked, and how many are
+// measured (a full scan each) per pass.
+const (
+	splitQueueInterval      = 2 * time.Second
+	maxMeasurementsPerCheck = 8
+)
+
+// runSplitQueue splits local ranges this node leads once they pass
+// range_max_bytes, at the key in the middle of their bytes.
+func (s *Server) runSplitQueue() {
+	t := time.NewTicker(splitQueueInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopper:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.splitLargeRanges(ctx)
+		cancel()
+	}
+}
+
+func (s *Server) splitLargeRanges(ctx context.Context) {
+	settings, _, err := placement.ReadSettings(ctx, s.db)
+	if err != nil {
+		return
+	}
+	measured := 0
+	for _, r := range s.store.Replicas() {
+		if r.RangeID == keys.MetaRangeID || !r.IsLeaseholder() || r.SizeEstimate() <= settings.RangeMaxBytes {
+			continue
+		}
+		if measured++; measured > maxMeasurementsPerCheck {
+			return
+		}
+		size, mid, err := r.MeasureSize()
+		if err != nil || size <= settings.RangeMaxBytes || mid == nil {
+			continue
+		}
+		left, right, err := s.db.AdminSplit(ctx, mid)
+		if err != nil {
+			slog.Debug("split queue: split failed", "range", r.RangeID, "err", err)
+			continue
+		}
+		slog.Info("split queue: split a large range", "range", left.RangeId, "new_range", right.RangeId, "bytes", size, "at", keys.Pretty(mid))
+		splitsTotal.Inc()
 	}
 }

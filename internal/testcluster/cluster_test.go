@@ -191,3 +191,33 @@ func TestDeadNodeReplacedAndDecommission(t *testing.T) {
 		}
 	}
 }
+
+// Writing well past range_max_bytes splits the user range automatically,
+// repeatedly, and every key stays readable; the meta range never splits.
+func TestAutomaticSplitBySize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	c := Start(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	s := c.Nodes[0]
+	if err := placementSetting(ctx, s, "range_max_bytes", "65536"); err != nil {
+		t.Fatal(err)
+	}
+	value := make([]byte, 1000)
+	const n = 400 // ~400 KB of data: several times the limit
+	for i := 0; i < n; i++ {
+		if _, err := s.DB().Put(ctx, keys.KVKey([]byte(fmt.Sprintf("key-%05d", i))), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.WaitFor("the user range to split at least 3 times", 60*time.Second, func() bool {
+		rn, err := replicaNodes(ctx, s)
+		return err == nil && len(rn) >= 5 // meta + 4 user ranges
+	})
+	resp, err := s.DB().Scan(ctx, keys.KVKey(nil), keys.KVPrefixEnd, 10000)
+	if err != nil || len(resp.Kvs) != n {
+		t.Fatalf("scan after splits: %d keys, %v", len(resp.Kvs), err)
+	}
+}
