@@ -144,8 +144,57 @@ func (d *Driver) Tick(ctx context.Context) error {
 		slog.Info("placement: changed replicas", "range", r.RangeId, "change", change.String(), "node", node, "generation", desc.Generation)
 		placementChanges.WithLabelValues(change.String()).Inc()
 	}
+	if changes == 0 {
+		if r, node, ok := rebalanceMove(ranges, state); ok {
+			// Add a replica on the least-loaded node; once it is a voter the
+			// range has one voter too many and the most-loaded one goes.
+			if desc, err := d.cfg.DB.AdminChangeReplicas(ctx, r, kvpb.AdminChangeReplicasRequest_ADD_LEARNER, node); err == nil {
+				slog.Info("placement: rebalancing", "range", r.RangeId, "to_node", node, "generation", desc.Generation)
+				placementChanges.WithLabelValues("REBALANCE").Inc()
+			}
+		}
+	}
 	underReplicated.Set(float64(countUnder(ranges, target, state)))
 	return nil
+}
+
+// rebalanceMove finds a range to move from the most- to the least-loaded
+// usable node when their replica counts differ by 2 or more and one of them
+// is more than 20% from the mean.
+func rebalanceMove(ranges []*kvpb.RangeDescriptor, state map[uint64]*nodeState) (*kvpb.RangeDescriptor, uint64, bool) {
+	var over, under uint64
+	total, n := 0, 0
+	for id, st := range state {
+		if !st.usable() {
+			continue
+		}
+		total += st.load
+		n++
+		if over == 0 || st.load > state[over].load {
+			over = id
+		}
+		if under == 0 || st.load < state[under].load {
+			under = id
+		}
+	}
+	if n < 2 || state[over].load-state[under].load < 2 {
+		return nil, 0, false
+	}
+	mean := float64(total) / float64(n)
+	if float64(state[over].load) <= 1.2*mean && float64(state[under].load) >= 0.8*mean {
+		return nil, 0, false
+	}
+	for _, r := range ranges {
+		onOver, onUnder := false, false
+		for _, rd := range r.Replicas {
+			onOver = onOver || rd.NodeId == over
+			onUnder = onUnder || rd.NodeId == under
+		}
+		if onOver && !onUnder {
+			return r, under, true
+		}
+	}
+	return nil, 0, false
 }
 
 // nextChange picks the one change a range needs now, in this order:
@@ -187,6 +236,17 @@ func nextChange(r *kvpb.RangeDescriptor, target int, state map[uint64]*nodeState
 	}
 	if healthy >= target && len(replaceable) > 0 && voters > 1 {
 		return kvpb.AdminChangeReplicasRequest_REMOVE, replaceable[0], true
+	}
+	if voters > target && target > 0 {
+		// One voter too many (after a rebalancing add, or a lowered
+		// replication factor): drop the one on the most-loaded node.
+		var worst uint64
+		for _, rd := range r.Replicas {
+			if rd.Type == kvpb.ReplicaType_VOTER && (worst == 0 || state[rd.NodeId] != nil && state[worst] != nil && state[rd.NodeId].load > state[worst].load) {
+				worst = rd.NodeId
+			}
+		}
+		return kvpb.AdminChangeReplicasRequest_REMOVE, worst, true
 	}
 	return 0, 0, false
 }

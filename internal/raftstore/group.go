@@ -214,6 +214,17 @@ func (g *Group) CaughtUp(replicaID uint64) bool {
 	return ok && pr.Match >= st.GetCommit()
 }
 
+// TransferLeader asks raft to hand leadership to replicaID (it happens once
+// the target has caught up; the caller observes the outcome).
+func (g *Group) TransferLeader(replicaID uint64) {
+	g.mu.Lock()
+	if !g.mu.removed {
+		g.mu.rn.TransferLeader(replicaID)
+	}
+	g.mu.Unlock()
+	g.store.sched.enqueue(g.RangeID, flagReady)
+}
+
 // Status returns the Raft status (for diagnostics).
 func (g *Group) Status() raft.Status {
 	g.mu.Lock()

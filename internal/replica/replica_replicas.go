@@ -24,6 +24,15 @@ func (r *Replica) adminChangeReplicas(ctx context.Context, req *kvpb.AdminChange
 	if err != nil {
 		return nil, kvpb.NewErrorf("range %d: %v", desc.RangeId, err)
 	}
+	if req.Change == kvpb.AdminChangeReplicasRequest_REMOVE && req.NodeId == r.store.cfg.NodeID {
+		// A leader removing itself leaves the range leaderless for an
+		// election timeout: hand the lease over first; the caller retries
+		// and the new leaseholder makes the change.
+		if target := r.transferTarget(next); target != 0 {
+			r.group.TransferLeader(target)
+		}
+		return nil, kvpb.NewNotLeaseholder(desc.RangeId, nil, desc)
+	}
 	if req.Change == kvpb.AdminChangeReplicasRequest_PROMOTE_VOTER {
 		// A voter without the data would weaken the quorum: promote only a
 		// learner that has caught up (received its snapshot).
@@ -108,4 +117,30 @@ func decodeConfChangeCommand(e *raftpb.Entry) (*kvpb.RaftCommand, error) {
 		return nil, fmt.Errorf("entry %d: corrupt conf change context: %w", e.GetIndex(), err)
 	}
 	return cmd, nil
+}
+
+// transferTarget picks a caught-up voter of desc (other than this replica)
+// to hand leadership to, or 0.
+func (r *Replica) transferTarget(desc *kvpb.RangeDescriptor) uint64 {
+	for _, rd := range desc.Replicas {
+		if rd.Type == kvpb.ReplicaType_VOTER && rd.ReplicaId != r.group.ReplicaID && r.group.CaughtUp(rd.ReplicaId) {
+			return rd.ReplicaId
+		}
+	}
+	return 0
+}
+
+// TransferLease hands this replica's leadership to the voter on nodeID, if
+// it has one that has caught up. It reports whether a transfer started.
+func (r *Replica) TransferLease(nodeID uint64) bool {
+	if !r.IsLeaseholder() {
+		return false
+	}
+	for _, rd := range r.Desc().Replicas {
+		if rd.NodeId == nodeID && rd.Type == kvpb.ReplicaType_VOTER && r.group.CaughtUp(rd.ReplicaId) {
+			r.group.TransferLeader(rd.ReplicaId)
+			return true
+		}
+	}
+	return false
 }

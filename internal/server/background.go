@@ -12,9 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-var splitsTotal = promauto.NewCounter(prometheus.CounterOpts{
-	Name: "cairn_range_splits_total", Help: "Ranges split automatically because of their size.",
-})
+var (
+	splitsTotal = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "cairn_range_splits_total", Help: "Ranges split automatically because of their size.",
+	})
+	leaseTransfers = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "cairn_lease_transfers_total", Help: "Leases this node handed to others to balance load.",
+	})
+)
 
 // startBackground starts the node's long-running tasks; Stop ends them.
 func (s *Server) startBackground(epoch uint64) {
@@ -45,6 +50,11 @@ func (s *Server) startBackground(epoch uint64) {
 	go func() {
 		defer s.wg.Done()
 		s.runSplitQueue()
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runLeaseRebalancer()
 	}()
 }
 
@@ -157,3 +167,73 @@ func (s *Server) splitLargeRanges(ctx context.Context) {
 		splitsTotal.Inc()
 	}
 }
+
+// Lease rebalancing: every leaseRebalanceInterval a node holding more than
+// 120% of the mean lease count (and at least 2 more than the least loaded
+// live node) hands up to maxLeaseTransfers leases to less loaded voters.
+const (
+	leaseRebalanceInterval = 5 * time.Second
+	maxLeaseTransfers      = 2
+)
+
+func (s *Server) runLeaseRebalancer() {
+	t := time.NewTicker(leaseRebalanceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopper:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s.shedLeases(ctx)
+		cancel()
+	}
+}
+
+func (s *Server) shedLeases(ctx context.Context) {
+	nodes, err := s.nodeStatuses(ctx)
+	if err != nil {
+		return
+	}
+	leases := map[uint64]uint64{}
+	total, n := uint64(0), 0
+	for _, nd := range nodes {
+		if !nd.Live || nd.Decommissioning {
+			continue
+		}
+		leases[nd.NodeId] = nd.Leases
+		total += nd.Leases
+		n++
+	}
+	mine, ok := leases[s.ident.NodeId]
+	if !ok || n < 2 {
+		return
+	}
+	mean := float64(total) / float64(n)
+	if float64(mine) <= 1.2*mean {
+		return
+	}
+	moved := 0
+	for _, r := range s.store.Replicas() {
+		if moved >= maxLeaseTransfers || !r.IsLeaseholder() {
+			continue
+		}
+		var target uint64
+		for _, rd := range r.Desc().Replicas {
+			l, live := leases[rd.NodeId]
+			if live && rd.NodeId != s.ident.NodeId && float64(l) < mean && mine >= l+2 && (target == 0 || l < leases[target]) {
+				target = rd.NodeId
+			}
+		}
+		if target != 0 && r.TransferLease(target) {
+			leases[target]++
+			mine--
+			moved++
+			leaseTransfers.Inc()
+		}
+	}
+}
+
+// Stats returns this node's range, lease and disk figures.
+func (s *Server) Stats() (ranges, leases, diskBytes uint64) { return s.stats() }

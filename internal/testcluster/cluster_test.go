@@ -221,3 +221,57 @@ func TestAutomaticSplitBySize(t *testing.T) {
 		t.Fatalf("scan after splits: %d keys, %v", len(resp.Kvs), err)
 	}
 }
+
+// A node joining a loaded cluster receives replicas and leases until every
+// node holds a fair share (replica counts within ±20% of the mean).
+func TestScaleOutRebalances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	c := Start(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	db := c.Nodes[0].DB()
+	for i := 1; i <= 10; i++ {
+		if _, _, err := db.AdminSplit(ctx, keys.KVKey([]byte(fmt.Sprintf("s%02d", i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.WaitFor("3 voters on every range", 60*time.Second, func() bool { return everyRange(ctx, c.Nodes[0], 3) })
+
+	c.AddNode()
+	var counts map[uint64]int
+	c.WaitFor("replicas spread within 20% of the mean", 90*time.Second, func() bool {
+		rn, err := replicaNodes(ctx, c.Nodes[0])
+		if err != nil || len(rn) != 12 {
+			return false
+		}
+		counts = map[uint64]int{}
+		total := 0
+		for _, nodes := range rn {
+			if len(nodes) != 3 {
+				return false
+			}
+			for _, n := range nodes {
+				counts[n]++
+				total++
+			}
+		}
+		mean := float64(total) / 4
+		for id := uint64(1); id <= 4; id++ {
+			if f := float64(counts[id]); f < 0.8*mean || f > 1.2*mean {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("replicas per node: %v", counts)
+	c.WaitFor("the new node to hold leases", 60*time.Second, func() bool {
+		var leases []uint64
+		for _, s := range c.Nodes {
+			_, l, _ := statsOf(s)
+			leases = append(leases, l)
+		}
+		return leases[3] >= 2
+	})
+}

@@ -23,21 +23,27 @@ func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t}
 	for i := 0; i < n; i++ {
-		cfg := server.Config{InMemory: true, Insecure: true, RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", SQLAddr: "127.0.0.1:0"}
-		if i > 0 {
-			cfg.Join = []string{c.Nodes[0].RPCAddr()}
-		}
-		s, err := server.Start(cfg)
-		if err != nil {
-			t.Fatalf("starting node %d: %v", i+1, err)
-		}
-		c.Nodes = append(c.Nodes, s)
-		t.Cleanup(s.Stop)
-	}
-	for _, s := range c.Nodes {
-		c.WaitFor("node ready", 30*time.Second, func() bool { return s.Ready(context.Background()) == nil })
+		c.AddNode()
 	}
 	return c
+}
+
+// AddNode starts one more node (joining through the first) and waits until
+// it is ready; it returns its index.
+func (c *Cluster) AddNode() int {
+	c.t.Helper()
+	cfg := server.Config{InMemory: true, Insecure: true, RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", SQLAddr: "127.0.0.1:0"}
+	if len(c.Nodes) > 0 {
+		cfg.Join = []string{c.Nodes[0].RPCAddr()}
+	}
+	s, err := server.Start(cfg)
+	if err != nil {
+		c.t.Fatalf("starting node %d: %v", len(c.Nodes)+1, err)
+	}
+	c.Nodes = append(c.Nodes, s)
+	c.t.Cleanup(s.Stop)
+	c.WaitFor("node ready", 30*time.Second, func() bool { return s.Ready(context.Background()) == nil })
+	return len(c.Nodes) - 1
 }
 
 // StopNode stops node i (0-based) as a crash would look to the others.

@@ -24,3 +24,5 @@ func decommission(ctx context.Context, s *server.Server, nodeID uint64) error {
 	defer c.Close()
 	return c.Decommission(ctx, nodeID)
 }
+
+func statsOf(s *server.Server) (ranges, leases, disk uint64) { return s.Stats() }

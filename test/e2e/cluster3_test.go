@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -41,6 +42,8 @@ const (
 	switchTimeout = 10 * time.Second
 	// threeNodeBudget bounds the whole test.
 	threeNodeBudget = 2 * time.Minute
+	// runBugsEnv runs tests skipped as known bugs.
+	runBugsEnv = "CAIRN_E2E_RUN_BUGS"
 )
 
 // rangeView is one entry of GET /v1/ranges.
@@ -347,6 +350,18 @@ func (ws *writerSet) latestAck() ackRecord {
 	return ws.lastAck
 }
 
+// stopQuietly ends the load and waits (bounded) for the writers without
+// failing the test: for deferred cleanup.
+func (ws *writerSet) stopQuietly() {
+	ws.cancel()
+	done := make(chan struct{})
+	go func() { ws.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * requestTimeout):
+	}
+}
+
 // stop ends the load and waits (bounded) for the writers.
 func (ws *writerSet) stop(t *testing.T) {
 	t.Helper()
@@ -385,7 +400,7 @@ func TestThreeNodeKillLeaseholder(t *testing.T) {
 	survivors := func(v int) []int { return othersThan(len(nodes), v) }
 	step("leases per node %v: writers through %s and %s", counts, nodes[survivors(victim)[0]].name, nodes[survivors(victim)[1]].name)
 	ws := startWriters(t, nodes, survivors(victim))
-	defer ws.cancel()
+	defer ws.stopQuietly() // on a failure: no writer outlives the test
 
 	time.Sleep(writesBeforeKill) // load duration
 	if v, c := victimOf(); v != victim {
@@ -652,10 +667,12 @@ func TestThreeNodeFailoverPutWaits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: three node processes and a kill -9")
 	}
-	t.Skip("BUG: during failover the kv router exhausts its 50 attempts in ~10 ms without backing off " +
-		"(followers hint the dead leader; the hint-following `continue` in kv.DB.sendToRange always lands on the " +
-		"attempt that would back off, and `unreachable` counts the dead node repeatedly), so puts with a 10 s " +
-		"deadline fail (as ErrAmbiguous) instead of waiting ~1.3 s for the new leader")
+	if os.Getenv(runBugsEnv) == "" {
+		t.Skip("BUG (set " + runBugsEnv + "=1 to run): during failover the kv router exhausts its 50 attempts in ~10 ms without backing off " +
+			"(followers hint the dead leader; the hint-following `continue` in kv.DB.sendToRange always lands on the " +
+			"attempt that would back off, and `unreachable` counts the dead node repeatedly), so puts with a 10 s " +
+			"deadline fail (as ErrAmbiguous) instead of waiting ~1.3 s for the new leader")
+	}
 	nodes, ids := startThreeNodes(t, t.Logf)
 	victim, counts := mostLeases(t, nodes, ids)
 	via := nodes[othersThan(len(nodes), victim)[0]]
