@@ -83,6 +83,11 @@ type Group struct {
 		truncated     uint64
 		truncatedTerm uint64
 		confState     *raftpb.ConfState
+		// leaseExpiry: as leader, this replica may serve reads until then
+		// (monotonic nanoseconds since process start; see lease.go).
+		leaseExpiry int64
+		// ticks counts Tick calls (lease renewal every heartbeat interval).
+		ticks uint64
 	}
 }
 

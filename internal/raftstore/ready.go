@@ -112,14 +112,25 @@ func (s *Store) collectReady(it schedItem) (readyWork, bool) {
 	}
 	if it.flags&flagTick != 0 {
 		g.mu.rn.Tick()
+		g.mu.ticks++
+		if g.mu.ticks%uint64(s.cfg.HeartbeatTicks) == 0 {
+			g.maybeRenewLeaseLocked()
+		}
 	}
 	if !g.mu.rn.HasReady() {
 		return readyWork{}, false
 	}
 	prevLast, _ := g.mem.LastIndex()
 	w := readyWork{g: g, rd: g.mu.rn.Ready(), prevLast: prevLast}
+	for _, rs := range w.rd.ReadStates {
+		g.leaseAcknowledgedLocked(rs.RequestCtx)
+	}
 	if ss := w.rd.SoftState; ss != nil && ss.Lead != g.mu.leader {
 		g.mu.leader = ss.Lead
+		g.mu.leaseExpiry = 0 // a new reign earns its own lease
+		if ss.Lead == g.ReplicaID {
+			g.maybeRenewLeaseLocked()
+		}
 		w.notify = true
 	}
 	if hs := w.rd.HardState; hs != nil && hs.GetTerm() != g.mu.term {

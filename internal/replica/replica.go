@@ -131,6 +131,11 @@ func (r *Replica) read(req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
 	if perr != nil {
 		return nil, perr
 	}
+	// Reads are served from applied state without a round trip, which is
+	// linearizable only under a valid leader lease (see raftstore/lease.go).
+	if !r.group.HasLease() {
+		return nil, kvpb.NewNotLeaseholder(desc.RangeId, r.leaderHint(desc), desc)
+	}
 	if perr := checkSpans(desc, req.Requests); perr != nil {
 		return nil, perr
 	}

@@ -23,8 +23,18 @@ import (
 // (which creates replicas it does not have yet). Messages to a stopped node
 // are dropped.
 type memTransport struct {
-	mu     sync.Mutex
-	stores map[uint64]*Store
+	mu      sync.Mutex
+	stores  map[uint64]*Store
+	blocked map[uint64]bool // partitioned nodes: nothing to or from them
+}
+
+func (t *memTransport) partition(node uint64, on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.blocked == nil {
+		t.blocked = map[uint64]bool{}
+	}
+	t.blocked[node] = on
 }
 
 // sender is the transport one node's raftstore sends through.
@@ -47,6 +57,9 @@ func (s sender) Send(rangeID uint64, msgs []*raftpb.Message) {
 		}
 		s.t.mu.Lock()
 		dst := s.t.stores[to.NodeId]
+		if s.t.blocked[s.from] || s.t.blocked[to.NodeId] {
+			dst = nil
+		}
 		s.t.mu.Unlock()
 		if dst != nil {
 			_ = dst.HandleRaftMessage(context.Background(), &kvpb.RaftMessage{
@@ -319,4 +332,66 @@ func waitForKey(t *testing.T, n *clusterNode, key string) {
 	if err != nil {
 		t.Fatalf("node %d never got key %s", n.id, key)
 	}
+}
+
+// A leader cut off from the others stops serving reads (its lease runs out)
+// before the others can elect a new leader, so once a newer value is
+// acknowledged through the new leader the old one never returns the stale
+// value.
+func TestPartitionedLeaderServesNoStaleReads(t *testing.T) {
+	tr := &memTransport{stores: map[uint64]*Store{}}
+	var nodes []*clusterNode
+	for id := uint64(1); id <= 3; id++ {
+		eng, err := storage.Open(storage.Config{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		writeReplicatedRange(t, eng, 3)
+		n := &clusterNode{id: id, eng: eng}
+		n.start(t, tr)
+		nodes = append(nodes, n)
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.stop(tr)
+		}
+	}()
+	putViaLeader(t, nodes, "k", "old")
+	var old *clusterNode
+	if err := waitFor(10*time.Second, func() bool {
+		for _, n := range nodes {
+			if r := n.store.Replica(keys.FirstUserRangeID); r != nil && r.IsLeaseholder() && r.Group().HasLease() {
+				old = n
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal("no leaseholder")
+	}
+	tr.partition(old.id, true)
+	readOld := func() (string, bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp := old.store.Send(ctx, &kvpb.RangeRequest{RangeId: keys.FirstUserRangeID, Requests: []*kvpb.RequestUnion{get("k")}})
+		if resp.Error != nil {
+			return "", false
+		}
+		return string(resp.Responses[0].GetGet().Value), true
+	}
+	var others []*clusterNode
+	for _, n := range nodes {
+		if n != old {
+			others = append(others, n)
+		}
+	}
+	putViaLeader(t, others, "k", "new") // acknowledged by the new majority
+	for i := 0; i < 100; i++ {
+		if v, ok := readOld(); ok && v == "old" {
+			t.Fatalf("the partitioned former leader served a stale read after a newer write was acknowledged")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	tr.partition(old.id, false)
 }
