@@ -2298,6 +2298,69 @@ func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
 	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
 }
 
+// SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
+// first chunk carries the header: the MsgSnap message with its snapshot
+// data left out; the data follows in chunks, the last one marked.
+type SnapshotChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Header        *RaftMessage           `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	Last          bool                   `protobuf:"varint,3,opt,name=last,proto3" json:"last,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotChunk) Reset() {
+	*x = SnapshotChunk{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotChunk) ProtoMessage() {}
+
+func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
+func (*SnapshotChunk) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *SnapshotChunk) GetHeader() *RaftMessage {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+func (x *SnapshotChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *SnapshotChunk) GetLast() bool {
+	if x != nil {
+		return x.Last
+	}
+	return false
+}
+
 type JoinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The joining node's RPC address.
@@ -2310,7 +2373,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2385,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2335,7 +2398,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -2365,7 +2428,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2377,7 +2440,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2390,7 +2453,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -2431,7 +2494,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +2506,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +2519,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -2476,7 +2539,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +2551,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +2564,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -2526,7 +2589,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2538,7 +2601,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2551,7 +2614,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
 }
 
 type RangeInfo struct {
@@ -2567,7 +2630,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +2642,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +2655,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -2639,7 +2702,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2651,7 +2714,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2664,7 +2727,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -2694,7 +2757,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2706,7 +2769,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2719,7 +2782,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -2779,7 +2842,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2854,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +2867,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -2864,7 +2927,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2876,7 +2939,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2889,7 +2952,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 type DecommissionRequest struct {
@@ -2901,7 +2964,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2913,7 +2976,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2926,7 +2989,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -2944,7 +3007,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3019,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3032,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 type NodesResponse struct {
@@ -2981,7 +3044,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2993,7 +3056,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3006,7 +3069,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -3026,7 +3089,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3038,7 +3101,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3051,7 +3114,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -3076,7 +3139,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3151,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3164,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 type SettingsRequest struct {
@@ -3112,7 +3175,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3124,7 +3187,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3137,7 +3200,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 type SettingsResponse struct {
@@ -3149,7 +3212,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3224,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3237,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -3334,7 +3397,11 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\amessage\x18\x04 \x01(\fR\amessage\"G\n" +
 	"\x10RaftMessageBatch\x123\n" +
 	"\bmessages\x18\x01 \x03(\v2\x17.cairn.kvpb.RaftMessageR\bmessages\"\x1a\n" +
-	"\x18RaftMessageBatchResponse\"@\n" +
+	"\x18RaftMessageBatchResponse\"h\n" +
+	"\rSnapshotChunk\x12/\n" +
+	"\x06header\x18\x01 \x01(\v2\x17.cairn.kvpb.RaftMessageR\x06header\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\x12\x12\n" +
+	"\x04last\x18\x03 \x01(\bR\x04last\"@\n" +
 	"\vJoinRequest\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\"\xb4\x01\n" +
@@ -3404,10 +3471,11 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x06Delete\x12\x19.cairn.kvpb.DeleteRequest\x1a\x1a.cairn.kvpb.DeleteResponse\x129\n" +
 	"\x04Scan\x12\x17.cairn.kvpb.ScanRequest\x1a\x18.cairn.kvpb.ScanResponse\x12T\n" +
 	"\rCompareAndSet\x12 .cairn.kvpb.CompareAndSetRequest\x1a!.cairn.kvpb.CompareAndSetResponse\x12<\n" +
-	"\x05Batch\x12\x18.cairn.kvpb.BatchRequest\x1a\x19.cairn.kvpb.BatchResponse2\xd8\x01\n" +
+	"\x05Batch\x12\x18.cairn.kvpb.BatchRequest\x1a\x19.cairn.kvpb.BatchResponse2\xab\x02\n" +
 	"\bInternal\x12;\n" +
 	"\x04Send\x12\x18.cairn.kvpb.RangeRequest\x1a\x19.cairn.kvpb.RangeResponse\x12T\n" +
-	"\fRaftMessages\x12\x1c.cairn.kvpb.RaftMessageBatch\x1a$.cairn.kvpb.RaftMessageBatchResponse(\x01\x129\n" +
+	"\fRaftMessages\x12\x1c.cairn.kvpb.RaftMessageBatch\x1a$.cairn.kvpb.RaftMessageBatchResponse(\x01\x12Q\n" +
+	"\fRaftSnapshot\x12\x19.cairn.kvpb.SnapshotChunk\x1a$.cairn.kvpb.RaftMessageBatchResponse(\x01\x129\n" +
 	"\x04Join\x12\x17.cairn.kvpb.JoinRequest\x1a\x18.cairn.kvpb.JoinResponse2\xab\x03\n" +
 	"\x05Admin\x12<\n" +
 	"\x05Split\x12\x18.cairn.kvpb.SplitRequest\x1a\x19.cairn.kvpb.SplitResponse\x12?\n" +
@@ -3431,7 +3499,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(ReplicaType)(0), // 0: cairn.kvpb.ReplicaType
 	(AdminChangeReplicasRequest_ChangeType)(0), // 1: cairn.kvpb.AdminChangeReplicasRequest.ChangeType
@@ -3469,24 +3537,25 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*RaftMessage)(nil),                 // 33: cairn.kvpb.RaftMessage
 	(*RaftMessageBatch)(nil),            // 34: cairn.kvpb.RaftMessageBatch
 	(*RaftMessageBatchResponse)(nil),    // 35: cairn.kvpb.RaftMessageBatchResponse
-	(*JoinRequest)(nil),                 // 36: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                // 37: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                // 38: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),               // 39: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),               // 40: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                   // 41: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),              // 42: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),              // 43: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                  // 44: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                // 45: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),         // 46: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),        // 47: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),               // 48: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),           // 49: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),          // 50: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),             // 51: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),            // 52: cairn.kvpb.SettingsResponse
-	nil,                                 // 53: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*SnapshotChunk)(nil),               // 36: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                 // 37: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                // 38: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                // 39: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),               // 40: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),               // 41: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                   // 42: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),              // 43: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),              // 44: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                  // 45: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                // 46: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),         // 47: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),        // 48: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),               // 49: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),           // 50: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),          // 51: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),             // 52: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),            // 53: cairn.kvpb.SettingsResponse
+	nil,                                 // 54: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	2,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
@@ -3526,49 +3595,52 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	30, // 34: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
 	23, // 35: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
 	33, // 36: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	24, // 37: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	32, // 38: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	24, // 39: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 40: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 41: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	41, // 42: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	44, // 43: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	53, // 44: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	3,  // 45: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	5,  // 46: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	7,  // 47: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	9,  // 48: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	11, // 49: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	21, // 50: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	25, // 51: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	34, // 52: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	36, // 53: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	38, // 54: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	40, // 55: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	45, // 56: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	46, // 57: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	49, // 58: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	51, // 59: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	4,  // 60: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	6,  // 61: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	8,  // 62: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	10, // 63: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	12, // 64: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	22, // 65: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	26, // 66: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	35, // 67: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	37, // 68: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	39, // 69: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	42, // 70: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	48, // 71: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	47, // 72: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	50, // 73: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	52, // 74: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	60, // [60:75] is the sub-list for method output_type
-	45, // [45:60] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	33, // 37: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	24, // 38: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	32, // 39: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	24, // 40: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 41: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	24, // 42: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	42, // 43: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	45, // 44: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	54, // 45: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	3,  // 46: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	5,  // 47: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	7,  // 48: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	9,  // 49: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	11, // 50: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	21, // 51: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	25, // 52: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	34, // 53: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	36, // 54: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	37, // 55: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	39, // 56: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	41, // 57: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	46, // 58: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	47, // 59: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	50, // 60: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	52, // 61: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	4,  // 62: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	6,  // 63: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	8,  // 64: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	10, // 65: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	12, // 66: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	22, // 67: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	26, // 68: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	35, // 69: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	35, // 70: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	38, // 71: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	40, // 72: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	43, // 73: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	49, // 74: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	48, // 75: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	51, // 76: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	53, // 77: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	62, // [62:78] is the sub-list for method output_type
+	46, // [46:62] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -3608,7 +3680,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   52,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

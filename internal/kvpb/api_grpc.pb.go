@@ -317,6 +317,7 @@ var KV_ServiceDesc = grpc.ServiceDesc{
 const (
 	Internal_Send_FullMethodName         = "/cairn.kvpb.Internal/Send"
 	Internal_RaftMessages_FullMethodName = "/cairn.kvpb.Internal/RaftMessages"
+	Internal_RaftSnapshot_FullMethodName = "/cairn.kvpb.Internal/RaftSnapshot"
 	Internal_Join_FullMethodName         = "/cairn.kvpb.Internal/Join"
 )
 
@@ -331,6 +332,8 @@ type InternalClient interface {
 	// RaftMessages is a long-lived stream of batched Raft messages from one
 	// node to another.
 	RaftMessages(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[RaftMessageBatch, RaftMessageBatchResponse], error)
+	// RaftSnapshot streams one snapshot in rate-limited chunks.
+	RaftSnapshot(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, RaftMessageBatchResponse], error)
 	// Join admits a new node: it allocates a node id and registers the address.
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
 }
@@ -366,6 +369,19 @@ func (c *internalClient) RaftMessages(ctx context.Context, opts ...grpc.CallOpti
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Internal_RaftMessagesClient = grpc.ClientStreamingClient[RaftMessageBatch, RaftMessageBatchResponse]
 
+func (c *internalClient) RaftSnapshot(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, RaftMessageBatchResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Internal_ServiceDesc.Streams[1], Internal_RaftSnapshot_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SnapshotChunk, RaftMessageBatchResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Internal_RaftSnapshotClient = grpc.ClientStreamingClient[SnapshotChunk, RaftMessageBatchResponse]
+
 func (c *internalClient) Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(JoinResponse)
@@ -387,6 +403,8 @@ type InternalServer interface {
 	// RaftMessages is a long-lived stream of batched Raft messages from one
 	// node to another.
 	RaftMessages(grpc.ClientStreamingServer[RaftMessageBatch, RaftMessageBatchResponse]) error
+	// RaftSnapshot streams one snapshot in rate-limited chunks.
+	RaftSnapshot(grpc.ClientStreamingServer[SnapshotChunk, RaftMessageBatchResponse]) error
 	// Join admits a new node: it allocates a node id and registers the address.
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
 	mustEmbedUnimplementedInternalServer()
@@ -404,6 +422,9 @@ func (UnimplementedInternalServer) Send(context.Context, *RangeRequest) (*RangeR
 }
 func (UnimplementedInternalServer) RaftMessages(grpc.ClientStreamingServer[RaftMessageBatch, RaftMessageBatchResponse]) error {
 	return status.Error(codes.Unimplemented, "method RaftMessages not implemented")
+}
+func (UnimplementedInternalServer) RaftSnapshot(grpc.ClientStreamingServer[SnapshotChunk, RaftMessageBatchResponse]) error {
+	return status.Error(codes.Unimplemented, "method RaftSnapshot not implemented")
 }
 func (UnimplementedInternalServer) Join(context.Context, *JoinRequest) (*JoinResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Join not implemented")
@@ -454,6 +475,13 @@ func _Internal_RaftMessages_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Internal_RaftMessagesServer = grpc.ClientStreamingServer[RaftMessageBatch, RaftMessageBatchResponse]
 
+func _Internal_RaftSnapshot_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InternalServer).RaftSnapshot(&grpc.GenericServerStream[SnapshotChunk, RaftMessageBatchResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Internal_RaftSnapshotServer = grpc.ClientStreamingServer[SnapshotChunk, RaftMessageBatchResponse]
+
 func _Internal_Join_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(JoinRequest)
 	if err := dec(in); err != nil {
@@ -492,6 +520,11 @@ var Internal_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "RaftMessages",
 			Handler:       _Internal_RaftMessages_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "RaftSnapshot",
+			Handler:       _Internal_RaftSnapshot_Handler,
 			ClientStreams: true,
 		},
 	},

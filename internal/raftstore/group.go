@@ -219,6 +219,20 @@ func (g *Group) CaughtUp(replicaID uint64) bool {
 	return ok && pr.Match >= st.GetCommit()
 }
 
+// ReportSnapshot tells raft whether a snapshot reached replicaID.
+func (g *Group) ReportSnapshot(replicaID uint64, ok bool) {
+	status := raft.SnapshotFinish
+	if !ok {
+		status = raft.SnapshotFailure
+	}
+	g.mu.Lock()
+	if !g.mu.removed {
+		g.mu.rn.ReportSnapshot(replicaID, status)
+	}
+	g.mu.Unlock()
+	g.store.sched.enqueue(g.RangeID, flagReady)
+}
+
 // TransferLeader asks raft to hand leadership to replicaID (it happens once
 // the target has caught up; the caller observes the outcome).
 func (g *Group) TransferLeader(replicaID uint64) {

@@ -31,6 +31,10 @@ type Transport struct {
 	pool     *Pool
 	replicas ReplicaResolver
 
+	reportSnapshot SnapshotReporter
+	snapshotRate   int64         // bytes per second
+	snapshotSlots  chan struct{} // bounds concurrent outgoing snapshots
+
 	mu struct {
 		sync.Mutex
 		peers   map[uint64]*peer
@@ -40,9 +44,11 @@ type Transport struct {
 	wg      sync.WaitGroup
 }
 
-// NewTransport returns a transport for this node.
-func NewTransport(nodeID uint64, pool *Pool, replicas ReplicaResolver) *Transport {
-	t := &Transport{nodeID: nodeID, pool: pool, replicas: replicas, stopper: make(chan struct{})}
+// NewTransport returns a transport for this node. report, if set, learns
+// how each snapshot send went.
+func NewTransport(nodeID uint64, pool *Pool, replicas ReplicaResolver, report SnapshotReporter) *Transport {
+	t := &Transport{nodeID: nodeID, pool: pool, replicas: replicas, stopper: make(chan struct{}),
+		reportSnapshot: report, snapshotRate: DefaultSnapshotRate, snapshotSlots: make(chan struct{}, maxSnapshotSends)}
 	t.mu.peers = make(map[uint64]*peer)
 	return t
 }
@@ -60,6 +66,10 @@ func (t *Transport) Send(rangeID uint64, msgs []*raftpb.Message) {
 			transportDropped.Inc()
 			continue
 		}
+		if m.GetType() == raftpb.MsgSnap {
+			t.startSnapshot(rangeID, to, m)
+			continue
+		}
 		data, err := proto.Marshal(m)
 		if err != nil {
 			slog.Error("rpc: marshaling a raft message", "err", err)
@@ -73,6 +83,29 @@ func (t *Transport) Send(rangeID uint64, msgs []*raftpb.Message) {
 		case p.queue <- &kvpb.RaftMessage{RangeId: rangeID, FromNodeId: t.nodeID, ToReplica: to, Message: data}:
 		default:
 			transportDropped.Inc() // raft retransmits
+		}
+	}
+}
+
+// startSnapshot sends a snapshot on its own stream, or reports failure at
+// once when too many are in flight (raft retries later).
+func (t *Transport) startSnapshot(rangeID uint64, to *kvpb.ReplicaDescriptor, m *raftpb.Message) {
+	t.mu.Lock()
+	stopped := t.mu.stopped
+	if !stopped {
+		t.wg.Add(1)
+	}
+	t.mu.Unlock()
+	if stopped {
+		return
+	}
+	select {
+	case t.snapshotSlots <- struct{}{}:
+		go t.sendSnapshot(rangeID, to, m)
+	default:
+		t.wg.Done()
+		if t.reportSnapshot != nil {
+			t.reportSnapshot(rangeID, m.GetTo(), false)
 		}
 	}
 }

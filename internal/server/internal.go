@@ -64,6 +64,18 @@ func (a *internalAPI) RaftMessages(stream kvpb.Internal_RaftMessagesServer) erro
 	}
 }
 
+// RaftSnapshot receives one streamed snapshot and hands it to its replica.
+func (a *internalAPI) RaftSnapshot(stream kvpb.Internal_RaftSnapshotServer) error {
+	m, err := rpc.ReceiveSnapshot(stream.Recv)
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := a.s.store.HandleRaftMessage(stream.Context(), m); err != nil {
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return stream.SendAndClose(&kvpb.RaftMessageBatchResponse{})
+}
+
 // maxRegisteredNodes bounds the node list of a join response.
 const maxRegisteredNodes = 10000
 

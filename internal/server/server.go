@@ -156,7 +156,11 @@ func Start(cfg Config) (s *Server, err error) {
 	if s.store, err = replica.NewStore(replica.Config{NodeID: s.ident.NodeId, Engine: s.eng, Raft: s.raft, Clock: clock}); err != nil {
 		return s, err
 	}
-	s.transport = rpc.NewTransport(s.ident.NodeId, s.pool, s.store)
+	s.transport = rpc.NewTransport(s.ident.NodeId, s.pool, s.store, func(rangeID, replicaID uint64, ok bool) {
+		if g := s.raft.Group(rangeID); g != nil {
+			g.ReportSnapshot(replicaID, ok)
+		}
+	})
 	s.raft.SetTransport(s.transport)
 	s.raft.Start()
 	if err = s.store.Start(); err != nil {
