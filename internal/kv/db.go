@@ -150,7 +150,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 	req := &kvpb.RangeRequest{RangeId: desc.RangeId, Requests: reqs}
 	backoff := time.Millisecond
 	var lastErr error
-	unreachable := 0 // consecutive transport failures
+	unreachable := map[uint64]bool{} // nodes that failed at the transport level in this call
 	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
 		if err := ctx.Err(); err != nil {
 			if write && attempt > 0 {
@@ -163,7 +163,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 				desc = local
 			}
 		}
-		node := db.pickNode(desc, attempt)
+		node := db.pickNode(desc, attempt, unreachable)
 		resp, err := db.sendTo(ctx, node, req)
 		if err != nil {
 			db.forgetLeaseholder(desc.RangeId, node)
@@ -171,14 +171,14 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 				return nil, kvpb.NewAmbiguousResult(err)
 			}
 			lastErr = err
+			unreachable[node] = true
 			// Every replica we know of is unreachable: the descriptor may be
 			// stale (replicas moved); look the range up again.
-			if unreachable++; unreachable >= len(desc.Replicas) && desc.RangeId != keys.MetaRangeID {
+			if len(unreachable) >= len(desc.Replicas) && desc.RangeId != keys.MetaRangeID {
 				db.cache.evict(desc)
 				return nil, errRetryLookup
 			}
 		} else if perr := resp.Error; perr == nil {
-			unreachable = 0
 			db.setLeaseholder(desc.RangeId, node)
 			return resp.Responses, nil
 		} else {
@@ -201,9 +201,12 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 				if nl.Desc != nil && nl.Desc.Generation > desc.Generation {
 					desc = nl.Desc
 				}
-				if h := nl.Hint; h != nil && h.NodeId != node {
+				// Follow a hint at once, unless it names a node that just
+				// failed: followers keep naming a dead leader until they
+				// elect a new one, and that is worth waiting (backing off) for.
+				if h := nl.Hint; h != nil && h.NodeId != node && !unreachable[h.NodeId] {
 					db.setLeaseholder(desc.RangeId, h.NodeId)
-					continue // follow the hint at once
+					continue
 				}
 				db.forgetLeaseholder(desc.RangeId, node)
 			default:
@@ -224,12 +227,12 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 }
 
 // pickNode chooses the node to try: the cached leaseholder, else the
-// replicas in turn, this node first.
-func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int) uint64 {
+// replicas in turn, this node first, skipping nodes found unreachable.
+func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, unreachable map[uint64]bool) uint64 {
 	db.mu.Lock()
 	lh, ok := db.mu.leaseholders[desc.RangeId]
 	db.mu.Unlock()
-	if ok {
+	if ok && !unreachable[lh] {
 		return lh
 	}
 	if len(desc.Replicas) == 0 {
@@ -242,12 +245,12 @@ func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int) uint64 {
 		}
 	}
 	for _, r := range desc.Replicas {
-		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER {
+		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER && !unreachable[r.NodeId] {
 			order = append(order, r.NodeId)
 		}
 	}
 	if len(order) == 0 {
-		return desc.Replicas[0].NodeId
+		return desc.Replicas[attempt%len(desc.Replicas)].NodeId
 	}
 	return order[attempt%len(order)]
 }
@@ -279,7 +282,15 @@ func (db *DB) forgetLeaseholder(rangeID, node uint64) {
 // send routes a batch whose keys are all in one range, looking the range up
 // again when the cache was stale.
 func (db *DB) send(ctx context.Context, key []byte, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+	backoff := time.Millisecond
 	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
+		if attempt > 0 { // the range moved or its replicas were unreachable
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, db.cfg.MaxBackoff)
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

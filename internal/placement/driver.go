@@ -103,13 +103,13 @@ func (d *Driver) Tick(ctx context.Context) error {
 		return err
 	}
 	state := map[uint64]*nodeState{}
-	usable := 0
+	members := 0 // nodes that count toward the target: not dead, not draining
 	for _, n := range nodes {
 		down := d.cfg.Liveness.DownFor(n.NodeId)
 		st := &nodeState{live: down == 0, dead: down > settings.DeadNodeTimeout, draining: n.Decommissioning}
 		state[n.NodeId] = st
-		if st.usable() {
-			usable++
+		if !st.dead && !st.draining {
+			members++
 		}
 	}
 	for _, r := range ranges {
@@ -119,7 +119,10 @@ func (d *Driver) Tick(ctx context.Context) error {
 			}
 		}
 	}
-	target := min(settings.Replicas, usable)
+	// A node that is merely down (not yet dead) still counts: its replicas
+	// are neither replaced nor is the target lowered until
+	// dead_node_timeout, so a restart or a blip moves nothing.
+	target := min(settings.Replicas, members)
 	changes := 0
 	for _, r := range ranges {
 		if changes >= d.cfg.MaxChangesPerTick {
@@ -203,7 +206,7 @@ func rebalanceMove(ranges []*kvpb.RangeDescriptor, state map[uint64]*nodeState) 
 // healthy voters than the target; once it has enough, remove a voter from a
 // dead or draining node, or beyond the target.
 func nextChange(r *kvpb.RangeDescriptor, target int, state map[uint64]*nodeState) (kvpb.AdminChangeReplicasRequest_ChangeType, uint64, bool) {
-	healthy, voters := 0, 0
+	healthy, suspect, voters := 0, 0, 0
 	var replaceable []uint64 // voters on dead or draining nodes
 	has := map[uint64]bool{}
 	for _, rd := range r.Replicas {
@@ -227,9 +230,11 @@ func nextChange(r *kvpb.RangeDescriptor, target int, state map[uint64]*nodeState
 			replaceable = append(replaceable, rd.NodeId)
 		case st.live:
 			healthy++
+		default:
+			suspect++ // down, not yet dead: may come back
 		}
 	}
-	if healthy < target {
+	if healthy+suspect < target {
 		if n, ok := leastLoaded(state, has); ok {
 			return kvpb.AdminChangeReplicasRequest_ADD_LEARNER, n, true
 		}
@@ -237,12 +242,14 @@ func nextChange(r *kvpb.RangeDescriptor, target int, state map[uint64]*nodeState
 	if healthy >= target && len(replaceable) > 0 && voters > 1 {
 		return kvpb.AdminChangeReplicasRequest_REMOVE, replaceable[0], true
 	}
-	if voters > target && target > 0 {
-		// One voter too many (after a rebalancing add, or a lowered
-		// replication factor): drop the one on the most-loaded node.
+	// One voter too many (after a rebalancing add, or a lowered replication
+	// factor): drop the one on the most-loaded node, but only while every
+	// voter is live; removing a live voter while another is down could
+	// leave the range without a quorum.
+	if voters > target && target > 0 && healthy == voters {
 		var worst uint64
 		for _, rd := range r.Replicas {
-			if rd.Type == kvpb.ReplicaType_VOTER && (worst == 0 || state[rd.NodeId] != nil && state[worst] != nil && state[rd.NodeId].load > state[worst].load) {
+			if rd.Type == kvpb.ReplicaType_VOTER && (worst == 0 || state[rd.NodeId].load > state[worst].load) {
 				worst = rd.NodeId
 			}
 		}

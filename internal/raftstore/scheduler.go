@@ -131,3 +131,11 @@ func (s *scheduler) stop() {
 	s.mu.Unlock()
 	s.cond.Broadcast()
 }
+
+// processing reports whether a worker currently owns the group.
+func (s *scheduler) processing(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.mu.state[id]
+	return st != nil && st.processing
+}

@@ -252,6 +252,17 @@ func (s *Store) AddGroup(rangeID, replicaID uint64, cs *raftpb.ConfState, sm Sta
 	return g, nil
 }
 
+// RemoveGroupAndWait is RemoveGroup that also waits until no worker is in
+// the middle of a round for the group, so the caller may then delete its
+// state without racing a last persist. Never call it from a worker (a
+// state machine callback): use RemoveGroup there.
+func (s *Store) RemoveGroupAndWait(rangeID uint64) {
+	s.RemoveGroup(rangeID)
+	for deadline := time.Now().Add(10 * time.Second); s.sched.processing(rangeID) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // RemoveGroup stops driving a group (its persisted state is left to the caller).
 func (s *Store) RemoveGroup(rangeID uint64) {
 	s.mu.Lock()

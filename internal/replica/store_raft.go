@@ -58,6 +58,23 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 		s.mu.Unlock()
 	}
 	r := s.Replica(m.RangeId)
+	if r != nil && r.group.ReplicaID != to.ReplicaId {
+		if to.ReplicaId < r.group.ReplicaID {
+			return nil // addressed to an older incarnation of our replica
+		}
+		// Our replica was removed from the range (and this node re-added
+		// under a new id) while we were away: it is stale. Replace it by a
+		// new replica that catches up by snapshot.
+		s.createMu.Lock()
+		if s.Replica(m.RangeId) == r { // not replaced meanwhile by another message
+			s.destroyReplicaFromOutside(r)
+		}
+		s.createMu.Unlock()
+		r = s.Replica(m.RangeId)
+		if r != nil && r.group.ReplicaID != to.ReplicaId {
+			return nil
+		}
+	}
 	if r == nil {
 		if tomb, err := readTombstone(s.eng.Reader(), m.RangeId); err != nil {
 			return err
@@ -107,6 +124,19 @@ func readTombstone(rd storage.Reader, rangeID uint64) (uint64, error) {
 // alone: replicas on a node never overlap.
 func (s *Store) destroyReplica(r *Replica, desc *kvpb.RangeDescriptor) {
 	s.removeReplica(r)
+	s.deleteReplicaState(r, desc)
+}
+
+// destroyReplicaFromOutside is destroyReplica for callers that are not the
+// group's own worker: it first waits for any round in flight to finish.
+func (s *Store) destroyReplicaFromOutside(r *Replica) {
+	s.cfg.Raft.RemoveGroupAndWait(r.RangeID)
+	s.removeReplica(r)
+	s.deleteReplicaState(r, r.Desc())
+}
+
+func (s *Store) deleteReplicaState(r *Replica, desc *kvpb.RangeDescriptor) {
+	r.LeadershipChanged(false, 0) // pending proposals: ambiguous, not hung
 	b := s.eng.NewBatch()
 	defer b.Close()
 	err := b.DeleteRange(storage.RangeLocalPrefix(r.RangeID), storage.RangeLocalEnd(r.RangeID), nil)

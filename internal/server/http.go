@@ -179,7 +179,7 @@ func writeError(w http.ResponseWriter, err error) {
 	switch st.Code() {
 	case codes.InvalidArgument:
 		code = http.StatusBadRequest
-	case codes.Unavailable:
+	case codes.Unavailable, codes.Aborted:
 		code = http.StatusServiceUnavailable
 	case codes.DeadlineExceeded, codes.Canceled:
 		code = http.StatusGatewayTimeout

@@ -312,9 +312,11 @@ func TestToStatus(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", context.Canceled), codes.Canceled},
 		{kvpb.NewAmbiguousResult(errors.New("x")), codes.Unknown},
 		{fmt.Errorf("kv: %w", kvpb.NewAmbiguousResult(errors.New("x"))), codes.Unknown},
-		{kvpb.NewNotLeaseholder(2, nil), codes.Unavailable},
+		// Not applied and retryable: Aborted, so clients can tell it from a
+		// broken connection (Unavailable), which is ambiguous for writes.
+		{kvpb.NewNotLeaseholder(2, nil), codes.Aborted},
 		{status.Error(codes.InvalidArgument, "bad"), codes.InvalidArgument},
-		{errors.New("anything else"), codes.Unavailable},
+		{errors.New("anything else"), codes.Aborted},
 	}
 	for _, tc := range tests {
 		if got := status.Code(toStatus(tc.err)); got != tc.want {
@@ -333,6 +335,7 @@ func TestWriteError(t *testing.T) {
 	}{
 		{status.Error(codes.InvalidArgument, "bad"), http.StatusBadRequest},
 		{status.Error(codes.Unavailable, "down"), http.StatusServiceUnavailable},
+		{status.Error(codes.Aborted, "retry"), http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusGatewayTimeout},
 		{status.Error(codes.FailedPrecondition, "no"), http.StatusConflict},
 		{kvpb.NewAmbiguousResult(errors.New("x")), http.StatusInternalServerError},

@@ -62,9 +62,12 @@ func toStatus(err error) error {
 	case kvpb.IsAmbiguous(err):
 		return status.Error(codes.Unknown, err.Error())
 	case errors.As(err, &perr) && perr.GetNotLeaseholder() != nil:
-		return status.Error(codes.Unavailable, err.Error())
+		return status.Error(codes.Aborted, err.Error())
 	}
-	return status.Error(codes.Unavailable, err.Error())
+	// Not applied, and retryable. Aborted, not Unavailable: a client sees
+	// Unavailable also when its connection breaks mid-request, which for a
+	// write is ambiguous; Aborted says the server knows nothing was applied.
+	return status.Error(codes.Aborted, err.Error())
 }
 
 func invalid(format string, args ...any) error {

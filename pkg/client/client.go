@@ -6,7 +6,8 @@
 //	v, found, err := c.Get(ctx, []byte("k"))
 //
 // Errors: ErrAmbiguous when a write may or may not have been applied (a
-// timeout or a lost connection after sending), ErrInvalid for requests the
+// timeout or a lost connection after sending), ErrUnavailable when the
+// request was not applied and may be retried, ErrInvalid for requests the
 // server rejects as malformed; other errors mean the request failed.
 package client
 
@@ -97,6 +98,9 @@ func wrap(err error, write bool) error {
 		if write {
 			return fmt.Errorf("%w: %s", ErrAmbiguous, st.Message())
 		}
+	case codes.Aborted:
+		// The server knows the request was not applied: retry.
+		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
 	case codes.Unavailable:
 		// A write whose connection broke after sending may have been applied.
 		if write {
