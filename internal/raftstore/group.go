@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -69,6 +70,10 @@ type Group struct {
 	store *Store
 	sm    StateMachine
 	mem   *raft.MemoryStorage // thread-safe; caches the untruncated log
+
+	// quiescent: the group is a sole voter that leads with nothing to do, so
+	// the ticker skips it (see lease.go). Any work wakes it.
+	quiescent atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -145,6 +150,7 @@ func (g *Group) Propose(data []byte) error {
 	if err != nil {
 		return err
 	}
+	g.quiescent.Store(false)
 	g.store.metrics.proposals.Inc()
 	g.store.sched.enqueue(g.RangeID, flagReady)
 	return nil
@@ -159,6 +165,7 @@ func (g *Group) Step(m *raftpb.Message) error {
 	}
 	err := g.mu.rn.Step(m)
 	g.mu.Unlock()
+	g.quiescent.Store(false)
 	g.store.sched.enqueue(g.RangeID, flagReady)
 	return err
 }
@@ -179,6 +186,7 @@ func (g *Group) ProposeConfChange(cc raftpb.ConfChangeI) error {
 	if err != nil {
 		return err
 	}
+	g.quiescent.Store(false)
 	g.store.sched.enqueue(g.RangeID, flagReady)
 	return nil
 }
@@ -191,6 +199,7 @@ func (g *Group) Campaign() error {
 		return ErrGroupRemoved
 	}
 	err := g.mu.rn.Campaign()
+	g.quiescent.Store(false)
 	g.store.sched.enqueue(g.RangeID, flagReady)
 	return err
 }
@@ -230,6 +239,7 @@ func (g *Group) ReportSnapshot(replicaID uint64, ok bool) {
 		g.mu.rn.ReportSnapshot(replicaID, status)
 	}
 	g.mu.Unlock()
+	g.quiescent.Store(false)
 	g.store.sched.enqueue(g.RangeID, flagReady)
 }
 
@@ -241,6 +251,7 @@ func (g *Group) TransferLeader(replicaID uint64) {
 		g.mu.rn.TransferLeader(replicaID)
 	}
 	g.mu.Unlock()
+	g.quiescent.Store(false)
 	g.store.sched.enqueue(g.RangeID, flagReady)
 }
 

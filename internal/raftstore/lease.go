@@ -40,8 +40,8 @@ func monoNow() int64 { return int64(time.Since(processStart)) }
 // within an election timeout (CheckQuorum), which bounds the pending rounds.
 // The caller holds g.mu.
 func (g *Group) maybeRenewLeaseLocked() {
-	if g.mu.rn.BasicStatus().RaftState != raft.StateLeader {
-		return
+	if g.soleVoterLocked() || g.mu.rn.BasicStatus().RaftState != raft.StateLeader {
+		return // a sole voter's lease needs no renewal
 	}
 	g.mu.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, uint64(monoNow())))
 }
@@ -68,7 +68,29 @@ func (g *Group) HasLease() bool {
 		return false
 	}
 	st := g.mu.rn.BasicStatus()
-	return st.RaftState == raft.StateLeader && st.LeadTransferee == 0 && monoNow() < g.mu.leaseExpiry
+	if st.RaftState != raft.StateLeader || st.LeadTransferee != 0 {
+		return false
+	}
+	// A sole voter's lease never runs out: no other replica can become
+	// leader until a configuration change, which this leader commits, adds
+	// a voter (and then the rounds below apply again).
+	return g.soleVoterLocked() || monoNow() < g.mu.leaseExpiry
+}
+
+// soleVoterLocked reports whether this replica is the only member of its
+// group (no other voter, no learner). The caller holds g.mu.
+func (g *Group) soleVoterLocked() bool {
+	cs := g.mu.confState
+	return cs != nil && len(cs.Voters) == 1 && cs.Voters[0] == g.ReplicaID && len(cs.Learners) == 0 && len(cs.VotersOutgoing) == 0
+}
+
+// maybeQuiesceLocked marks a sole-voter leader with nothing to do as
+// quiescent: it needs no ticks (no elections can happen, its lease holds)
+// until new work arrives. Multi-replica groups keep ticking: quiescing them
+// needs followers to stop too (a later step). The caller holds g.mu.
+func (g *Group) maybeQuiesceLocked() {
+	quiet := g.mu.leader == g.ReplicaID && g.soleVoterLocked() && !g.mu.rn.HasReady()
+	g.quiescent.Store(quiet)
 }
 
 func (s *Store) electionTimeout() time.Duration {

@@ -90,6 +90,7 @@ func (s *Store) processRound(items []schedItem, work []readyWork) []readyWork {
 		if g.mu.rn.HasReady() {
 			s.sched.enqueue(g.RangeID, flagReady)
 		}
+		g.maybeQuiesceLocked()
 		g.mu.Unlock()
 		if w.notify {
 			g.sm.LeadershipChanged(w.isLeader, w.term)

@@ -143,8 +143,10 @@ func (s *Store) ticker() {
 func (s *Store) groupIDs(buf []uint64) []uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for id := range s.mu.groups {
-		buf = append(buf, id)
+	for id, g := range s.mu.groups {
+		if !g.quiescent.Load() {
+			buf = append(buf, id)
+		}
 	}
 	return buf
 }
