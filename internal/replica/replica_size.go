@@ -62,3 +62,11 @@ func (r *Replica) MeasureSize() (size int64, midKey []byte, err error) {
 	r.mu.Unlock()
 	return size, midKey, it.Error()
 }
+
+// MeasuredSize returns the last measured size plus bytes applied since, and
+// whether the range was ever measured.
+func (r *Replica) MeasuredSize() (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.measuredBytes + r.mu.appliedBytes, r.mu.measured
+}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/storage"
@@ -13,7 +15,10 @@ func (s *Server) rangeInfos() []*kvpb.RangeInfo {
 		d := r.Desc()
 		leader, term := r.Group().Leader()
 		lo, hi := storage.MVCCSpan(d.StartKey, d.EndKey)
-		size, _ := s.eng.DiskUsage(lo, hi)
+		size, _ := s.eng.DiskUsage(lo, hi) // on-disk estimate: misses the memtable
+		if m, ok := r.MeasuredSize(); ok && uint64(m) > size {
+			size = uint64(m)
+		}
 		out = append(out, &kvpb.RangeInfo{Desc: d, Leaseholder: r.IsLeaseholder(), LeaderReplicaId: leader, Term: term, SizeBytes: size})
 	}
 	return out
@@ -22,6 +27,8 @@ func (s *Server) rangeInfos() []*kvpb.RangeInfo {
 type replicaJSON struct {
 	NodeID    uint64 `json:"node_id"`
 	ReplicaID uint64 `json:"replica_id"`
+	// Type is "voter" or "learner".
+	Type string `json:"type"`
 }
 
 type rangeJSON struct {
@@ -40,7 +47,7 @@ func rangesJSON(infos []*kvpb.RangeInfo) []rangeJSON {
 		d := in.Desc
 		rj := rangeJSON{RangeID: d.RangeId, StartKey: keys.Pretty(d.StartKey), EndKey: keys.Pretty(d.EndKey), SizeBytes: in.SizeBytes}
 		for _, rd := range d.Replicas {
-			rj.Replicas = append(rj.Replicas, replicaJSON{NodeID: rd.NodeId, ReplicaID: rd.ReplicaId})
+			rj.Replicas = append(rj.Replicas, replicaJSON{NodeID: rd.NodeId, ReplicaID: rd.ReplicaId, Type: strings.ToLower(rd.Type.String())})
 			if rd.ReplicaId == in.LeaderReplicaId {
 				rj.Leaseholder = rd.NodeId
 			}
