@@ -29,6 +29,9 @@ var (
 	RangeIDCounterKey = []byte{0x02, 'c', 'r'}
 	// NodeIDCounterKey holds the last allocated node id.
 	NodeIDCounterKey = []byte{0x02, 'c', 'n'}
+	// TSOKey holds the timestamp oracle's persisted upper bound: no
+	// timestamp at or above it has ever been handed out.
+	TSOKey = []byte{0x02, 't'}
 	// nodePrefix + node id -> NodeDescriptor (the node registry).
 	nodePrefix = []byte{0x02, 'n'}
 	// livenessPrefix + node id -> LivenessRecord.

@@ -1045,6 +1045,114 @@ func (x *AdminChangeReplicasResponse) GetDesc() *RangeDescriptor {
 	return nil
 }
 
+// TimestampRequest asks the timestamp oracle, served by the meta range's
+// leaseholder, for count consecutive timestamps. Internal only.
+type TimestampRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Any key of the meta range (routing).
+	Key           []byte `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Count         uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimestampRequest) Reset() {
+	*x = TimestampRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimestampRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimestampRequest) ProtoMessage() {}
+
+func (x *TimestampRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimestampRequest.ProtoReflect.Descriptor instead.
+func (*TimestampRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TimestampRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *TimestampRequest) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type TimestampResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The timestamps are first, first+1, ..., first+count-1.
+	First         uint64 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
+	Count         uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimestampResponse) Reset() {
+	*x = TimestampResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimestampResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimestampResponse) ProtoMessage() {}
+
+func (x *TimestampResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimestampResponse.ProtoReflect.Descriptor instead.
+func (*TimestampResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TimestampResponse) GetFirst() uint64 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *TimestampResponse) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1057,6 +1165,7 @@ type RequestUnion struct {
 	//	*RequestUnion_Increment
 	//	*RequestUnion_AdminSplit
 	//	*RequestUnion_AdminChangeReplicas
+	//	*RequestUnion_Timestamp
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1064,7 +1173,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[17]
+	mi := &file_internal_kvpb_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1076,7 +1185,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[17]
+	mi := &file_internal_kvpb_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1198,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{17}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1171,6 +1280,15 @@ func (x *RequestUnion) GetAdminChangeReplicas() *AdminChangeReplicasRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetTimestamp() *TimestampRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Timestamp); ok {
+			return x.Timestamp
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1207,6 +1325,10 @@ type RequestUnion_AdminChangeReplicas struct {
 	AdminChangeReplicas *AdminChangeReplicasRequest `protobuf:"bytes,12,opt,name=admin_change_replicas,json=adminChangeReplicas,proto3,oneof"`
 }
 
+type RequestUnion_Timestamp struct {
+	Timestamp *TimestampRequest `protobuf:"bytes,13,opt,name=timestamp,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1223,6 +1345,8 @@ func (*RequestUnion_AdminSplit) isRequestUnion_Value() {}
 
 func (*RequestUnion_AdminChangeReplicas) isRequestUnion_Value() {}
 
+func (*RequestUnion_Timestamp) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1235,6 +1359,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_Increment
 	//	*ResponseUnion_AdminSplit
 	//	*ResponseUnion_AdminChangeReplicas
+	//	*ResponseUnion_Timestamp
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1242,7 +1367,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[18]
+	mi := &file_internal_kvpb_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1379,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[18]
+	mi := &file_internal_kvpb_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1392,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{18}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1349,6 +1474,15 @@ func (x *ResponseUnion) GetAdminChangeReplicas() *AdminChangeReplicasResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetTimestamp() *TimestampResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Timestamp); ok {
+			return x.Timestamp
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -1385,6 +1519,10 @@ type ResponseUnion_AdminChangeReplicas struct {
 	AdminChangeReplicas *AdminChangeReplicasResponse `protobuf:"bytes,12,opt,name=admin_change_replicas,json=adminChangeReplicas,proto3,oneof"`
 }
 
+type ResponseUnion_Timestamp struct {
+	Timestamp *TimestampResponse `protobuf:"bytes,13,opt,name=timestamp,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -1401,6 +1539,8 @@ func (*ResponseUnion_AdminSplit) isResponseUnion_Value() {}
 
 func (*ResponseUnion_AdminChangeReplicas) isResponseUnion_Value() {}
 
+func (*ResponseUnion_Timestamp) isResponseUnion_Value() {}
+
 // BatchRequest is the client's Batch call: atomic when every key falls into
 // one range; otherwise split per range and applied range by range.
 type BatchRequest struct {
@@ -1412,7 +1552,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	mi := &file_internal_kvpb_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +1564,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	mi := &file_internal_kvpb_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +1577,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BatchRequest) GetRequests() []*RequestUnion {
@@ -1456,7 +1596,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	mi := &file_internal_kvpb_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1468,7 +1608,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	mi := &file_internal_kvpb_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1481,7 +1621,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{20}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -1503,7 +1643,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	mi := &file_internal_kvpb_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1655,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	mi := &file_internal_kvpb_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1668,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{21}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -1571,7 +1711,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	mi := &file_internal_kvpb_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1723,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	mi := &file_internal_kvpb_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1736,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{22}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -1654,7 +1794,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	mi := &file_internal_kvpb_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1806,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	mi := &file_internal_kvpb_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1819,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{23}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -1713,7 +1853,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	mi := &file_internal_kvpb_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1865,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	mi := &file_internal_kvpb_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +1878,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{24}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -1768,7 +1908,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	mi := &file_internal_kvpb_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1920,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	mi := &file_internal_kvpb_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +1933,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{25}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -1830,7 +1970,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +1982,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +1995,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{26}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -1888,7 +2028,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +2040,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +2053,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{27}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -1932,7 +2072,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1944,7 +2084,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2097,7 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
 }
 
 type Error struct {
@@ -1976,7 +2116,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2128,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2141,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Error) GetMessage() string {
@@ -2096,7 +2236,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2248,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2261,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -2160,7 +2300,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2172,7 +2312,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +2325,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RaftMessage) GetRangeId() uint64 {
@@ -2227,7 +2367,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +2379,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +2392,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
@@ -2270,7 +2410,7 @@ type RaftMessageBatchResponse struct {
 
 func (x *RaftMessageBatchResponse) Reset() {
 	*x = RaftMessageBatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2282,7 +2422,7 @@ func (x *RaftMessageBatchResponse) String() string {
 func (*RaftMessageBatchResponse) ProtoMessage() {}
 
 func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2295,7 +2435,7 @@ func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
 }
 
 // SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
@@ -2312,7 +2452,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2464,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2477,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SnapshotChunk) GetHeader() *RaftMessage {
@@ -2373,7 +2513,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2525,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2538,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -2428,7 +2568,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2580,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2453,7 +2593,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -2494,7 +2634,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +2646,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2519,7 +2659,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -2539,7 +2679,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2551,7 +2691,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2564,7 +2704,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -2589,7 +2729,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2741,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2754,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
 }
 
 type RangeInfo struct {
@@ -2630,7 +2770,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2642,7 +2782,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2655,7 +2795,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -2702,7 +2842,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2854,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2867,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -2757,7 +2897,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2909,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2922,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -2842,7 +2982,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +2994,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +3007,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -2927,7 +3067,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2939,7 +3079,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2952,7 +3092,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 type DecommissionRequest struct {
@@ -2964,7 +3104,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3116,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3129,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -3007,7 +3147,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3019,7 +3159,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3032,7 +3172,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 type NodesResponse struct {
@@ -3044,7 +3184,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3056,7 +3196,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3069,7 +3209,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -3089,7 +3229,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3101,7 +3241,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3114,7 +3254,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -3139,7 +3279,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3291,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3304,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
 }
 
 type SettingsRequest struct {
@@ -3175,7 +3315,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3187,7 +3327,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3200,7 +3340,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
 }
 
 type SettingsResponse struct {
@@ -3212,7 +3352,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3224,7 +3364,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3237,7 +3377,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -3316,7 +3456,13 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\n" +
 	"\x06REMOVE\x10\x02\"N\n" +
 	"\x1bAdminChangeReplicasResponse\x12/\n" +
-	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\"\xe7\x03\n" +
+	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\":\n" +
+	"\x10TimestampRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"?\n" +
+	"\x11TimestampResponse\x12\x14\n" +
+	"\x05first\x18\x01 \x01(\x04R\x05first\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\xa5\x04\n" +
 	"\fRequestUnion\x12*\n" +
 	"\x03get\x18\x01 \x01(\v2\x16.cairn.kvpb.GetRequestH\x00R\x03get\x12*\n" +
 	"\x03put\x18\x02 \x01(\v2\x16.cairn.kvpb.PutRequestH\x00R\x03put\x123\n" +
@@ -3327,8 +3473,9 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	" \x01(\v2\x1c.cairn.kvpb.IncrementRequestH\x00R\tincrement\x12@\n" +
 	"\vadmin_split\x18\v \x01(\v2\x1d.cairn.kvpb.AdminSplitRequestH\x00R\n" +
 	"adminSplit\x12\\\n" +
-	"\x15admin_change_replicas\x18\f \x01(\v2&.cairn.kvpb.AdminChangeReplicasRequestH\x00R\x13adminChangeReplicasB\a\n" +
-	"\x05value\"\xf0\x03\n" +
+	"\x15admin_change_replicas\x18\f \x01(\v2&.cairn.kvpb.AdminChangeReplicasRequestH\x00R\x13adminChangeReplicas\x12<\n" +
+	"\ttimestamp\x18\r \x01(\v2\x1c.cairn.kvpb.TimestampRequestH\x00R\ttimestampB\a\n" +
+	"\x05value\"\xaf\x04\n" +
 	"\rResponseUnion\x12+\n" +
 	"\x03get\x18\x01 \x01(\v2\x17.cairn.kvpb.GetResponseH\x00R\x03get\x12+\n" +
 	"\x03put\x18\x02 \x01(\v2\x17.cairn.kvpb.PutResponseH\x00R\x03put\x124\n" +
@@ -3339,7 +3486,8 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	" \x01(\v2\x1d.cairn.kvpb.IncrementResponseH\x00R\tincrement\x12A\n" +
 	"\vadmin_split\x18\v \x01(\v2\x1e.cairn.kvpb.AdminSplitResponseH\x00R\n" +
 	"adminSplit\x12]\n" +
-	"\x15admin_change_replicas\x18\f \x01(\v2'.cairn.kvpb.AdminChangeReplicasResponseH\x00R\x13adminChangeReplicasB\a\n" +
+	"\x15admin_change_replicas\x18\f \x01(\v2'.cairn.kvpb.AdminChangeReplicasResponseH\x00R\x13adminChangeReplicas\x12=\n" +
+	"\ttimestamp\x18\r \x01(\v2\x1d.cairn.kvpb.TimestampResponseH\x00R\ttimestampB\a\n" +
 	"\x05value\"D\n" +
 	"\fBatchRequest\x124\n" +
 	"\brequests\x18\x01 \x03(\v2\x18.cairn.kvpb.RequestUnionR\brequests\"H\n" +
@@ -3499,7 +3647,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(ReplicaType)(0), // 0: cairn.kvpb.ReplicaType
 	(AdminChangeReplicasRequest_ChangeType)(0), // 1: cairn.kvpb.AdminChangeReplicasRequest.ChangeType
@@ -3520,49 +3668,51 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*AdminSplitResponse)(nil),          // 16: cairn.kvpb.AdminSplitResponse
 	(*AdminChangeReplicasRequest)(nil),  // 17: cairn.kvpb.AdminChangeReplicasRequest
 	(*AdminChangeReplicasResponse)(nil), // 18: cairn.kvpb.AdminChangeReplicasResponse
-	(*RequestUnion)(nil),                // 19: cairn.kvpb.RequestUnion
-	(*ResponseUnion)(nil),               // 20: cairn.kvpb.ResponseUnion
-	(*BatchRequest)(nil),                // 21: cairn.kvpb.BatchRequest
-	(*BatchResponse)(nil),               // 22: cairn.kvpb.BatchResponse
-	(*ReplicaDescriptor)(nil),           // 23: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),             // 24: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),                // 25: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),               // 26: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),            // 27: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),              // 28: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),               // 29: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),             // 30: cairn.kvpb.AmbiguousResult
-	(*Error)(nil),                       // 31: cairn.kvpb.Error
-	(*NodeDescriptor)(nil),              // 32: cairn.kvpb.NodeDescriptor
-	(*RaftMessage)(nil),                 // 33: cairn.kvpb.RaftMessage
-	(*RaftMessageBatch)(nil),            // 34: cairn.kvpb.RaftMessageBatch
-	(*RaftMessageBatchResponse)(nil),    // 35: cairn.kvpb.RaftMessageBatchResponse
-	(*SnapshotChunk)(nil),               // 36: cairn.kvpb.SnapshotChunk
-	(*JoinRequest)(nil),                 // 37: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                // 38: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                // 39: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),               // 40: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),               // 41: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                   // 42: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),              // 43: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),              // 44: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                  // 45: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                // 46: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),         // 47: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),        // 48: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),               // 49: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),           // 50: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),          // 51: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),             // 52: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),            // 53: cairn.kvpb.SettingsResponse
-	nil,                                 // 54: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*TimestampRequest)(nil),            // 19: cairn.kvpb.TimestampRequest
+	(*TimestampResponse)(nil),           // 20: cairn.kvpb.TimestampResponse
+	(*RequestUnion)(nil),                // 21: cairn.kvpb.RequestUnion
+	(*ResponseUnion)(nil),               // 22: cairn.kvpb.ResponseUnion
+	(*BatchRequest)(nil),                // 23: cairn.kvpb.BatchRequest
+	(*BatchResponse)(nil),               // 24: cairn.kvpb.BatchResponse
+	(*ReplicaDescriptor)(nil),           // 25: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),             // 26: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                // 27: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),               // 28: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),            // 29: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),              // 30: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),               // 31: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),             // 32: cairn.kvpb.AmbiguousResult
+	(*Error)(nil),                       // 33: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),              // 34: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                 // 35: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),            // 36: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),    // 37: cairn.kvpb.RaftMessageBatchResponse
+	(*SnapshotChunk)(nil),               // 38: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                 // 39: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                // 40: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                // 41: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),               // 42: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),               // 43: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                   // 44: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),              // 45: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),              // 46: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                  // 47: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                // 48: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),         // 49: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),        // 50: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),               // 51: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),           // 52: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),          // 53: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),             // 54: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),            // 55: cairn.kvpb.SettingsResponse
+	nil,                                 // 56: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	2,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	24, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	26, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	26, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
 	1,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	24, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	26, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
 	3,  // 5: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
 	5,  // 6: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
 	7,  // 7: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
@@ -3571,76 +3721,78 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	13, // 10: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
 	15, // 11: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
 	17, // 12: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
-	4,  // 13: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
-	6,  // 14: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
-	8,  // 15: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
-	10, // 16: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
-	12, // 17: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
-	14, // 18: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
-	16, // 19: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
-	18, // 20: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
-	19, // 21: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	20, // 22: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	0,  // 23: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	23, // 24: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	19, // 25: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	20, // 26: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	31, // 27: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	24, // 28: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	23, // 29: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	24, // 30: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	27, // 31: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	28, // 32: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	29, // 33: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	30, // 34: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	23, // 35: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	33, // 36: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	33, // 37: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	24, // 38: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	32, // 39: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	24, // 40: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 41: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	24, // 42: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	42, // 43: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	45, // 44: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	54, // 45: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	3,  // 46: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	5,  // 47: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	7,  // 48: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	9,  // 49: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	11, // 50: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	21, // 51: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	25, // 52: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	34, // 53: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	36, // 54: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	37, // 55: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	39, // 56: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	41, // 57: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	46, // 58: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	47, // 59: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	50, // 60: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	52, // 61: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	4,  // 62: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	6,  // 63: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	8,  // 64: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	10, // 65: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	12, // 66: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	22, // 67: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	26, // 68: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	35, // 69: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	35, // 70: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	38, // 71: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	40, // 72: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	43, // 73: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	49, // 74: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	48, // 75: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	51, // 76: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	53, // 77: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	62, // [62:78] is the sub-list for method output_type
-	46, // [46:62] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	19, // 13: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
+	4,  // 14: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
+	6,  // 15: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
+	8,  // 16: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
+	10, // 17: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
+	12, // 18: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
+	14, // 19: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
+	16, // 20: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
+	18, // 21: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
+	20, // 22: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
+	21, // 23: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	22, // 24: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	0,  // 25: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	25, // 26: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	21, // 27: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	22, // 28: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	33, // 29: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	26, // 30: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	25, // 31: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	26, // 32: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	29, // 33: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	30, // 34: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	31, // 35: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	32, // 36: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	25, // 37: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	35, // 38: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	35, // 39: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	26, // 40: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	34, // 41: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	26, // 42: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	26, // 43: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	26, // 44: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	44, // 45: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	47, // 46: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	56, // 47: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	3,  // 48: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	5,  // 49: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	7,  // 50: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	9,  // 51: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	11, // 52: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	23, // 53: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	27, // 54: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	36, // 55: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	38, // 56: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	39, // 57: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	41, // 58: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	43, // 59: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	48, // 60: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	49, // 61: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	52, // 62: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	54, // 63: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	4,  // 64: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	6,  // 65: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	8,  // 66: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	10, // 67: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	12, // 68: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	24, // 69: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	28, // 70: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	37, // 71: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	37, // 72: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	40, // 73: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	42, // 74: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	45, // 75: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	51, // 76: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	50, // 77: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	53, // 78: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	55, // 79: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	64, // [64:80] is the sub-list for method output_type
+	48, // [48:64] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -3648,7 +3800,7 @@ func file_internal_kvpb_api_proto_init() {
 	if File_internal_kvpb_api_proto != nil {
 		return
 	}
-	file_internal_kvpb_api_proto_msgTypes[17].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[19].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_Delete)(nil),
@@ -3657,8 +3809,9 @@ func file_internal_kvpb_api_proto_init() {
 		(*RequestUnion_Increment)(nil),
 		(*RequestUnion_AdminSplit)(nil),
 		(*RequestUnion_AdminChangeReplicas)(nil),
+		(*RequestUnion_Timestamp)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[18].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[20].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_Delete)(nil),
@@ -3667,8 +3820,9 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_Increment)(nil),
 		(*ResponseUnion_AdminSplit)(nil),
 		(*ResponseUnion_AdminChangeReplicas)(nil),
+		(*ResponseUnion_Timestamp)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[29].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[31].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
@@ -3680,7 +3834,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   53,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -73,7 +73,7 @@ func IsAmbiguous(err error) bool {
 // IsWrite reports whether the request modifies data.
 func IsWrite(r *RequestUnion) bool {
 	switch r.Value.(type) {
-	case *RequestUnion_Get, *RequestUnion_Scan:
+	case *RequestUnion_Get, *RequestUnion_Scan, *RequestUnion_Timestamp:
 		return false
 	}
 	return true
@@ -99,6 +99,8 @@ func RequestKeys(r *RequestUnion) (key, end []byte) {
 		return v.AdminSplit.SplitKey, nil
 	case *RequestUnion_AdminChangeReplicas:
 		return v.AdminChangeReplicas.Key, nil
+	case *RequestUnion_Timestamp:
+		return v.Timestamp.Key, nil
 	}
 	return nil, nil
 }

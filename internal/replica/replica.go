@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/raftstore"
 	"github.com/cairndb/cairn/internal/storage"
@@ -115,6 +116,11 @@ func (r *Replica) Send(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 		write = write || kvpb.IsWrite(q)
 	}
 	switch v := req.Requests[0].Value.(type) {
+	case *kvpb.RequestUnion_Timestamp:
+		if len(req.Requests) != 1 {
+			return nil, kvpb.NewErrorf("a timestamp request must be alone in its batch")
+		}
+		return r.allocateTimestamps(ctx, v.Timestamp)
 	case *kvpb.RequestUnion_AdminSplit:
 		return r.adminSplit(ctx, v.AdminSplit)
 	case *kvpb.RequestUnion_AdminChangeReplicas:
@@ -251,4 +257,28 @@ func readMaxWriteTS(rd storage.Reader, rangeID uint64) (uint64, error) {
 
 func isAdmin(q *kvpb.RequestUnion) bool {
 	return q.GetAdminSplit() != nil || q.GetAdminChangeReplicas() != nil
+}
+
+// allocateTimestamps serves the timestamp oracle from the meta range's
+// leaseholder, under a valid lease (so no other oracle is active).
+func (r *Replica) allocateTimestamps(ctx context.Context, req *kvpb.TimestampRequest) ([]*kvpb.ResponseUnion, error) {
+	if r.RangeID != keys.MetaRangeID {
+		return nil, kvpb.NewErrorf("timestamps are served by the meta range, not range %d", r.RangeID)
+	}
+	term, desc, perr := r.leaseCheck()
+	if perr != nil {
+		return nil, perr
+	}
+	if !r.group.HasLease() {
+		return nil, kvpb.NewNotLeaseholder(desc.RangeId, r.leaderHint(desc), desc)
+	}
+	o := r.store.oracle.Load()
+	if o == nil {
+		return nil, kvpb.NewNotLeaseholder(desc.RangeId, nil, desc)
+	}
+	first, err := (*o).Allocate(ctx, req.Count, term)
+	if err != nil {
+		return nil, err
+	}
+	return []*kvpb.ResponseUnion{{Value: &kvpb.ResponseUnion_Timestamp{Timestamp: &kvpb.TimestampResponse{First: first, Count: req.Count}}}}, nil
 }

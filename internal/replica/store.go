@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3/raftpb"
@@ -29,6 +30,12 @@ type Config struct {
 	Clock  *hlc.Clock
 }
 
+// TimestampOracle allocates timestamps for the meta range's leaseholder
+// (implemented by tso.Oracle); term is the lease term it serves under.
+type TimestampOracle interface {
+	Allocate(ctx context.Context, count uint32, term uint64) (uint64, error)
+}
+
 // Store is the set of range replicas on this node.
 type Store struct {
 	cfg Config
@@ -36,6 +43,8 @@ type Store struct {
 
 	// createMu serialises replica creation (splits, incoming messages).
 	createMu sync.Mutex
+	// oracle serves TimestampRequests on the meta range (set once at start).
+	oracle atomic.Pointer[TimestampOracle]
 
 	mu struct {
 		sync.RWMutex
@@ -354,3 +363,6 @@ func NextEpoch(eng *storage.Engine) (uint64, error) {
 	}
 	return epoch, b.Commit(storage.Sync)
 }
+
+// SetOracle installs the timestamp oracle served by the meta range.
+func (s *Store) SetOracle(o TimestampOracle) { s.oracle.Store(&o) }

@@ -25,6 +25,7 @@ import (
 	"github.com/cairndb/cairn/internal/rpc"
 	"github.com/cairndb/cairn/internal/security"
 	"github.com/cairndb/cairn/internal/storage"
+	"github.com/cairndb/cairn/internal/tso"
 )
 
 // Server is a running node.
@@ -42,6 +43,7 @@ type Server struct {
 	transport *rpc.Transport
 	addrs     *addressBook
 	liveness  *placement.Liveness
+	tso       *tso.Batcher
 
 	grpc   *grpc.Server
 	http   *http.Server
@@ -172,6 +174,8 @@ func Start(cfg Config) (s *Server, err error) {
 	if r := s.store.Replica(keys.MetaRangeID); r != nil {
 		s.db.LearnDescriptor(r.Desc())
 	}
+	s.store.SetOracle(tso.NewOracle(tsoPersister{s.db}, nil, tso.DefaultWindow))
+	s.tso = tso.NewBatcher(s.db.Timestamps)
 	if joined != nil {
 		s.db.LearnDescriptor(joined.MetaRange)
 		s.addrs.learn(joined.Nodes...)
@@ -278,6 +282,9 @@ func (s *Server) Ready(ctx context.Context) error {
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
 		close(s.stopper) // background tasks first: they use everything below
+		if s.tso != nil {
+			s.tso.Stop()
+		}
 		// Listeners opened before a failed Start have no server to close them.
 		if s.grpc == nil && s.rpcLn != nil {
 			s.rpcLn.Close()

@@ -3,6 +3,7 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,4 +275,70 @@ func TestScaleOutRebalances(t *testing.T) {
 		}
 		return leases[3] >= 2
 	})
+}
+
+// Timestamps from the oracle are unique and increasing whichever node asks,
+// and stay above everything handed out before the meta range's leaseholder
+// dies and another takes over.
+func TestTimestampOracleAcrossFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node")
+	}
+	c := Start(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c.WaitFor("3 voters everywhere", 30*time.Second, func() bool { return everyRange(ctx, c.Nodes[0], 3) })
+
+	seen := map[uint64]bool{}
+	var highest uint64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, s := range c.Nodes {
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func(s *server.Server) {
+				defer wg.Done()
+				var prev uint64
+				for j := 0; j < 200; j++ {
+					ts, err := s.Now(ctx)
+					if err != nil {
+						t.Errorf("node %d: %v", i+1, err)
+						return
+					}
+					if ts <= prev {
+						t.Errorf("node %d: timestamp %d after %d", i+1, ts, prev)
+					}
+					prev = ts
+					mu.Lock()
+					if seen[ts] {
+						t.Errorf("timestamp %d handed out twice", ts)
+					}
+					seen[ts] = true
+					highest = max(highest, ts)
+					mu.Unlock()
+				}
+			}(s)
+		}
+	}
+	wg.Wait()
+
+	// Kill the node serving the meta range; the next oracle starts above.
+	for i, s := range c.Nodes {
+		if r := s.MetaLeaseholder(); r {
+			c.StopNode(i)
+			break
+		}
+	}
+	for _, s := range c.Nodes {
+		if s == nil {
+			continue
+		}
+		ts, err := s.Now(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts <= highest {
+			t.Fatalf("after failover the oracle handed out %d, not above %d", ts, highest)
+		}
+	}
 }
