@@ -205,13 +205,14 @@ if want etcd; then
 			ETCD_MISSING_WHY="bench/etcdload did not build"
 		fi
 	else
-		ETCD_MISSING_WHY="etcd-server could not be installed (apt-get install -y etcd-server failed; see below)"
+		ETCD_MISSING_WHY="etcd-server could not be installed with apt-get (the end of its output is above)"
+		log "apt-get install -y etcd-server failed; the end of its output:"
 		tail -n 5 "$ROOT/apt.log" >&2 || true
 	fi
 	if ((ETCD_OK == 0)); then
 		echo
 		echo "*** ETCD NOT RUN: $ETCD_MISSING_WHY."
-		echo "*** Only the Cairn side runs; the table has no etcd column or ratio."
+		echo "*** Only the Cairn side runs; the table has no etcd rows and no ratio."
 		echo
 	fi
 fi
@@ -223,14 +224,16 @@ cairn_http() { echo "127.0.0.1:$((CAIRN_HTTP_BASE + $1))"; }
 cairn_sql() { echo "127.0.0.1:$((CAIRN_SQL_BASE + $1))"; }
 
 # cairn_ranges_state prints, from node 1's /v1/ranges, one line that is
-# "ok <leaseholders>" when every range has replicas on 3 distinct nodes and
-# a leaseholder, or "wait <what is missing>".
+# "ok <leaseholders>" when every range has voters on 3 distinct nodes (a
+# replica without a "type" counts as a voter) and a leaseholder, or
+# "wait <what is missing>".
 cairn_ranges_state() {
 	curl -sf --max-time 2 "http://$(cairn_http 1)/v1/ranges" 2>/dev/null | jq -r '
 		if length == 0 then "wait no range listed"
 		else
-			[.[] | select(([.replicas[].node_id] | unique | length) < 3 or .leaseholder == 0)] as $bad
-			| if ($bad | length) > 0 then "wait range \($bad[0].range_id) has replicas on nodes \([$bad[0].replicas[].node_id])"
+			[.[] | select(([.replicas[] | select((.type // "voter") == "voter") | .node_id] | unique | length) < 3
+				or .leaseholder == 0)] as $bad
+			| if ($bad | length) > 0 then "wait range \($bad[0].range_id) has replicas \([$bad[0].replicas[] | "n\(.node_id):\(.type // "?")"])"
 			  else "ok " + ([.[] | "r\(.range_id)@n\(.leaseholder)"] | join(","))
 			  end
 		end' 2>/dev/null || echo "wait /v1/ranges did not answer"
