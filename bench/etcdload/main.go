@@ -15,7 +15,10 @@
 // had any error, no operation succeeded, or it was interrupted.
 //
 // It lives in its own Go module (bench/etcdload/go.mod) so that the etcd
-// client stays out of Cairn's dependencies.
+// client stays out of Cairn's dependencies. For the same reason its
+// histogram and summary code is a deliberate copy of cmd/cairn's
+// workload_hist.go and workload_kv.go (package main, not importable): keep
+// the two in step, or both sides of the comparison stop measuring alike.
 package main
 
 import (

@@ -137,6 +137,16 @@ func loadGroupState(eng *storage.Engine, rangeID uint64, cs *raftpb.ConfState) (
 // (or forwarded to the leader's) unstable log; the state machine sees it
 // in Apply when committed.
 func (g *Group) Propose(data []byte) error {
+	if err := g.propose(func(rn *raft.RawNode) error { return rn.Propose(data) }); err != nil {
+		return err
+	}
+	g.store.metrics.proposals.Inc()
+	return nil
+}
+
+// propose runs a proposal against the RawNode unless the store failed or
+// the group was removed, then wakes the group.
+func (g *Group) propose(f func(*raft.RawNode) error) error {
 	if g.store.failed.Load() {
 		return ErrStoreFailed
 	}
@@ -145,13 +155,12 @@ func (g *Group) Propose(data []byte) error {
 		g.mu.Unlock()
 		return ErrGroupRemoved
 	}
-	err := g.mu.rn.Propose(data)
+	err := f(g.mu.rn)
 	g.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	g.quiescent.Store(false)
-	g.store.metrics.proposals.Inc()
 	g.store.sched.enqueue(g.RangeID, flagReady)
 	return nil
 }
@@ -173,22 +182,7 @@ func (g *Group) Step(m *raftpb.Message) error {
 // ProposeConfChange submits a configuration change; the state machine sees
 // it in Apply when committed and may cancel it.
 func (g *Group) ProposeConfChange(cc raftpb.ConfChangeI) error {
-	if g.store.failed.Load() {
-		return ErrStoreFailed
-	}
-	g.mu.Lock()
-	if g.mu.removed {
-		g.mu.Unlock()
-		return ErrGroupRemoved
-	}
-	err := g.mu.rn.ProposeConfChange(cc)
-	g.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	g.quiescent.Store(false)
-	g.store.sched.enqueue(g.RangeID, flagReady)
-	return nil
+	return g.propose(func(rn *raft.RawNode) error { return rn.ProposeConfChange(cc) })
 }
 
 // Campaign makes this replica start an election.

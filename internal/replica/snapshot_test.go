@@ -162,26 +162,7 @@ func sendViaLeader(t *testing.T, nodes []*clusterNode, req *kvpb.RequestUnion) *
 }
 
 func TestFollowerCatchesUpBySnapshot(t *testing.T) {
-	tr := &memTransport{stores: map[uint64]*Store{}}
-	var nodes []*clusterNode
-	for id := uint64(1); id <= 3; id++ {
-		eng, err := storage.Open(storage.Config{InMemory: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer eng.Close()
-		writeReplicatedRange(t, eng, 3)
-		n := &clusterNode{id: id, eng: eng}
-		n.start(t, tr)
-		nodes = append(nodes, n)
-	}
-	defer func() {
-		for _, n := range nodes {
-			if n.raft != nil {
-				n.stop(tr)
-			}
-		}
-	}()
+	tr, nodes := startCluster(t, 3, func(eng *storage.Engine, _ uint64) { writeReplicatedRange(t, eng, 3) })
 	putViaLeader(t, nodes, "before", "1")
 
 	// Take node 3 down and write far past the truncation threshold.
@@ -250,30 +231,13 @@ func changeReplicas(change kvpb.AdminChangeReplicasRequest_ChangeType, node uint
 // on its first message, and is promoted. The original node then dies and
 // the other two elect a leader and keep serving.
 func TestAddReplicasByConfChange(t *testing.T) {
-	tr := &memTransport{stores: map[uint64]*Store{}}
-	var nodes []*clusterNode
-	for id := uint64(1); id <= 3; id++ {
-		eng, err := storage.Open(storage.Config{InMemory: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer eng.Close()
+	tr, nodes := startCluster(t, 3, func(eng *storage.Engine, id uint64) {
 		if id == 1 {
 			if _, err := Bootstrap(eng, hlc.New(nil), "127.0.0.1:0"); err != nil {
 				t.Fatal(err)
 			}
 		}
-		n := &clusterNode{id: id, eng: eng}
-		n.start(t, tr)
-		nodes = append(nodes, n)
-	}
-	defer func() {
-		for _, n := range nodes {
-			if n.raft != nil {
-				n.stop(tr)
-			}
-		}
-	}()
+	})
 	for i := 0; i < 50; i++ {
 		putViaLeader(t, nodes, fmt.Sprintf("k%03d", i), "v")
 	}
@@ -339,24 +303,7 @@ func waitForKey(t *testing.T, n *clusterNode, key string) {
 // acknowledged through the new leader the old one never returns the stale
 // value.
 func TestPartitionedLeaderServesNoStaleReads(t *testing.T) {
-	tr := &memTransport{stores: map[uint64]*Store{}}
-	var nodes []*clusterNode
-	for id := uint64(1); id <= 3; id++ {
-		eng, err := storage.Open(storage.Config{InMemory: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer eng.Close()
-		writeReplicatedRange(t, eng, 3)
-		n := &clusterNode{id: id, eng: eng}
-		n.start(t, tr)
-		nodes = append(nodes, n)
-	}
-	defer func() {
-		for _, n := range nodes {
-			n.stop(tr)
-		}
-	}()
+	tr, nodes := startCluster(t, 3, func(eng *storage.Engine, _ uint64) { writeReplicatedRange(t, eng, 3) })
 	putViaLeader(t, nodes, "k", "old")
 	var old *clusterNode
 	if err := waitFor(10*time.Second, func() bool {
@@ -394,4 +341,32 @@ func TestPartitionedLeaderServesNoStaleReads(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	tr.partition(old.id, false)
+}
+
+// startCluster starts n in-process nodes over a memTransport; init prepares
+// each node's engine before it starts. Everything stops with the test.
+func startCluster(t *testing.T, n int, init func(eng *storage.Engine, id uint64)) (*memTransport, []*clusterNode) {
+	t.Helper()
+	tr := &memTransport{stores: map[uint64]*Store{}}
+	var nodes []*clusterNode
+	for id := uint64(1); id <= uint64(n); id++ {
+		eng, err := storage.Open(storage.Config{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.Close() })
+		init(eng, id)
+		node := &clusterNode{id: id, eng: eng}
+		node.start(t, tr)
+		nodes = append(nodes, node)
+	}
+	// Registered after the engines' cleanups, so it runs before them.
+	t.Cleanup(func() {
+		for _, node := range nodes {
+			if node.raft != nil {
+				node.stop(tr)
+			}
+		}
+	})
+	return tr, nodes
 }

@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,15 +43,8 @@ func (t *Transport) sendSnapshot(rangeID uint64, to *kvpb.ReplicaDescriptor, m *
 }
 
 func (t *Transport) streamSnapshot(rangeID uint64, to *kvpb.ReplicaDescriptor, m *raftpb.Message) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := t.stopContext(10 * time.Minute)
 	defer cancel()
-	go func() {
-		select {
-		case <-t.stopper:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	data := m.GetSnapshot().GetData()
 	header := proto.Clone(m).(*raftpb.Message)
 	header.Snapshot.Data = nil

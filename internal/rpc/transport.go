@@ -155,9 +155,13 @@ func (t *Transport) runPeer(p *peer) {
 	}
 }
 
-func (t *Transport) streamTo(p *peer) error {
+// stopContext returns a context that ends after timeout (0: never) or when
+// the transport stops.
+func (t *Transport) stopContext(timeout time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	}
 	go func() {
 		select {
 		case <-t.stopper:
@@ -165,6 +169,12 @@ func (t *Transport) streamTo(p *peer) error {
 		case <-ctx.Done():
 		}
 	}()
+	return ctx, cancel
+}
+
+func (t *Transport) streamTo(p *peer) error {
+	ctx, cancel := t.stopContext(0)
+	defer cancel()
 	client, err := t.pool.Internal(ctx, p.nodeID)
 	if err != nil {
 		return err

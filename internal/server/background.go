@@ -46,16 +46,8 @@ func (s *Server) startBackground(epoch uint64) {
 		defer s.wg.Done()
 		d.Run(s.stopper)
 	}()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.runSplitQueue()
-	}()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.runLeaseRebalancer()
-	}()
+	s.runEvery(splitQueueInterval, 30*time.Second, s.splitLargeRanges)
+	s.runEvery(leaseRebalanceInterval, 10*time.Second, s.shedLeases)
 }
 
 // Liveness timing: a node is considered down after livenessTTL without a
@@ -90,18 +82,9 @@ func (s *Server) isMetaLeaseholder() bool {
 func (s *Server) registerAddress() {
 	nd := &kvpb.NodeDescriptor{NodeId: s.ident.NodeId, Address: s.RPCAddr()}
 	s.addrs.learn(nd)
-	base, cancelAll := context.WithCancel(context.Background())
-	defer cancelAll()
-	go func() {
-		select {
-		case <-s.stopper:
-			cancelAll()
-		case <-base.Done():
-		}
-	}()
 	backoff := 100 * time.Millisecond
 	for {
-		ctx, cancel := context.WithTimeout(base, 10*time.Second)
+		ctx, cancel := s.stopContext(10 * time.Second)
 		_, err := s.db.Put(ctx, keys.NodeKey(nd.NodeId), marshalProto(nd))
 		cancel()
 		if err == nil {
@@ -124,23 +107,43 @@ const (
 	maxMeasurementsPerCheck = 8
 )
 
-// runSplitQueue splits local ranges this node leads once they pass
-// range_max_bytes, at the key in the middle of their bytes.
-func (s *Server) runSplitQueue() {
-	t := time.NewTicker(splitQueueInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopper:
-			return
-		case <-t.C:
+// runEvery runs fn every interval, each call bounded by timeout and
+// cancelled when the node stops, until the node stops.
+func (s *Server) runEvery(interval, timeout time.Duration, fn func(ctx context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stopper:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := s.stopContext(timeout)
+			fn(ctx)
+			cancel()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		s.splitLargeRanges(ctx)
-		cancel()
-	}
+	}()
 }
 
+// stopContext returns a context that ends after timeout or when the node
+// stops, whichever comes first.
+func (s *Server) stopContext(timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	go func() {
+		select {
+		case <-s.stopper:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// splitLargeRanges splits local ranges this node leads once they pass
+// range_max_bytes, at the key in the middle of their bytes.
 func (s *Server) splitLargeRanges(ctx context.Context) {
 	settings, _, err := placement.ReadSettings(ctx, s.db)
 	if err != nil {
@@ -175,21 +178,6 @@ const (
 	leaseRebalanceInterval = 5 * time.Second
 	maxLeaseTransfers      = 2
 )
-
-func (s *Server) runLeaseRebalancer() {
-	t := time.NewTicker(leaseRebalanceInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopper:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		s.shedLeases(ctx)
-		cancel()
-	}
-}
 
 func (s *Server) shedLeases(ctx context.Context) {
 	nodes, err := s.nodeStatuses(ctx)
