@@ -151,6 +151,11 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 	backoff := time.Millisecond
 	var lastErr error
 	unreachable := map[uint64]bool{} // nodes that failed at the transport level in this call
+	// tried holds the nodes asked since the last backoff: a hint to a node
+	// not yet in it is followed at once; anything else waits first, so a
+	// leader that briefly has no lease (a new learner, a lease transfer)
+	// costs backoff time, not the whole attempt budget.
+	tried := map[uint64]bool{}
 	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
 		if err := ctx.Err(); err != nil {
 			if write && attempt > 0 {
@@ -164,6 +169,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 			}
 		}
 		node := db.pickNode(desc, attempt, unreachable)
+		tried[node] = true
 		resp, err := db.sendTo(ctx, node, req)
 		if err != nil {
 			db.forgetLeaseholder(desc.RangeId, node)
@@ -204,23 +210,27 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs 
 				// Follow a hint at once, unless it names a node that just
 				// failed: followers keep naming a dead leader until they
 				// elect a new one, and that is worth waiting (backing off) for.
-				if h := nl.Hint; h != nil && h.NodeId != node && !unreachable[h.NodeId] {
+				if h := nl.Hint; h != nil && !unreachable[h.NodeId] {
 					db.setLeaseholder(desc.RangeId, h.NodeId)
-					continue
+					if !tried[h.NodeId] {
+						continue
+					}
+				} else {
+					db.forgetLeaseholder(desc.RangeId, node)
 				}
-				db.forgetLeaseholder(desc.RangeId, node)
 			default:
 				return nil, perr
 			}
 		}
-		// Back off once every replica has been tried.
-		if (attempt+1)%max(len(desc.Replicas), 1) == 0 {
+		// Back off before asking a node again.
+		if next := db.pickNode(desc, attempt+1, unreachable); tried[next] {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, db.cfg.MaxBackoff)
+			clear(tried)
 		}
 	}
 	return nil, fmt.Errorf("kv: range %d unavailable after %d attempts: %w", desc.RangeId, db.cfg.MaxAttempts, lastErr)

@@ -225,7 +225,8 @@ func (db *DB) AdminChangeReplicas(ctx context.Context, desc *kvpb.RangeDescripto
 	next := r.GetAdminChangeReplicas().Desc
 	db.LearnDescriptor(next)
 	if err := db.updateMeta(ctx, next); err != nil {
-		return next, fmt.Errorf("kv: replicas changed but meta update failed (repaired on next access): %w", err)
+		// The range's leaseholder publishes its descriptor until it sticks.
+		return next, fmt.Errorf("kv: replicas changed but meta update failed (the leaseholder republishes it): %w", err)
 	}
 	return next, nil
 }
@@ -240,4 +241,10 @@ func (db *DB) Timestamps(ctx context.Context, count uint32) (uint64, error) {
 		return 0, err
 	}
 	return r.GetTimestamp().GetFirst(), nil
+}
+
+// PublishDescriptor records a descriptor in the meta directory unless it
+// already holds that generation or a newer one.
+func (db *DB) PublishDescriptor(ctx context.Context, d *kvpb.RangeDescriptor) error {
+	return db.updateMeta(ctx, d)
 }

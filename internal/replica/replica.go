@@ -44,6 +44,9 @@ type Replica struct {
 		// appliedBytes counts write batch bytes applied since (split trigger).
 		measuredBytes, appliedBytes int64
 		measured                    bool
+		// publishedGen is the descriptor generation this replica last saw
+		// recorded in the meta directory (see DescriptorToPublish).
+		publishedGen uint64
 	}
 }
 
@@ -281,4 +284,23 @@ func (r *Replica) allocateTimestamps(ctx context.Context, req *kvpb.TimestampReq
 		return nil, err
 	}
 	return []*kvpb.ResponseUnion{{Value: &kvpb.ResponseUnion_Timestamp{Timestamp: &kvpb.TimestampResponse{First: first, Count: req.Count}}}}, nil
+}
+
+// DescriptorToPublish returns the descriptor if this replica leads the range
+// and the meta directory may not yet hold its generation.
+func (r *Replica) DescriptorToPublish() (*kvpb.RangeDescriptor, bool) {
+	if !r.IsLeaseholder() {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.mu.desc
+	return d, len(d.EndKey) > 0 && d.Generation > r.mu.publishedGen
+}
+
+// MarkPublished records that the meta directory holds generation gen.
+func (r *Replica) MarkPublished(gen uint64) {
+	r.mu.Lock()
+	r.mu.publishedGen = max(r.mu.publishedGen, gen)
+	r.mu.Unlock()
 }

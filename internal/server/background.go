@@ -47,6 +47,7 @@ func (s *Server) startBackground(epoch uint64) {
 		d.Run(s.stopper)
 	}()
 	s.runEvery(splitQueueInterval, 30*time.Second, s.splitLargeRanges)
+	s.runEvery(publishInterval, 10*time.Second, s.publishDescriptors)
 	s.runEvery(leaseRebalanceInterval, 10*time.Second, s.shedLeases)
 }
 
@@ -225,3 +226,30 @@ func (s *Server) shedLeases(ctx context.Context) {
 
 // Stats returns this node's range, lease and disk figures.
 func (s *Server) Stats() (ranges, leases, diskBytes uint64) { return s.stats() }
+
+// Descriptor publishing: every publishInterval the leaseholder of each range
+// makes sure the meta directory holds its descriptor's generation, so a
+// directory write lost after a split or replica change (a node crash, a
+// lease moving at the wrong moment) is repaired, whoever made the change.
+const (
+	publishInterval     = 2 * time.Second
+	maxPublishesPerPass = 100
+)
+
+func (s *Server) publishDescriptors(ctx context.Context) {
+	n := 0
+	for _, r := range s.store.Replicas() {
+		d, ok := r.DescriptorToPublish()
+		if !ok {
+			continue
+		}
+		if n++; n > maxPublishesPerPass {
+			return
+		}
+		if err := s.db.PublishDescriptor(ctx, d); err != nil {
+			slog.Debug("publishing a range descriptor", "range", d.RangeId, "err", err)
+			continue
+		}
+		r.MarkPublished(d.Generation)
+	}
+}
