@@ -16,6 +16,9 @@ var (
 	splitsTotal = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "cairn_range_splits_total", Help: "Ranges split automatically because of their size.",
 	})
+	unavailableRanges = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "cairn_ranges_unavailable", Help: "Ranges with a replica on this node that know no leader.",
+	})
 	leaseTransfers = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "cairn_lease_transfers_total", Help: "Leases this node handed to others to balance load.",
 	})
@@ -58,8 +61,10 @@ const (
 	livenessTTL      = 4 * time.Second
 )
 
-// stats are this node's numbers for its liveness record.
+// stats are this node's numbers for its liveness record (reported every
+// liveness interval); it also refreshes the unavailable-ranges gauge.
 func (s *Server) stats() (ranges, leases, diskBytes uint64) {
+	unavailable := 0
 	for _, r := range s.store.Replicas() {
 		if len(r.Desc().EndKey) == 0 {
 			continue // uninitialised
@@ -68,7 +73,11 @@ func (s *Server) stats() (ranges, leases, diskBytes uint64) {
 		if r.IsLeaseholder() {
 			leases++
 		}
+		if leader, _ := r.Group().Leader(); leader == 0 {
+			unavailable++
+		}
 	}
+	unavailableRanges.Set(float64(unavailable))
 	return ranges, leases, s.eng.DiskSpaceUsage()
 }
 
