@@ -15,22 +15,13 @@ import (
 // voters returns the voter count of every range in the meta directory, as
 // read through node s.
 func voters(ctx context.Context, s *server.Server) (map[uint64]int, error) {
-	start, end := keys.RangeDescSpan()
-	resp, err := s.DB().Scan(ctx, start, end, 1000)
+	rn, err := replicaNodes(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	out := map[uint64]int{}
-	for _, kv := range resp.Kvs {
-		d := &kvpb.RangeDescriptor{}
-		if err := unmarshal(kv.Value, d); err != nil {
-			return nil, err
-		}
-		for _, r := range d.Replicas {
-			if r.Type == kvpb.ReplicaType_VOTER {
-				out[d.RangeId]++
-			}
-		}
+	out := make(map[uint64]int, len(rn))
+	for id, nodes := range rn {
+		out[id] = len(nodes)
 	}
 	return out, nil
 }
