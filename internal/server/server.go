@@ -203,7 +203,8 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 		grpc.NumStreamWorkers(rpcStreamWorkers),
 	}
 	if rpcTLS != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(rpcTLS)))
+		opts = append(opts, grpc.Creds(credentials.NewTLS(rpcTLS)),
+			grpc.ChainUnaryInterceptor(nodeAuthUnary), grpc.ChainStreamInterceptor(nodeAuthStream))
 	}
 	s.grpc = grpc.NewServer(opts...)
 	api := &kvAPI{db: s.db}
