@@ -4,7 +4,7 @@ BIN       := bin/cairn
 PKGS      := ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: build run test test-short lint fmt proto bench chaos clean
+.PHONY: build run test test-short lint fmt proto bench bench-cluster bench-idle clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn
@@ -32,9 +32,18 @@ fmt:
 proto:
 	./scripts/genproto.sh
 
-# Single-node KV benchmark; results go to docs/benchmarks.md by hand.
+# Benchmarks (not tests); results go to docs/benchmarks.md by hand.
+# bench: single node, 64 clients, sync puts then gets.
 bench: build
 	./bench/kv.sh
+
+# bench-cluster: 3-node Cairn vs 3-member etcd (installs etcd-server from Debian).
+bench-cluster: build
+	./bench/cluster.sh
+
+# bench-idle: CPU of 10,000 idle ranges on one store.
+bench-idle:
+	$(GO) test -run - -bench IdleRanges -benchtime 1x ./internal/raftstore/
 
 clean:
 	rm -rf bin
