@@ -297,9 +297,9 @@ func (s *Store) maybeTruncate(g *Group) {
 			}
 		})
 	}
-	cs := g.mu.confState
+	cs, truncated := g.mu.confState, g.mu.truncated
 	g.mu.Unlock()
-	if idx <= g.mu.truncated+s.cfg.LogTruncateEntries/2 {
+	if idx <= truncated+s.cfg.LogTruncateEntries/2 {
 		return
 	}
 	term, err := g.mem.Term(idx)

@@ -137,6 +137,13 @@ func (s *Store) destroyReplicaFromOutside(r *Replica) {
 
 func (s *Store) deleteReplicaState(r *Replica, desc *kvpb.RangeDescriptor) {
 	r.LeadershipChanged(false, 0) // pending proposals: ambiguous, not hung
+	s.mu.Lock()
+	for k := range s.mu.peers { // rare: only on destruction
+		if k.rangeID == r.RangeID {
+			delete(s.mu.peers, k)
+		}
+	}
+	s.mu.Unlock()
 	b := s.eng.NewBatch()
 	defer b.Close()
 	err := b.DeleteRange(storage.RangeLocalPrefix(r.RangeID), storage.RangeLocalEnd(r.RangeID), nil)

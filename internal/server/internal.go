@@ -33,18 +33,30 @@ func (a *internalAPI) Send(ctx context.Context, req *kvpb.RangeRequest) (*kvpb.R
 
 // RaftMessages receives a peer's stream of Raft message batches until the
 // peer closes it or this node stops (a peer's stream never ends by itself,
-// so a graceful server stop must not wait for it).
+// so a graceful server stop must not wait for it). One goroutine per stream
+// receives; the handler delivers.
 func (a *internalAPI) RaftMessages(stream kvpb.Internal_RaftMessagesServer) error {
 	type recv struct {
 		batch *kvpb.RaftMessageBatch
 		err   error
 	}
-	ch := make(chan recv, 1)
-	for {
-		go func() {
+	ch := make(chan recv)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
 			b, err := stream.Recv()
-			ch <- recv{b, err}
-		}()
+			select {
+			case ch <- recv{b, err}:
+			case <-done: // the handler returned; the stream is being torn down
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for {
 		var r recv
 		select {
 		case <-a.s.stopper:

@@ -269,6 +269,9 @@ func (s *Server) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	for _, r := range s.store.Replicas() {
+		if len(r.Desc().EndKey) == 0 {
+			continue // uninitialised: waits for a snapshot, serves nothing yet
+		}
 		if !r.IsLeaseholder() {
 			if leader, _ := r.Group().Leader(); leader == 0 {
 				return fmt.Errorf("range %d has no leader", r.RangeID)
