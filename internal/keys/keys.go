@@ -40,6 +40,18 @@ var (
 	settingPrefix = []byte{0x02, 's'}
 )
 
+// txnRecordPrefix + idempotency key -> a committed transaction's record.
+var txnRecordPrefix = []byte{0x03, 't', 'x', 'n', '/'}
+
+// TxnRecordKey is the idempotency record key of a transaction: written (as
+// the transaction's primary key) by the commit that carries the key.
+func TxnRecordKey(idempotencyKey string) []byte {
+	return append(append([]byte(nil), txnRecordPrefix...), idempotencyKey...)
+}
+
+// TxnRecordSpan is the span of all transaction records.
+func TxnRecordSpan() (start, end []byte) { return txnRecordPrefix, PrefixEnd(txnRecordPrefix) }
+
 // LivenessKey is the liveness record key of a node.
 func LivenessKey(nodeID uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), livenessPrefix...), nodeID)

@@ -52,6 +52,13 @@ type DB struct {
 	// meta is the newest descriptor known of the meta range (its replicas).
 	meta atomic.Pointer[kvpb.RangeDescriptor]
 
+	tsSource atomic.Pointer[func(context.Context) (uint64, error)]
+
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bgSem    chan struct{}
+	bgWG     sync.WaitGroup
+
 	mu struct {
 		sync.Mutex
 		// leaseholders caches the node serving each range (hints).
@@ -70,7 +77,8 @@ func New(cfg Config) (*DB, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 250 * time.Millisecond
 	}
-	db := &DB{cfg: cfg}
+	db := &DB{cfg: cfg, bgSem: make(chan struct{}, maxBackground)}
+	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
 	db.mu.leaseholders = make(map[uint64]uint64)
 	db.meta.Store(&kvpb.RangeDescriptor{RangeId: keys.MetaRangeID, StartKey: keys.KeyMin, EndKey: keys.MetaEnd})
 	return db, nil
@@ -116,7 +124,7 @@ func (db *DB) lookupRange(ctx context.Context, key []byte) (*kvpb.RangeDescripto
 	scan := &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Scan{Scan: &kvpb.ScanRequest{
 		StartKey: keys.RangeLookupStart(key), EndKey: end, Limit: 1,
 	}}}
-	resps, err := db.sendToRange(ctx, db.meta.Load(), []*kvpb.RequestUnion{scan})
+	resps, err := db.sendToRange(ctx, db.meta.Load(), 0, []*kvpb.RequestUnion{scan})
 	if err != nil {
 		return nil, fmt.Errorf("kv: range lookup for %s: %w", keys.Pretty(key), err)
 	}
@@ -142,12 +150,12 @@ var errRetryLookup = errors.New("kv: stale range descriptor")
 // retrying transient errors: it follows leaseholder hints, moves on to other
 // replicas when a node is unreachable, and backs off after trying them all.
 // On a stale descriptor it returns errRetryLookup after fixing the cache.
-func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts uint64, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
 	write := false
 	for _, r := range reqs {
 		write = write || kvpb.IsWrite(r)
 	}
-	req := &kvpb.RangeRequest{RangeId: desc.RangeId, Requests: reqs}
+	req := &kvpb.RangeRequest{RangeId: desc.RangeId, Timestamp: ts, Requests: reqs}
 	backoff := time.Millisecond
 	var lastErr error
 	unreachable := map[uint64]bool{} // nodes that failed at the transport level in this call
@@ -289,9 +297,29 @@ func (db *DB) forgetLeaseholder(rangeID, node uint64) {
 	db.mu.Unlock()
 }
 
-// send routes a batch whose keys are all in one range, looking the range up
-// again when the cache was stale.
-func (db *DB) send(ctx context.Context, key []byte, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+// send routes a batch whose keys are all in one range, resolving the
+// transaction locks it meets and waiting for pending ones (see resolveLocks).
+func (db *DB) send(ctx context.Context, key []byte, ts uint64, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+	var w lockWaiter
+	noWait := false
+	for _, q := range reqs {
+		noWait = noWait || q.GetPrewrite() != nil
+	}
+	for {
+		resps, err := db.sendOnce(ctx, key, ts, reqs)
+		if lc := lockConflictOf(err); lc != nil {
+			if err := w.resolve(ctx, db, lc, noWait); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return resps, err
+	}
+}
+
+// sendOnce routes a batch whose keys are all in one range, looking the
+// range up again when the cache was stale.
+func (db *DB) sendOnce(ctx context.Context, key []byte, ts uint64, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
 	backoff := time.Millisecond
 	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
 		if attempt > 0 { // the range moved or its replicas were unreachable
@@ -311,7 +339,7 @@ func (db *DB) send(ctx context.Context, key []byte, reqs []*kvpb.RequestUnion) (
 		if !batchWithin(desc, reqs) {
 			return nil, errCrossRange
 		}
-		resps, err := db.sendToRange(ctx, desc, reqs)
+		resps, err := db.sendToRange(ctx, desc, ts, reqs)
 		if !errors.Is(err, errRetryLookup) {
 			return resps, err
 		}
@@ -332,4 +360,44 @@ func batchWithin(d *kvpb.RangeDescriptor, reqs []*kvpb.RequestUnion) bool {
 		}
 	}
 	return true
+}
+
+// SetTimestampSource installs the oracle client (batched) used for
+// transaction timestamps; without one, Now asks the oracle directly.
+func (db *DB) SetTimestampSource(fn func(context.Context) (uint64, error)) { db.tsSource.Store(&fn) }
+
+// Now returns a timestamp of the cluster's oracle.
+func (db *DB) Now(ctx context.Context) (uint64, error) {
+	if fn := db.tsSource.Load(); fn != nil {
+		return (*fn)(ctx)
+	}
+	return db.Timestamps(ctx, 1)
+}
+
+// maxBackground bounds the background work (secondary commits) in flight.
+const maxBackground = 256
+
+// background runs fn in the background when fewer than maxBackground such
+// tasks run, else inline. Close waits for them.
+func (db *DB) background(fn func(ctx context.Context)) {
+	select {
+	case db.bgSem <- struct{}{}:
+		db.bgWG.Add(1)
+		go func() {
+			defer func() { <-db.bgSem; db.bgWG.Done() }()
+			ctx, cancel := context.WithTimeout(db.bgCtx, 30*time.Second)
+			defer cancel()
+			fn(ctx)
+		}()
+	default:
+		ctx, cancel := context.WithTimeout(db.bgCtx, 30*time.Second)
+		defer cancel()
+		fn(ctx)
+	}
+}
+
+// Close stops background work and waits for it.
+func (db *DB) Close() {
+	db.bgCancel()
+	db.bgWG.Wait()
 }

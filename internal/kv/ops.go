@@ -18,7 +18,7 @@ import (
 
 func (db *DB) one(ctx context.Context, req *kvpb.RequestUnion) (*kvpb.ResponseUnion, error) {
 	k, _ := kvpb.RequestKeys(req)
-	resps, err := db.send(ctx, k, []*kvpb.RequestUnion{req})
+	resps, err := db.send(ctx, k, 0, []*kvpb.RequestUnion{req})
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +59,17 @@ func (db *DB) Increment(ctx context.Context, key []byte, delta int64) (int64, er
 // range (limit <= 0: no limit beyond the per-range cap). more may be set
 // although nothing follows when the limit ran out at a range boundary.
 func (db *DB) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.ScanResponse, error) {
+	return db.ScanAt(ctx, start, end, limit, 0)
+}
+
+// ScanAt is Scan at MVCC timestamp ts (0: the newest versions). Locks met
+// are resolved (or waited for) as in send.
+func (db *DB) ScanAt(ctx context.Context, start, end []byte, limit int64, ts uint64) (*kvpb.ScanResponse, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
 	out := &kvpb.ScanResponse{}
+	var w lockWaiter
 	stale := 0 // stale-descriptor retries, bounded like send's
 	for bytes.Compare(start, end) < 0 {
 		desc, err := db.lookupRange(ctx, start)
@@ -74,7 +81,13 @@ func (db *DB) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.S
 			subEnd = desc.EndKey
 		}
 		req := &kvpb.ScanRequest{StartKey: start, EndKey: subEnd, Limit: limit - int64(len(out.Kvs))}
-		resps, err := db.sendToRange(ctx, desc, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_Scan{Scan: req}}})
+		resps, err := db.sendToRange(ctx, desc, ts, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_Scan{Scan: req}}})
+		if lc := lockConflictOf(err); lc != nil {
+			if err := w.resolve(ctx, db, lc, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if errors.Is(err, errRetryLookup) {
 			if stale++; stale >= db.cfg.MaxAttempts {
 				return nil, fmt.Errorf("kv: range of %s kept moving", keys.Pretty(start))
@@ -111,7 +124,7 @@ func (db *DB) Batch(ctx context.Context, reqs []*kvpb.RequestUnion) ([]*kvpb.Res
 		return nil, nil
 	}
 	first, _ := kvpb.RequestKeys(reqs[0])
-	resps, err := db.send(ctx, first, reqs)
+	resps, err := db.send(ctx, first, 0, reqs)
 	if !errors.Is(err, errCrossRange) {
 		return resps, err
 	}

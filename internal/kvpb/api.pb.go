@@ -21,6 +21,104 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type IsolationLevel int32
+
+const (
+	IsolationLevel_SERIALIZABLE    IsolationLevel = 0
+	IsolationLevel_REPEATABLE_READ IsolationLevel = 1
+	IsolationLevel_READ_COMMITTED  IsolationLevel = 2
+)
+
+// Enum value maps for IsolationLevel.
+var (
+	IsolationLevel_name = map[int32]string{
+		0: "SERIALIZABLE",
+		1: "REPEATABLE_READ",
+		2: "READ_COMMITTED",
+	}
+	IsolationLevel_value = map[string]int32{
+		"SERIALIZABLE":    0,
+		"REPEATABLE_READ": 1,
+		"READ_COMMITTED":  2,
+	}
+)
+
+func (x IsolationLevel) Enum() *IsolationLevel {
+	p := new(IsolationLevel)
+	*p = x
+	return p
+}
+
+func (x IsolationLevel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IsolationLevel) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_kvpb_api_proto_enumTypes[0].Descriptor()
+}
+
+func (IsolationLevel) Type() protoreflect.EnumType {
+	return &file_internal_kvpb_api_proto_enumTypes[0]
+}
+
+func (x IsolationLevel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IsolationLevel.Descriptor instead.
+func (IsolationLevel) EnumDescriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{0}
+}
+
+type TxnStatus int32
+
+const (
+	TxnStatus_PENDING     TxnStatus = 0
+	TxnStatus_COMMITTED   TxnStatus = 1
+	TxnStatus_ROLLED_BACK TxnStatus = 2
+)
+
+// Enum value maps for TxnStatus.
+var (
+	TxnStatus_name = map[int32]string{
+		0: "PENDING",
+		1: "COMMITTED",
+		2: "ROLLED_BACK",
+	}
+	TxnStatus_value = map[string]int32{
+		"PENDING":     0,
+		"COMMITTED":   1,
+		"ROLLED_BACK": 2,
+	}
+)
+
+func (x TxnStatus) Enum() *TxnStatus {
+	p := new(TxnStatus)
+	*p = x
+	return p
+}
+
+func (x TxnStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TxnStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_kvpb_api_proto_enumTypes[1].Descriptor()
+}
+
+func (TxnStatus) Type() protoreflect.EnumType {
+	return &file_internal_kvpb_api_proto_enumTypes[1]
+}
+
+func (x TxnStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TxnStatus.Descriptor instead.
+func (TxnStatus) EnumDescriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{1}
+}
+
 type ReplicaType int32
 
 const (
@@ -54,11 +152,11 @@ func (x ReplicaType) String() string {
 }
 
 func (ReplicaType) Descriptor() protoreflect.EnumDescriptor {
-	return file_internal_kvpb_api_proto_enumTypes[0].Descriptor()
+	return file_internal_kvpb_api_proto_enumTypes[2].Descriptor()
 }
 
 func (ReplicaType) Type() protoreflect.EnumType {
-	return &file_internal_kvpb_api_proto_enumTypes[0]
+	return &file_internal_kvpb_api_proto_enumTypes[2]
 }
 
 func (x ReplicaType) Number() protoreflect.EnumNumber {
@@ -67,7 +165,7 @@ func (x ReplicaType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReplicaType.Descriptor instead.
 func (ReplicaType) EnumDescriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{0}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{2}
 }
 
 type AdminChangeReplicasRequest_ChangeType int32
@@ -103,11 +201,11 @@ func (x AdminChangeReplicasRequest_ChangeType) String() string {
 }
 
 func (AdminChangeReplicasRequest_ChangeType) Descriptor() protoreflect.EnumDescriptor {
-	return file_internal_kvpb_api_proto_enumTypes[1].Descriptor()
+	return file_internal_kvpb_api_proto_enumTypes[3].Descriptor()
 }
 
 func (AdminChangeReplicasRequest_ChangeType) Type() protoreflect.EnumType {
-	return &file_internal_kvpb_api_proto_enumTypes[1]
+	return &file_internal_kvpb_api_proto_enumTypes[3]
 }
 
 func (x AdminChangeReplicasRequest_ChangeType) Number() protoreflect.EnumNumber {
@@ -117,6 +215,101 @@ func (x AdminChangeReplicasRequest_ChangeType) Number() protoreflect.EnumNumber 
 // Deprecated: Use AdminChangeReplicasRequest_ChangeType.Descriptor instead.
 func (AdminChangeReplicasRequest_ChangeType) EnumDescriptor() ([]byte, []int) {
 	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{15, 0}
+}
+
+type PrewriteRequest_Op int32
+
+const (
+	PrewriteRequest_PUT    PrewriteRequest_Op = 0
+	PrewriteRequest_DELETE PrewriteRequest_Op = 1
+)
+
+// Enum value maps for PrewriteRequest_Op.
+var (
+	PrewriteRequest_Op_name = map[int32]string{
+		0: "PUT",
+		1: "DELETE",
+	}
+	PrewriteRequest_Op_value = map[string]int32{
+		"PUT":    0,
+		"DELETE": 1,
+	}
+)
+
+func (x PrewriteRequest_Op) Enum() *PrewriteRequest_Op {
+	p := new(PrewriteRequest_Op)
+	*p = x
+	return p
+}
+
+func (x PrewriteRequest_Op) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PrewriteRequest_Op) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_kvpb_api_proto_enumTypes[4].Descriptor()
+}
+
+func (PrewriteRequest_Op) Type() protoreflect.EnumType {
+	return &file_internal_kvpb_api_proto_enumTypes[4]
+}
+
+func (x PrewriteRequest_Op) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PrewriteRequest_Op.Descriptor instead.
+func (PrewriteRequest_Op) EnumDescriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19, 0}
+}
+
+type TxnRetry_Reason int32
+
+const (
+	TxnRetry_WRITE_CONFLICT   TxnRetry_Reason = 0 // a newer version of a written key exists
+	TxnRetry_READ_INVALIDATED TxnRetry_Reason = 1 // a read key was written before the commit (serializable)
+	TxnRetry_ABORTED          TxnRetry_Reason = 2 // the transaction was rolled back (lock expired)
+)
+
+// Enum value maps for TxnRetry_Reason.
+var (
+	TxnRetry_Reason_name = map[int32]string{
+		0: "WRITE_CONFLICT",
+		1: "READ_INVALIDATED",
+		2: "ABORTED",
+	}
+	TxnRetry_Reason_value = map[string]int32{
+		"WRITE_CONFLICT":   0,
+		"READ_INVALIDATED": 1,
+		"ABORTED":          2,
+	}
+)
+
+func (x TxnRetry_Reason) Enum() *TxnRetry_Reason {
+	p := new(TxnRetry_Reason)
+	*p = x
+	return p
+}
+
+func (x TxnRetry_Reason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TxnRetry_Reason) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_kvpb_api_proto_enumTypes[5].Descriptor()
+}
+
+func (TxnRetry_Reason) Type() protoreflect.EnumType {
+	return &file_internal_kvpb_api_proto_enumTypes[5]
+}
+
+func (x TxnRetry_Reason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TxnRetry_Reason.Descriptor instead.
+func (TxnRetry_Reason) EnumDescriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54, 0}
 }
 
 type KeyValue struct {
@@ -1153,6 +1346,585 @@ func (x *TimestampResponse) GetCount() uint32 {
 	return 0
 }
 
+// PrewriteRequest locks key for the transaction that started at start_ts
+// (Percolator's prewrite). It fails with WriteConflict when a version newer
+// than start_ts exists, with LockConflict when another transaction holds
+// the key, with TxnAborted when the transaction was rolled back here.
+type PrewriteRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Key     []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Op      PrewriteRequest_Op     `protobuf:"varint,2,opt,name=op,proto3,enum=cairn.kvpb.PrewriteRequest_Op" json:"op,omitempty"`
+	Value   []byte                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Primary []byte                 `protobuf:"bytes,4,opt,name=primary,proto3" json:"primary,omitempty"`
+	StartTs uint64                 `protobuf:"varint,5,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	TtlMs   uint64                 `protobuf:"varint,6,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// record marks the transaction's idempotency record: the prewrite fails
+	// with TxnAlreadyCommitted when the key already has a live version.
+	Record bool `protobuf:"varint,7,opt,name=record,proto3" json:"record,omitempty"`
+	// one_pc: every key of the transaction is in this batch; the leaseholder
+	// commits at once, at a timestamp it chooses (same for the whole batch).
+	OnePc         bool `protobuf:"varint,8,opt,name=one_pc,json=onePc,proto3" json:"one_pc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrewriteRequest) Reset() {
+	*x = PrewriteRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrewriteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrewriteRequest) ProtoMessage() {}
+
+func (x *PrewriteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrewriteRequest.ProtoReflect.Descriptor instead.
+func (*PrewriteRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PrewriteRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *PrewriteRequest) GetOp() PrewriteRequest_Op {
+	if x != nil {
+		return x.Op
+	}
+	return PrewriteRequest_PUT
+}
+
+func (x *PrewriteRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *PrewriteRequest) GetPrimary() []byte {
+	if x != nil {
+		return x.Primary
+	}
+	return nil
+}
+
+func (x *PrewriteRequest) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *PrewriteRequest) GetTtlMs() uint64 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *PrewriteRequest) GetRecord() bool {
+	if x != nil {
+		return x.Record
+	}
+	return false
+}
+
+func (x *PrewriteRequest) GetOnePc() bool {
+	if x != nil {
+		return x.OnePc
+	}
+	return false
+}
+
+type PrewriteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// With one_pc: the commit timestamp.
+	CommitTs      uint64 `protobuf:"varint,1,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrewriteResponse) Reset() {
+	*x = PrewriteResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrewriteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrewriteResponse) ProtoMessage() {}
+
+func (x *PrewriteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrewriteResponse.ProtoReflect.Descriptor instead.
+func (*PrewriteResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PrewriteResponse) GetCommitTs() uint64 {
+	if x != nil {
+		return x.CommitTs
+	}
+	return 0
+}
+
+// ResolveRequest commits (commit_ts > 0) or rolls back (commit_ts 0) the
+// transaction's lock of key. Idempotent: re-sending it finds the recorded
+// outcome; committing a key that was rolled back fails with TxnAborted.
+type ResolveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,2,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	CommitTs      uint64                 `protobuf:"varint,3,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveRequest) Reset() {
+	*x = ResolveRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveRequest) ProtoMessage() {}
+
+func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveRequest.ProtoReflect.Descriptor instead.
+func (*ResolveRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ResolveRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ResolveRequest) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *ResolveRequest) GetCommitTs() uint64 {
+	if x != nil {
+		return x.CommitTs
+	}
+	return 0
+}
+
+type ResolveResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveResponse) Reset() {
+	*x = ResolveResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveResponse) ProtoMessage() {}
+
+func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveResponse.ProtoReflect.Descriptor instead.
+func (*ResolveResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{22}
+}
+
+// CheckTxnRequest asks the primary key for the fate of the transaction. With
+// rollback_if_expired, a lock past its TTL (or a missing one) is rolled back.
+type CheckTxnRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Key               []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	StartTs           uint64                 `protobuf:"varint,2,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	RollbackIfExpired bool                   `protobuf:"varint,3,opt,name=rollback_if_expired,json=rollbackIfExpired,proto3" json:"rollback_if_expired,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *CheckTxnRequest) Reset() {
+	*x = CheckTxnRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckTxnRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckTxnRequest) ProtoMessage() {}
+
+func (x *CheckTxnRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckTxnRequest.ProtoReflect.Descriptor instead.
+func (*CheckTxnRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CheckTxnRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *CheckTxnRequest) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *CheckTxnRequest) GetRollbackIfExpired() bool {
+	if x != nil {
+		return x.RollbackIfExpired
+	}
+	return false
+}
+
+type CheckTxnResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        TxnStatus              `protobuf:"varint,1,opt,name=status,proto3,enum=cairn.kvpb.TxnStatus" json:"status,omitempty"`
+	CommitTs      uint64                 `protobuf:"varint,2,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckTxnResponse) Reset() {
+	*x = CheckTxnResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckTxnResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckTxnResponse) ProtoMessage() {}
+
+func (x *CheckTxnResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckTxnResponse.ProtoReflect.Descriptor instead.
+func (*CheckTxnResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CheckTxnResponse) GetStatus() TxnStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TxnStatus_PENDING
+}
+
+func (x *CheckTxnResponse) GetCommitTs() uint64 {
+	if x != nil {
+		return x.CommitTs
+	}
+	return 0
+}
+
+// HeartbeatTxnRequest extends the TTL of the transaction's primary lock.
+type HeartbeatTxnRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,2,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	TtlMs         uint64                 `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeartbeatTxnRequest) Reset() {
+	*x = HeartbeatTxnRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeartbeatTxnRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeartbeatTxnRequest) ProtoMessage() {}
+
+func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeartbeatTxnRequest.ProtoReflect.Descriptor instead.
+func (*HeartbeatTxnRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *HeartbeatTxnRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *HeartbeatTxnRequest) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *HeartbeatTxnRequest) GetTtlMs() uint64 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+type HeartbeatTxnResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        TxnStatus              `protobuf:"varint,1,opt,name=status,proto3,enum=cairn.kvpb.TxnStatus" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeartbeatTxnResponse) Reset() {
+	*x = HeartbeatTxnResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeartbeatTxnResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeartbeatTxnResponse) ProtoMessage() {}
+
+func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeartbeatTxnResponse.ProtoReflect.Descriptor instead.
+func (*HeartbeatTxnResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *HeartbeatTxnResponse) GetStatus() TxnStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TxnStatus_PENDING
+}
+
+// ValidateReadRequest checks, for serializable isolation, that nothing in
+// [key, end_key) (end_key empty: key alone) was written after start_ts and
+// up to commit_ts (0 inside a one_pc batch: the batch's commit timestamp),
+// and that no other transaction's lock there may commit below it.
+type ValidateReadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	EndKey        []byte                 `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	CommitTs      uint64                 `protobuf:"varint,4,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateReadRequest) Reset() {
+	*x = ValidateReadRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateReadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateReadRequest) ProtoMessage() {}
+
+func (x *ValidateReadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateReadRequest.ProtoReflect.Descriptor instead.
+func (*ValidateReadRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ValidateReadRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ValidateReadRequest) GetEndKey() []byte {
+	if x != nil {
+		return x.EndKey
+	}
+	return nil
+}
+
+func (x *ValidateReadRequest) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *ValidateReadRequest) GetCommitTs() uint64 {
+	if x != nil {
+		return x.CommitTs
+	}
+	return 0
+}
+
+type ValidateReadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateReadResponse) Reset() {
+	*x = ValidateReadResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateReadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateReadResponse) ProtoMessage() {}
+
+func (x *ValidateReadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateReadResponse.ProtoReflect.Descriptor instead.
+func (*ValidateReadResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1166,6 +1938,11 @@ type RequestUnion struct {
 	//	*RequestUnion_AdminSplit
 	//	*RequestUnion_AdminChangeReplicas
 	//	*RequestUnion_Timestamp
+	//	*RequestUnion_Prewrite
+	//	*RequestUnion_Resolve
+	//	*RequestUnion_CheckTxn
+	//	*RequestUnion_HeartbeatTxn
+	//	*RequestUnion_ValidateRead
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1173,7 +1950,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1185,7 +1962,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[19]
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1198,7 +1975,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{19}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1289,6 +2066,51 @@ func (x *RequestUnion) GetTimestamp() *TimestampRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetPrewrite() *PrewriteRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Prewrite); ok {
+			return x.Prewrite
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolve() *ResolveRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Resolve); ok {
+			return x.Resolve
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetCheckTxn() *CheckTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_CheckTxn); ok {
+			return x.CheckTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetValidateRead() *ValidateReadRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ValidateRead); ok {
+			return x.ValidateRead
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1329,6 +2151,26 @@ type RequestUnion_Timestamp struct {
 	Timestamp *TimestampRequest `protobuf:"bytes,13,opt,name=timestamp,proto3,oneof"`
 }
 
+type RequestUnion_Prewrite struct {
+	Prewrite *PrewriteRequest `protobuf:"bytes,20,opt,name=prewrite,proto3,oneof"`
+}
+
+type RequestUnion_Resolve struct {
+	Resolve *ResolveRequest `protobuf:"bytes,21,opt,name=resolve,proto3,oneof"`
+}
+
+type RequestUnion_CheckTxn struct {
+	CheckTxn *CheckTxnRequest `protobuf:"bytes,22,opt,name=check_txn,json=checkTxn,proto3,oneof"`
+}
+
+type RequestUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,23,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type RequestUnion_ValidateRead struct {
+	ValidateRead *ValidateReadRequest `protobuf:"bytes,24,opt,name=validate_read,json=validateRead,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1347,6 +2189,16 @@ func (*RequestUnion_AdminChangeReplicas) isRequestUnion_Value() {}
 
 func (*RequestUnion_Timestamp) isRequestUnion_Value() {}
 
+func (*RequestUnion_Prewrite) isRequestUnion_Value() {}
+
+func (*RequestUnion_Resolve) isRequestUnion_Value() {}
+
+func (*RequestUnion_CheckTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_ValidateRead) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1360,6 +2212,11 @@ type ResponseUnion struct {
 	//	*ResponseUnion_AdminSplit
 	//	*ResponseUnion_AdminChangeReplicas
 	//	*ResponseUnion_Timestamp
+	//	*ResponseUnion_Prewrite
+	//	*ResponseUnion_Resolve
+	//	*ResponseUnion_CheckTxn
+	//	*ResponseUnion_HeartbeatTxn
+	//	*ResponseUnion_ValidateRead
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1367,7 +2224,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +2236,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[20]
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +2249,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{20}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1483,6 +2340,51 @@ func (x *ResponseUnion) GetTimestamp() *TimestampResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetPrewrite() *PrewriteResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Prewrite); ok {
+			return x.Prewrite
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolve() *ResolveResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Resolve); ok {
+			return x.Resolve
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetCheckTxn() *CheckTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_CheckTxn); ok {
+			return x.CheckTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetValidateRead() *ValidateReadResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ValidateRead); ok {
+			return x.ValidateRead
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -1523,6 +2425,26 @@ type ResponseUnion_Timestamp struct {
 	Timestamp *TimestampResponse `protobuf:"bytes,13,opt,name=timestamp,proto3,oneof"`
 }
 
+type ResponseUnion_Prewrite struct {
+	Prewrite *PrewriteResponse `protobuf:"bytes,20,opt,name=prewrite,proto3,oneof"`
+}
+
+type ResponseUnion_Resolve struct {
+	Resolve *ResolveResponse `protobuf:"bytes,21,opt,name=resolve,proto3,oneof"`
+}
+
+type ResponseUnion_CheckTxn struct {
+	CheckTxn *CheckTxnResponse `protobuf:"bytes,22,opt,name=check_txn,json=checkTxn,proto3,oneof"`
+}
+
+type ResponseUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,23,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type ResponseUnion_ValidateRead struct {
+	ValidateRead *ValidateReadResponse `protobuf:"bytes,24,opt,name=validate_read,json=validateRead,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -1541,6 +2463,16 @@ func (*ResponseUnion_AdminChangeReplicas) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Timestamp) isResponseUnion_Value() {}
 
+func (*ResponseUnion_Prewrite) isResponseUnion_Value() {}
+
+func (*ResponseUnion_Resolve) isResponseUnion_Value() {}
+
+func (*ResponseUnion_CheckTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ValidateRead) isResponseUnion_Value() {}
+
 // BatchRequest is the client's Batch call: atomic when every key falls into
 // one range; otherwise split per range and applied range by range.
 type BatchRequest struct {
@@ -1552,7 +2484,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1564,7 +2496,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[21]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1577,7 +2509,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{21}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BatchRequest) GetRequests() []*RequestUnion {
@@ -1596,7 +2528,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +2540,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[22]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +2553,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{22}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -1629,6 +2561,542 @@ func (x *BatchResponse) GetResponses() []*ResponseUnion {
 		return x.Responses
 	}
 	return nil
+}
+
+type TxnBeginRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Isolation IsolationLevel         `protobuf:"varint,1,opt,name=isolation,proto3,enum=cairn.kvpb.IsolationLevel" json:"isolation,omitempty"`
+	// idempotency_key names the logical transaction across retries: once one
+	// attempt committed, Commit of any later attempt returns that outcome.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TxnBeginRequest) Reset() {
+	*x = TxnBeginRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnBeginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnBeginRequest) ProtoMessage() {}
+
+func (x *TxnBeginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnBeginRequest.ProtoReflect.Descriptor instead.
+func (*TxnBeginRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *TxnBeginRequest) GetIsolation() IsolationLevel {
+	if x != nil {
+		return x.Isolation
+	}
+	return IsolationLevel_SERIALIZABLE
+}
+
+func (x *TxnBeginRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+type TxnBeginResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,2,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnBeginResponse) Reset() {
+	*x = TxnBeginResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnBeginResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnBeginResponse) ProtoMessage() {}
+
+func (x *TxnBeginResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnBeginResponse.ProtoReflect.Descriptor instead.
+func (*TxnBeginResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TxnBeginResponse) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnBeginResponse) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+type TxnGetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnGetRequest) Reset() {
+	*x = TxnGetRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnGetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnGetRequest) ProtoMessage() {}
+
+func (x *TxnGetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnGetRequest.ProtoReflect.Descriptor instead.
+func (*TxnGetRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *TxnGetRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnGetRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+type TxnScanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Scan          *ScanRequest           `protobuf:"bytes,2,opt,name=scan,proto3" json:"scan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnScanRequest) Reset() {
+	*x = TxnScanRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnScanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnScanRequest) ProtoMessage() {}
+
+func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnScanRequest.ProtoReflect.Descriptor instead.
+func (*TxnScanRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *TxnScanRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnScanRequest) GetScan() *ScanRequest {
+	if x != nil {
+		return x.Scan
+	}
+	return nil
+}
+
+type TxnPutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnPutRequest) Reset() {
+	*x = TxnPutRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnPutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnPutRequest) ProtoMessage() {}
+
+func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnPutRequest.ProtoReflect.Descriptor instead.
+func (*TxnPutRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *TxnPutRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnPutRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *TxnPutRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type TxnDeleteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnDeleteRequest) Reset() {
+	*x = TxnDeleteRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnDeleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnDeleteRequest) ProtoMessage() {}
+
+func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnDeleteRequest.ProtoReflect.Descriptor instead.
+func (*TxnDeleteRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *TxnDeleteRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnDeleteRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+type TxnWriteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnWriteResponse) Reset() {
+	*x = TxnWriteResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnWriteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnWriteResponse) ProtoMessage() {}
+
+func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnWriteResponse.ProtoReflect.Descriptor instead.
+func (*TxnWriteResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+}
+
+type TxnCommitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnCommitRequest) Reset() {
+	*x = TxnCommitRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnCommitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnCommitRequest) ProtoMessage() {}
+
+func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnCommitRequest.ProtoReflect.Descriptor instead.
+func (*TxnCommitRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TxnCommitRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+type TxnCommitResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CommitTs uint64                 `protobuf:"varint,1,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	// already_committed: an earlier attempt with the same idempotency key had
+	// committed; this attempt's writes were discarded.
+	AlreadyCommitted bool `protobuf:"varint,2,opt,name=already_committed,json=alreadyCommitted,proto3" json:"already_committed,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *TxnCommitResponse) Reset() {
+	*x = TxnCommitResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnCommitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnCommitResponse) ProtoMessage() {}
+
+func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnCommitResponse.ProtoReflect.Descriptor instead.
+func (*TxnCommitResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *TxnCommitResponse) GetCommitTs() uint64 {
+	if x != nil {
+		return x.CommitTs
+	}
+	return 0
+}
+
+func (x *TxnCommitResponse) GetAlreadyCommitted() bool {
+	if x != nil {
+		return x.AlreadyCommitted
+	}
+	return false
+}
+
+type TxnRollbackRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnRollbackRequest) Reset() {
+	*x = TxnRollbackRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnRollbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnRollbackRequest) ProtoMessage() {}
+
+func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnRollbackRequest.ProtoReflect.Descriptor instead.
+func (*TxnRollbackRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *TxnRollbackRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+type TxnRollbackResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnRollbackResponse) Reset() {
+	*x = TxnRollbackResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnRollbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnRollbackResponse) ProtoMessage() {}
+
+func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnRollbackResponse.ProtoReflect.Descriptor instead.
+func (*TxnRollbackResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 type ReplicaDescriptor struct {
@@ -1643,7 +3111,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +3123,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[23]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +3136,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{23}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -1711,7 +3179,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +3191,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[24]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +3204,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{24}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -1794,7 +3262,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +3274,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[25]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +3287,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{25}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -1853,7 +3321,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +3333,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[26]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +3346,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{26}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -1908,7 +3376,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +3388,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[27]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +3401,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{27}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -1970,7 +3438,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +3450,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +3463,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -2028,7 +3496,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +3508,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +3521,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -2072,7 +3540,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2084,7 +3552,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2097,7 +3565,222 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+}
+
+// LockInfo describes a transaction lock met by a request.
+type LockInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Primary       []byte                 `protobuf:"bytes,2,opt,name=primary,proto3" json:"primary,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	TtlMs         uint64                 `protobuf:"varint,4,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LockInfo) Reset() {
+	*x = LockInfo{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LockInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LockInfo) ProtoMessage() {}
+
+func (x *LockInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LockInfo.ProtoReflect.Descriptor instead.
+func (*LockInfo) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *LockInfo) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *LockInfo) GetPrimary() []byte {
+	if x != nil {
+		return x.Primary
+	}
+	return nil
+}
+
+func (x *LockInfo) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *LockInfo) GetTtlMs() uint64 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+// LockConflict: keys are locked by transactions that must be resolved
+// (committed, rolled back, or waited for) before the request can proceed.
+type LockConflict struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Locks         []*LockInfo            `protobuf:"bytes,1,rep,name=locks,proto3" json:"locks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LockConflict) Reset() {
+	*x = LockConflict{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LockConflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LockConflict) ProtoMessage() {}
+
+func (x *LockConflict) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LockConflict.ProtoReflect.Descriptor instead.
+func (*LockConflict) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *LockConflict) GetLocks() []*LockInfo {
+	if x != nil {
+		return x.Locks
+	}
+	return nil
+}
+
+// TxnRetry: the transaction conflicts with another and must restart (at a
+// new timestamp). Retryable.
+type TxnRetry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reason        TxnRetry_Reason        `protobuf:"varint,1,opt,name=reason,proto3,enum=cairn.kvpb.TxnRetry_Reason" json:"reason,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnRetry) Reset() {
+	*x = TxnRetry{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnRetry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnRetry) ProtoMessage() {}
+
+func (x *TxnRetry) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnRetry.ProtoReflect.Descriptor instead.
+func (*TxnRetry) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *TxnRetry) GetReason() TxnRetry_Reason {
+	if x != nil {
+		return x.Reason
+	}
+	return TxnRetry_WRITE_CONFLICT
+}
+
+func (x *TxnRetry) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// TxnAlreadyCommitted: the idempotency record shows the transaction
+// committed earlier, at commit_ts.
+type TxnAlreadyCommitted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommitTs      uint64                 `protobuf:"varint,1,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnAlreadyCommitted) Reset() {
+	*x = TxnAlreadyCommitted{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnAlreadyCommitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnAlreadyCommitted) ProtoMessage() {}
+
+func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnAlreadyCommitted.ProtoReflect.Descriptor instead.
+func (*TxnAlreadyCommitted) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *TxnAlreadyCommitted) GetCommitTs() uint64 {
+	if x != nil {
+		return x.CommitTs
+	}
+	return 0
 }
 
 type Error struct {
@@ -2109,6 +3792,9 @@ type Error struct {
 	//	*Error_NotLeaseholder
 	//	*Error_RangeNotFound
 	//	*Error_AmbiguousResult
+	//	*Error_LockConflict
+	//	*Error_TxnRetry
+	//	*Error_TxnAlreadyCommitted
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2116,7 +3802,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2128,7 +3814,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +3827,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Error) GetMessage() string {
@@ -2194,6 +3880,33 @@ func (x *Error) GetAmbiguousResult() *AmbiguousResult {
 	return nil
 }
 
+func (x *Error) GetLockConflict() *LockConflict {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_LockConflict); ok {
+			return x.LockConflict
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnRetry() *TxnRetry {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnRetry); ok {
+			return x.TxnRetry
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnAlreadyCommitted() *TxnAlreadyCommitted {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnAlreadyCommitted); ok {
+			return x.TxnAlreadyCommitted
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -2214,6 +3927,18 @@ type Error_AmbiguousResult struct {
 	AmbiguousResult *AmbiguousResult `protobuf:"bytes,5,opt,name=ambiguous_result,json=ambiguousResult,proto3,oneof"`
 }
 
+type Error_LockConflict struct {
+	LockConflict *LockConflict `protobuf:"bytes,6,opt,name=lock_conflict,json=lockConflict,proto3,oneof"`
+}
+
+type Error_TxnRetry struct {
+	TxnRetry *TxnRetry `protobuf:"bytes,7,opt,name=txn_retry,json=txnRetry,proto3,oneof"`
+}
+
+type Error_TxnAlreadyCommitted struct {
+	TxnAlreadyCommitted *TxnAlreadyCommitted `protobuf:"bytes,8,opt,name=txn_already_committed,json=txnAlreadyCommitted,proto3,oneof"`
+}
+
 func (*Error_RangeKeyMismatch) isError_Detail() {}
 
 func (*Error_NotLeaseholder) isError_Detail() {}
@@ -2221,6 +3946,12 @@ func (*Error_NotLeaseholder) isError_Detail() {}
 func (*Error_RangeNotFound) isError_Detail() {}
 
 func (*Error_AmbiguousResult) isError_Detail() {}
+
+func (*Error_LockConflict) isError_Detail() {}
+
+func (*Error_TxnRetry) isError_Detail() {}
+
+func (*Error_TxnAlreadyCommitted) isError_Detail() {}
 
 // NodeDescriptor is a node's entry in the meta range's node registry.
 type NodeDescriptor struct {
@@ -2236,7 +3967,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +3979,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +3992,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -2300,7 +4031,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +4043,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +4056,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RaftMessage) GetRangeId() uint64 {
@@ -2367,7 +4098,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2379,7 +4110,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2392,7 +4123,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
@@ -2410,7 +4141,7 @@ type RaftMessageBatchResponse struct {
 
 func (x *RaftMessageBatchResponse) Reset() {
 	*x = RaftMessageBatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2422,7 +4153,7 @@ func (x *RaftMessageBatchResponse) String() string {
 func (*RaftMessageBatchResponse) ProtoMessage() {}
 
 func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2435,7 +4166,7 @@ func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
 }
 
 // SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
@@ -2452,7 +4183,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2464,7 +4195,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2477,7 +4208,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SnapshotChunk) GetHeader() *RaftMessage {
@@ -2513,7 +4244,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2525,7 +4256,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2538,7 +4269,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -2568,7 +4299,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +4311,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +4324,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -2634,7 +4365,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2646,7 +4377,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2659,7 +4390,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -2679,7 +4410,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2691,7 +4422,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2704,7 +4435,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -2729,7 +4460,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2741,7 +4472,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2754,7 +4485,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
 }
 
 type RangeInfo struct {
@@ -2770,7 +4501,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2782,7 +4513,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2795,7 +4526,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -2842,7 +4573,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +4585,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +4598,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -2897,7 +4628,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2909,7 +4640,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2922,7 +4653,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -2982,7 +4713,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2994,7 +4725,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3007,7 +4738,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -3067,7 +4798,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +4810,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +4823,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
 }
 
 type DecommissionRequest struct {
@@ -3104,7 +4835,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3116,7 +4847,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3129,7 +4860,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -3147,7 +4878,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +4890,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +4903,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
 }
 
 type NodesResponse struct {
@@ -3184,7 +4915,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3196,7 +4927,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3209,7 +4940,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -3229,7 +4960,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3241,7 +4972,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3254,7 +4985,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -3279,7 +5010,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3291,7 +5022,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3304,7 +5035,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
 }
 
 type SettingsRequest struct {
@@ -3315,7 +5046,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +5058,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +5071,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
 }
 
 type SettingsResponse struct {
@@ -3352,7 +5083,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +5095,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +5108,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -3462,7 +5193,46 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x05count\x18\x02 \x01(\rR\x05count\"?\n" +
 	"\x11TimestampResponse\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x04R\x05first\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xa5\x04\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\xff\x01\n" +
+	"\x0fPrewriteRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12.\n" +
+	"\x02op\x18\x02 \x01(\x0e2\x1e.cairn.kvpb.PrewriteRequest.OpR\x02op\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x12\x18\n" +
+	"\aprimary\x18\x04 \x01(\fR\aprimary\x12\x19\n" +
+	"\bstart_ts\x18\x05 \x01(\x04R\astartTs\x12\x15\n" +
+	"\x06ttl_ms\x18\x06 \x01(\x04R\x05ttlMs\x12\x16\n" +
+	"\x06record\x18\a \x01(\bR\x06record\x12\x15\n" +
+	"\x06one_pc\x18\b \x01(\bR\x05onePc\"\x19\n" +
+	"\x02Op\x12\a\n" +
+	"\x03PUT\x10\x00\x12\n" +
+	"\n" +
+	"\x06DELETE\x10\x01\"/\n" +
+	"\x10PrewriteResponse\x12\x1b\n" +
+	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\"Z\n" +
+	"\x0eResolveRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x19\n" +
+	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\x12\x1b\n" +
+	"\tcommit_ts\x18\x03 \x01(\x04R\bcommitTs\"\x11\n" +
+	"\x0fResolveResponse\"n\n" +
+	"\x0fCheckTxnRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x19\n" +
+	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\x12.\n" +
+	"\x13rollback_if_expired\x18\x03 \x01(\bR\x11rollbackIfExpired\"^\n" +
+	"\x10CheckTxnResponse\x12-\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x15.cairn.kvpb.TxnStatusR\x06status\x12\x1b\n" +
+	"\tcommit_ts\x18\x02 \x01(\x04R\bcommitTs\"Y\n" +
+	"\x13HeartbeatTxnRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x19\n" +
+	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\x12\x15\n" +
+	"\x06ttl_ms\x18\x03 \x01(\x04R\x05ttlMs\"E\n" +
+	"\x14HeartbeatTxnResponse\x12-\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x15.cairn.kvpb.TxnStatusR\x06status\"x\n" +
+	"\x13ValidateReadRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
+	"\aend_key\x18\x02 \x01(\fR\x06endKey\x12\x19\n" +
+	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x1b\n" +
+	"\tcommit_ts\x18\x04 \x01(\x04R\bcommitTs\"\x16\n" +
+	"\x14ValidateReadResponse\"\xe4\x06\n" +
 	"\fRequestUnion\x12*\n" +
 	"\x03get\x18\x01 \x01(\v2\x16.cairn.kvpb.GetRequestH\x00R\x03get\x12*\n" +
 	"\x03put\x18\x02 \x01(\v2\x16.cairn.kvpb.PutRequestH\x00R\x03put\x123\n" +
@@ -3474,8 +5244,13 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\vadmin_split\x18\v \x01(\v2\x1d.cairn.kvpb.AdminSplitRequestH\x00R\n" +
 	"adminSplit\x12\\\n" +
 	"\x15admin_change_replicas\x18\f \x01(\v2&.cairn.kvpb.AdminChangeReplicasRequestH\x00R\x13adminChangeReplicas\x12<\n" +
-	"\ttimestamp\x18\r \x01(\v2\x1c.cairn.kvpb.TimestampRequestH\x00R\ttimestampB\a\n" +
-	"\x05value\"\xaf\x04\n" +
+	"\ttimestamp\x18\r \x01(\v2\x1c.cairn.kvpb.TimestampRequestH\x00R\ttimestamp\x129\n" +
+	"\bprewrite\x18\x14 \x01(\v2\x1b.cairn.kvpb.PrewriteRequestH\x00R\bprewrite\x126\n" +
+	"\aresolve\x18\x15 \x01(\v2\x1a.cairn.kvpb.ResolveRequestH\x00R\aresolve\x12:\n" +
+	"\tcheck_txn\x18\x16 \x01(\v2\x1b.cairn.kvpb.CheckTxnRequestH\x00R\bcheckTxn\x12F\n" +
+	"\rheartbeat_txn\x18\x17 \x01(\v2\x1f.cairn.kvpb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12F\n" +
+	"\rvalidate_read\x18\x18 \x01(\v2\x1f.cairn.kvpb.ValidateReadRequestH\x00R\fvalidateReadB\a\n" +
+	"\x05value\"\xf3\x06\n" +
 	"\rResponseUnion\x12+\n" +
 	"\x03get\x18\x01 \x01(\v2\x17.cairn.kvpb.GetResponseH\x00R\x03get\x12+\n" +
 	"\x03put\x18\x02 \x01(\v2\x17.cairn.kvpb.PutResponseH\x00R\x03put\x124\n" +
@@ -3487,12 +5262,45 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\vadmin_split\x18\v \x01(\v2\x1e.cairn.kvpb.AdminSplitResponseH\x00R\n" +
 	"adminSplit\x12]\n" +
 	"\x15admin_change_replicas\x18\f \x01(\v2'.cairn.kvpb.AdminChangeReplicasResponseH\x00R\x13adminChangeReplicas\x12=\n" +
-	"\ttimestamp\x18\r \x01(\v2\x1d.cairn.kvpb.TimestampResponseH\x00R\ttimestampB\a\n" +
+	"\ttimestamp\x18\r \x01(\v2\x1d.cairn.kvpb.TimestampResponseH\x00R\ttimestamp\x12:\n" +
+	"\bprewrite\x18\x14 \x01(\v2\x1c.cairn.kvpb.PrewriteResponseH\x00R\bprewrite\x127\n" +
+	"\aresolve\x18\x15 \x01(\v2\x1b.cairn.kvpb.ResolveResponseH\x00R\aresolve\x12;\n" +
+	"\tcheck_txn\x18\x16 \x01(\v2\x1c.cairn.kvpb.CheckTxnResponseH\x00R\bcheckTxn\x12G\n" +
+	"\rheartbeat_txn\x18\x17 \x01(\v2 .cairn.kvpb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12G\n" +
+	"\rvalidate_read\x18\x18 \x01(\v2 .cairn.kvpb.ValidateReadResponseH\x00R\fvalidateReadB\a\n" +
 	"\x05value\"D\n" +
 	"\fBatchRequest\x124\n" +
 	"\brequests\x18\x01 \x03(\v2\x18.cairn.kvpb.RequestUnionR\brequests\"H\n" +
 	"\rBatchResponse\x127\n" +
-	"\tresponses\x18\x01 \x03(\v2\x19.cairn.kvpb.ResponseUnionR\tresponses\"x\n" +
+	"\tresponses\x18\x01 \x03(\v2\x19.cairn.kvpb.ResponseUnionR\tresponses\"t\n" +
+	"\x0fTxnBeginRequest\x128\n" +
+	"\tisolation\x18\x01 \x01(\x0e2\x1a.cairn.kvpb.IsolationLevelR\tisolation\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"D\n" +
+	"\x10TxnBeginResponse\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x19\n" +
+	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\"8\n" +
+	"\rTxnGetRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"T\n" +
+	"\x0eTxnScanRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12+\n" +
+	"\x04scan\x18\x02 \x01(\v2\x17.cairn.kvpb.ScanRequestR\x04scan\"N\n" +
+	"\rTxnPutRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\";\n" +
+	"\x10TxnDeleteRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"\x12\n" +
+	"\x10TxnWriteResponse\")\n" +
+	"\x10TxnCommitRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\"]\n" +
+	"\x11TxnCommitResponse\x12\x1b\n" +
+	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\x12+\n" +
+	"\x11already_committed\x18\x02 \x01(\bR\x10alreadyCommitted\"+\n" +
+	"\x12TxnRollbackRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\"\x15\n" +
+	"\x13TxnRollbackResponse\"x\n" +
 	"\x11ReplicaDescriptor\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\x1d\n" +
 	"\n" +
@@ -3524,13 +5332,32 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x04desc\x18\x03 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\"*\n" +
 	"\rRangeNotFound\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\"\x11\n" +
-	"\x0fAmbiguousResult\"\xcf\x02\n" +
+	"\x0fAmbiguousResult\"h\n" +
+	"\bLockInfo\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x18\n" +
+	"\aprimary\x18\x02 \x01(\fR\aprimary\x12\x19\n" +
+	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x15\n" +
+	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\":\n" +
+	"\fLockConflict\x12*\n" +
+	"\x05locks\x18\x01 \x03(\v2\x14.cairn.kvpb.LockInfoR\x05locks\"\x92\x01\n" +
+	"\bTxnRetry\x123\n" +
+	"\x06reason\x18\x01 \x01(\x0e2\x1b.cairn.kvpb.TxnRetry.ReasonR\x06reason\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"?\n" +
+	"\x06Reason\x12\x12\n" +
+	"\x0eWRITE_CONFLICT\x10\x00\x12\x14\n" +
+	"\x10READ_INVALIDATED\x10\x01\x12\v\n" +
+	"\aABORTED\x10\x02\"2\n" +
+	"\x13TxnAlreadyCommitted\x12\x1b\n" +
+	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\"\x9c\x04\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12L\n" +
 	"\x12range_key_mismatch\x18\x02 \x01(\v2\x1c.cairn.kvpb.RangeKeyMismatchH\x00R\x10rangeKeyMismatch\x12E\n" +
 	"\x0fnot_leaseholder\x18\x03 \x01(\v2\x1a.cairn.kvpb.NotLeaseholderH\x00R\x0enotLeaseholder\x12C\n" +
 	"\x0frange_not_found\x18\x04 \x01(\v2\x19.cairn.kvpb.RangeNotFoundH\x00R\rrangeNotFound\x12H\n" +
-	"\x10ambiguous_result\x18\x05 \x01(\v2\x1b.cairn.kvpb.AmbiguousResultH\x00R\x0fambiguousResultB\b\n" +
+	"\x10ambiguous_result\x18\x05 \x01(\v2\x1b.cairn.kvpb.AmbiguousResultH\x00R\x0fambiguousResult\x12?\n" +
+	"\rlock_conflict\x18\x06 \x01(\v2\x18.cairn.kvpb.LockConflictH\x00R\flockConflict\x123\n" +
+	"\ttxn_retry\x18\a \x01(\v2\x14.cairn.kvpb.TxnRetryH\x00R\btxnRetry\x12U\n" +
+	"\x15txn_already_committed\x18\b \x01(\v2\x1f.cairn.kvpb.TxnAlreadyCommittedH\x00R\x13txnAlreadyCommittedB\b\n" +
 	"\x06detail\"m\n" +
 	"\x0eNodeDescriptor\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\x18\n" +
@@ -3608,11 +5435,27 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bsettings\x18\x01 \x03(\v2*.cairn.kvpb.SettingsResponse.SettingsEntryR\bsettings\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*4\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*K\n" +
+	"\x0eIsolationLevel\x12\x10\n" +
+	"\fSERIALIZABLE\x10\x00\x12\x13\n" +
+	"\x0fREPEATABLE_READ\x10\x01\x12\x12\n" +
+	"\x0eREAD_COMMITTED\x10\x02*8\n" +
+	"\tTxnStatus\x12\v\n" +
+	"\aPENDING\x10\x00\x12\r\n" +
+	"\tCOMMITTED\x10\x01\x12\x0f\n" +
+	"\vROLLED_BACK\x10\x02*4\n" +
 	"\vReplicaType\x12\t\n" +
 	"\x05VOTER\x10\x00\x12\v\n" +
 	"\aLEARNER\x10\x01\x12\r\n" +
-	"\tNON_VOTER\x10\x022\x84\x03\n" +
+	"\tNON_VOTER\x10\x022\xdc\x03\n" +
+	"\x03Txn\x12B\n" +
+	"\x05Begin\x12\x1b.cairn.kvpb.TxnBeginRequest\x1a\x1c.cairn.kvpb.TxnBeginResponse\x129\n" +
+	"\x03Get\x12\x19.cairn.kvpb.TxnGetRequest\x1a\x17.cairn.kvpb.GetResponse\x12<\n" +
+	"\x04Scan\x12\x1a.cairn.kvpb.TxnScanRequest\x1a\x18.cairn.kvpb.ScanResponse\x12>\n" +
+	"\x03Put\x12\x19.cairn.kvpb.TxnPutRequest\x1a\x1c.cairn.kvpb.TxnWriteResponse\x12D\n" +
+	"\x06Delete\x12\x1c.cairn.kvpb.TxnDeleteRequest\x1a\x1c.cairn.kvpb.TxnWriteResponse\x12E\n" +
+	"\x06Commit\x12\x1c.cairn.kvpb.TxnCommitRequest\x1a\x1d.cairn.kvpb.TxnCommitResponse\x12K\n" +
+	"\bRollback\x12\x1e.cairn.kvpb.TxnRollbackRequest\x1a\x1f.cairn.kvpb.TxnRollbackResponse2\x84\x03\n" +
 	"\x02KV\x126\n" +
 	"\x03Get\x12\x16.cairn.kvpb.GetRequest\x1a\x17.cairn.kvpb.GetResponse\x126\n" +
 	"\x03Put\x12\x16.cairn.kvpb.PutRequest\x1a\x17.cairn.kvpb.PutResponse\x12?\n" +
@@ -3646,153 +5489,216 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 	return file_internal_kvpb_api_proto_rawDescData
 }
 
-var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 80)
 var file_internal_kvpb_api_proto_goTypes = []any{
-	(ReplicaType)(0), // 0: cairn.kvpb.ReplicaType
-	(AdminChangeReplicasRequest_ChangeType)(0), // 1: cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	(*KeyValue)(nil),                    // 2: cairn.kvpb.KeyValue
-	(*GetRequest)(nil),                  // 3: cairn.kvpb.GetRequest
-	(*GetResponse)(nil),                 // 4: cairn.kvpb.GetResponse
-	(*PutRequest)(nil),                  // 5: cairn.kvpb.PutRequest
-	(*PutResponse)(nil),                 // 6: cairn.kvpb.PutResponse
-	(*DeleteRequest)(nil),               // 7: cairn.kvpb.DeleteRequest
-	(*DeleteResponse)(nil),              // 8: cairn.kvpb.DeleteResponse
-	(*ScanRequest)(nil),                 // 9: cairn.kvpb.ScanRequest
-	(*ScanResponse)(nil),                // 10: cairn.kvpb.ScanResponse
-	(*CompareAndSetRequest)(nil),        // 11: cairn.kvpb.CompareAndSetRequest
-	(*CompareAndSetResponse)(nil),       // 12: cairn.kvpb.CompareAndSetResponse
-	(*IncrementRequest)(nil),            // 13: cairn.kvpb.IncrementRequest
-	(*IncrementResponse)(nil),           // 14: cairn.kvpb.IncrementResponse
-	(*AdminSplitRequest)(nil),           // 15: cairn.kvpb.AdminSplitRequest
-	(*AdminSplitResponse)(nil),          // 16: cairn.kvpb.AdminSplitResponse
-	(*AdminChangeReplicasRequest)(nil),  // 17: cairn.kvpb.AdminChangeReplicasRequest
-	(*AdminChangeReplicasResponse)(nil), // 18: cairn.kvpb.AdminChangeReplicasResponse
-	(*TimestampRequest)(nil),            // 19: cairn.kvpb.TimestampRequest
-	(*TimestampResponse)(nil),           // 20: cairn.kvpb.TimestampResponse
-	(*RequestUnion)(nil),                // 21: cairn.kvpb.RequestUnion
-	(*ResponseUnion)(nil),               // 22: cairn.kvpb.ResponseUnion
-	(*BatchRequest)(nil),                // 23: cairn.kvpb.BatchRequest
-	(*BatchResponse)(nil),               // 24: cairn.kvpb.BatchResponse
-	(*ReplicaDescriptor)(nil),           // 25: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),             // 26: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),                // 27: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),               // 28: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),            // 29: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),              // 30: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),               // 31: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),             // 32: cairn.kvpb.AmbiguousResult
-	(*Error)(nil),                       // 33: cairn.kvpb.Error
-	(*NodeDescriptor)(nil),              // 34: cairn.kvpb.NodeDescriptor
-	(*RaftMessage)(nil),                 // 35: cairn.kvpb.RaftMessage
-	(*RaftMessageBatch)(nil),            // 36: cairn.kvpb.RaftMessageBatch
-	(*RaftMessageBatchResponse)(nil),    // 37: cairn.kvpb.RaftMessageBatchResponse
-	(*SnapshotChunk)(nil),               // 38: cairn.kvpb.SnapshotChunk
-	(*JoinRequest)(nil),                 // 39: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                // 40: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                // 41: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),               // 42: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),               // 43: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                   // 44: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),              // 45: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),              // 46: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                  // 47: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                // 48: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),         // 49: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),        // 50: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),               // 51: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),           // 52: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),          // 53: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),             // 54: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),            // 55: cairn.kvpb.SettingsResponse
-	nil,                                 // 56: cairn.kvpb.SettingsResponse.SettingsEntry
+	(IsolationLevel)(0), // 0: cairn.kvpb.IsolationLevel
+	(TxnStatus)(0),      // 1: cairn.kvpb.TxnStatus
+	(ReplicaType)(0),    // 2: cairn.kvpb.ReplicaType
+	(AdminChangeReplicasRequest_ChangeType)(0), // 3: cairn.kvpb.AdminChangeReplicasRequest.ChangeType
+	(PrewriteRequest_Op)(0),                    // 4: cairn.kvpb.PrewriteRequest.Op
+	(TxnRetry_Reason)(0),                       // 5: cairn.kvpb.TxnRetry.Reason
+	(*KeyValue)(nil),                           // 6: cairn.kvpb.KeyValue
+	(*GetRequest)(nil),                         // 7: cairn.kvpb.GetRequest
+	(*GetResponse)(nil),                        // 8: cairn.kvpb.GetResponse
+	(*PutRequest)(nil),                         // 9: cairn.kvpb.PutRequest
+	(*PutResponse)(nil),                        // 10: cairn.kvpb.PutResponse
+	(*DeleteRequest)(nil),                      // 11: cairn.kvpb.DeleteRequest
+	(*DeleteResponse)(nil),                     // 12: cairn.kvpb.DeleteResponse
+	(*ScanRequest)(nil),                        // 13: cairn.kvpb.ScanRequest
+	(*ScanResponse)(nil),                       // 14: cairn.kvpb.ScanResponse
+	(*CompareAndSetRequest)(nil),               // 15: cairn.kvpb.CompareAndSetRequest
+	(*CompareAndSetResponse)(nil),              // 16: cairn.kvpb.CompareAndSetResponse
+	(*IncrementRequest)(nil),                   // 17: cairn.kvpb.IncrementRequest
+	(*IncrementResponse)(nil),                  // 18: cairn.kvpb.IncrementResponse
+	(*AdminSplitRequest)(nil),                  // 19: cairn.kvpb.AdminSplitRequest
+	(*AdminSplitResponse)(nil),                 // 20: cairn.kvpb.AdminSplitResponse
+	(*AdminChangeReplicasRequest)(nil),         // 21: cairn.kvpb.AdminChangeReplicasRequest
+	(*AdminChangeReplicasResponse)(nil),        // 22: cairn.kvpb.AdminChangeReplicasResponse
+	(*TimestampRequest)(nil),                   // 23: cairn.kvpb.TimestampRequest
+	(*TimestampResponse)(nil),                  // 24: cairn.kvpb.TimestampResponse
+	(*PrewriteRequest)(nil),                    // 25: cairn.kvpb.PrewriteRequest
+	(*PrewriteResponse)(nil),                   // 26: cairn.kvpb.PrewriteResponse
+	(*ResolveRequest)(nil),                     // 27: cairn.kvpb.ResolveRequest
+	(*ResolveResponse)(nil),                    // 28: cairn.kvpb.ResolveResponse
+	(*CheckTxnRequest)(nil),                    // 29: cairn.kvpb.CheckTxnRequest
+	(*CheckTxnResponse)(nil),                   // 30: cairn.kvpb.CheckTxnResponse
+	(*HeartbeatTxnRequest)(nil),                // 31: cairn.kvpb.HeartbeatTxnRequest
+	(*HeartbeatTxnResponse)(nil),               // 32: cairn.kvpb.HeartbeatTxnResponse
+	(*ValidateReadRequest)(nil),                // 33: cairn.kvpb.ValidateReadRequest
+	(*ValidateReadResponse)(nil),               // 34: cairn.kvpb.ValidateReadResponse
+	(*RequestUnion)(nil),                       // 35: cairn.kvpb.RequestUnion
+	(*ResponseUnion)(nil),                      // 36: cairn.kvpb.ResponseUnion
+	(*BatchRequest)(nil),                       // 37: cairn.kvpb.BatchRequest
+	(*BatchResponse)(nil),                      // 38: cairn.kvpb.BatchResponse
+	(*TxnBeginRequest)(nil),                    // 39: cairn.kvpb.TxnBeginRequest
+	(*TxnBeginResponse)(nil),                   // 40: cairn.kvpb.TxnBeginResponse
+	(*TxnGetRequest)(nil),                      // 41: cairn.kvpb.TxnGetRequest
+	(*TxnScanRequest)(nil),                     // 42: cairn.kvpb.TxnScanRequest
+	(*TxnPutRequest)(nil),                      // 43: cairn.kvpb.TxnPutRequest
+	(*TxnDeleteRequest)(nil),                   // 44: cairn.kvpb.TxnDeleteRequest
+	(*TxnWriteResponse)(nil),                   // 45: cairn.kvpb.TxnWriteResponse
+	(*TxnCommitRequest)(nil),                   // 46: cairn.kvpb.TxnCommitRequest
+	(*TxnCommitResponse)(nil),                  // 47: cairn.kvpb.TxnCommitResponse
+	(*TxnRollbackRequest)(nil),                 // 48: cairn.kvpb.TxnRollbackRequest
+	(*TxnRollbackResponse)(nil),                // 49: cairn.kvpb.TxnRollbackResponse
+	(*ReplicaDescriptor)(nil),                  // 50: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 51: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                       // 52: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),                      // 53: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),                   // 54: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),                     // 55: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),                      // 56: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),                    // 57: cairn.kvpb.AmbiguousResult
+	(*LockInfo)(nil),                           // 58: cairn.kvpb.LockInfo
+	(*LockConflict)(nil),                       // 59: cairn.kvpb.LockConflict
+	(*TxnRetry)(nil),                           // 60: cairn.kvpb.TxnRetry
+	(*TxnAlreadyCommitted)(nil),                // 61: cairn.kvpb.TxnAlreadyCommitted
+	(*Error)(nil),                              // 62: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),                     // 63: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                        // 64: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),                   // 65: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),           // 66: cairn.kvpb.RaftMessageBatchResponse
+	(*SnapshotChunk)(nil),                      // 67: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                        // 68: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                       // 69: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                       // 70: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),                      // 71: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),                      // 72: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                          // 73: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),                     // 74: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),                     // 75: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                         // 76: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                       // 77: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),                // 78: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),               // 79: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),                      // 80: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),                  // 81: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),                 // 82: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),                    // 83: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),                   // 84: cairn.kvpb.SettingsResponse
+	nil,                                        // 85: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
-	2,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	26, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	26, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	1,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	26, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
-	3,  // 5: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
-	5,  // 6: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
-	7,  // 7: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
-	9,  // 8: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
-	11, // 9: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
-	13, // 10: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
-	15, // 11: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
-	17, // 12: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
-	19, // 13: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
-	4,  // 14: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
-	6,  // 15: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
-	8,  // 16: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
-	10, // 17: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
-	12, // 18: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
-	14, // 19: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
-	16, // 20: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
-	18, // 21: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
-	20, // 22: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
-	21, // 23: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	22, // 24: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	0,  // 25: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	25, // 26: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	21, // 27: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	22, // 28: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	33, // 29: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	26, // 30: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	25, // 31: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	26, // 32: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	29, // 33: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	30, // 34: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	31, // 35: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	32, // 36: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	25, // 37: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	35, // 38: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	35, // 39: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	26, // 40: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	34, // 41: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	26, // 42: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	26, // 43: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	26, // 44: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	44, // 45: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	47, // 46: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	56, // 47: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	3,  // 48: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	5,  // 49: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	7,  // 50: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	9,  // 51: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	11, // 52: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	23, // 53: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	27, // 54: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	36, // 55: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	38, // 56: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	39, // 57: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	41, // 58: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	43, // 59: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	48, // 60: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	49, // 61: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	52, // 62: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	54, // 63: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	4,  // 64: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	6,  // 65: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	8,  // 66: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	10, // 67: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	12, // 68: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	24, // 69: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	28, // 70: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	37, // 71: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	37, // 72: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	40, // 73: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	42, // 74: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	45, // 75: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	51, // 76: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	50, // 77: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	53, // 78: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	55, // 79: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	64, // [64:80] is the sub-list for method output_type
-	48, // [48:64] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	6,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
+	51, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	51, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	3,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
+	51, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	4,  // 5: cairn.kvpb.PrewriteRequest.op:type_name -> cairn.kvpb.PrewriteRequest.Op
+	1,  // 6: cairn.kvpb.CheckTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
+	1,  // 7: cairn.kvpb.HeartbeatTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
+	7,  // 8: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
+	9,  // 9: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
+	11, // 10: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
+	13, // 11: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
+	15, // 12: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
+	17, // 13: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
+	19, // 14: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
+	21, // 15: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
+	23, // 16: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
+	25, // 17: cairn.kvpb.RequestUnion.prewrite:type_name -> cairn.kvpb.PrewriteRequest
+	27, // 18: cairn.kvpb.RequestUnion.resolve:type_name -> cairn.kvpb.ResolveRequest
+	29, // 19: cairn.kvpb.RequestUnion.check_txn:type_name -> cairn.kvpb.CheckTxnRequest
+	31, // 20: cairn.kvpb.RequestUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnRequest
+	33, // 21: cairn.kvpb.RequestUnion.validate_read:type_name -> cairn.kvpb.ValidateReadRequest
+	8,  // 22: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
+	10, // 23: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
+	12, // 24: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
+	14, // 25: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
+	16, // 26: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
+	18, // 27: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
+	20, // 28: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
+	22, // 29: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
+	24, // 30: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
+	26, // 31: cairn.kvpb.ResponseUnion.prewrite:type_name -> cairn.kvpb.PrewriteResponse
+	28, // 32: cairn.kvpb.ResponseUnion.resolve:type_name -> cairn.kvpb.ResolveResponse
+	30, // 33: cairn.kvpb.ResponseUnion.check_txn:type_name -> cairn.kvpb.CheckTxnResponse
+	32, // 34: cairn.kvpb.ResponseUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnResponse
+	34, // 35: cairn.kvpb.ResponseUnion.validate_read:type_name -> cairn.kvpb.ValidateReadResponse
+	35, // 36: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	36, // 37: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	0,  // 38: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
+	13, // 39: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
+	2,  // 40: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	50, // 41: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	35, // 42: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	36, // 43: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	62, // 44: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	51, // 45: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	50, // 46: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	51, // 47: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	58, // 48: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
+	5,  // 49: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
+	54, // 50: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	55, // 51: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	56, // 52: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	57, // 53: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	59, // 54: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
+	60, // 55: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
+	61, // 56: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
+	50, // 57: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	64, // 58: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	64, // 59: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	51, // 60: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	63, // 61: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	51, // 62: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	51, // 63: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	51, // 64: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	73, // 65: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	76, // 66: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	85, // 67: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	39, // 68: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	41, // 69: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	42, // 70: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	43, // 71: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	44, // 72: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	46, // 73: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	48, // 74: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,  // 75: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,  // 76: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11, // 77: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13, // 78: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15, // 79: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	37, // 80: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	52, // 81: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	65, // 82: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	67, // 83: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	68, // 84: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	70, // 85: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	72, // 86: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	77, // 87: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	78, // 88: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	81, // 89: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	83, // 90: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	40, // 91: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,  // 92: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	14, // 93: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	45, // 94: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	45, // 95: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	47, // 96: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	49, // 97: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,  // 98: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10, // 99: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12, // 100: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14, // 101: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16, // 102: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	38, // 103: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	53, // 104: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	66, // 105: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	66, // 106: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	69, // 107: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	71, // 108: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	74, // 109: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	80, // 110: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	79, // 111: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	82, // 112: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	84, // 113: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	91, // [91:114] is the sub-list for method output_type
+	68, // [68:91] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -3800,7 +5706,7 @@ func file_internal_kvpb_api_proto_init() {
 	if File_internal_kvpb_api_proto != nil {
 		return
 	}
-	file_internal_kvpb_api_proto_msgTypes[19].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[29].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_Delete)(nil),
@@ -3810,8 +5716,13 @@ func file_internal_kvpb_api_proto_init() {
 		(*RequestUnion_AdminSplit)(nil),
 		(*RequestUnion_AdminChangeReplicas)(nil),
 		(*RequestUnion_Timestamp)(nil),
+		(*RequestUnion_Prewrite)(nil),
+		(*RequestUnion_Resolve)(nil),
+		(*RequestUnion_CheckTxn)(nil),
+		(*RequestUnion_HeartbeatTxn)(nil),
+		(*RequestUnion_ValidateRead)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[20].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[30].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_Delete)(nil),
@@ -3821,22 +5732,30 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_AdminSplit)(nil),
 		(*ResponseUnion_AdminChangeReplicas)(nil),
 		(*ResponseUnion_Timestamp)(nil),
+		(*ResponseUnion_Prewrite)(nil),
+		(*ResponseUnion_Resolve)(nil),
+		(*ResponseUnion_CheckTxn)(nil),
+		(*ResponseUnion_HeartbeatTxn)(nil),
+		(*ResponseUnion_ValidateRead)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[31].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[56].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_AmbiguousResult)(nil),
+		(*Error_LockConflict)(nil),
+		(*Error_TxnRetry)(nil),
+		(*Error_TxnAlreadyCommitted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   55,
+			NumEnums:      6,
+			NumMessages:   80,
 			NumExtensions: 0,
-			NumServices:   3,
+			NumServices:   4,
 		},
 		GoTypes:           file_internal_kvpb_api_proto_goTypes,
 		DependencyIndexes: file_internal_kvpb_api_proto_depIdxs,

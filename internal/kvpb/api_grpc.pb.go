@@ -19,6 +19,344 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
+	Txn_Begin_FullMethodName    = "/cairn.kvpb.Txn/Begin"
+	Txn_Get_FullMethodName      = "/cairn.kvpb.Txn/Get"
+	Txn_Scan_FullMethodName     = "/cairn.kvpb.Txn/Scan"
+	Txn_Put_FullMethodName      = "/cairn.kvpb.Txn/Put"
+	Txn_Delete_FullMethodName   = "/cairn.kvpb.Txn/Delete"
+	Txn_Commit_FullMethodName   = "/cairn.kvpb.Txn/Commit"
+	Txn_Rollback_FullMethodName = "/cairn.kvpb.Txn/Rollback"
+)
+
+// TxnClient is the client API for Txn service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Txn serves interactive transactions. A transaction lives on the node that
+// began it (its coordinator) until Commit, Rollback or an idle timeout.
+// Retryable conflicts are gRPC ABORTED; the client restarts the transaction.
+type TxnClient interface {
+	Begin(ctx context.Context, in *TxnBeginRequest, opts ...grpc.CallOption) (*TxnBeginResponse, error)
+	Get(ctx context.Context, in *TxnGetRequest, opts ...grpc.CallOption) (*GetResponse, error)
+	Scan(ctx context.Context, in *TxnScanRequest, opts ...grpc.CallOption) (*ScanResponse, error)
+	Put(ctx context.Context, in *TxnPutRequest, opts ...grpc.CallOption) (*TxnWriteResponse, error)
+	Delete(ctx context.Context, in *TxnDeleteRequest, opts ...grpc.CallOption) (*TxnWriteResponse, error)
+	Commit(ctx context.Context, in *TxnCommitRequest, opts ...grpc.CallOption) (*TxnCommitResponse, error)
+	Rollback(ctx context.Context, in *TxnRollbackRequest, opts ...grpc.CallOption) (*TxnRollbackResponse, error)
+}
+
+type txnClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewTxnClient(cc grpc.ClientConnInterface) TxnClient {
+	return &txnClient{cc}
+}
+
+func (c *txnClient) Begin(ctx context.Context, in *TxnBeginRequest, opts ...grpc.CallOption) (*TxnBeginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnBeginResponse)
+	err := c.cc.Invoke(ctx, Txn_Begin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) Get(ctx context.Context, in *TxnGetRequest, opts ...grpc.CallOption) (*GetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetResponse)
+	err := c.cc.Invoke(ctx, Txn_Get_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) Scan(ctx context.Context, in *TxnScanRequest, opts ...grpc.CallOption) (*ScanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScanResponse)
+	err := c.cc.Invoke(ctx, Txn_Scan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) Put(ctx context.Context, in *TxnPutRequest, opts ...grpc.CallOption) (*TxnWriteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnWriteResponse)
+	err := c.cc.Invoke(ctx, Txn_Put_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) Delete(ctx context.Context, in *TxnDeleteRequest, opts ...grpc.CallOption) (*TxnWriteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnWriteResponse)
+	err := c.cc.Invoke(ctx, Txn_Delete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) Commit(ctx context.Context, in *TxnCommitRequest, opts ...grpc.CallOption) (*TxnCommitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnCommitResponse)
+	err := c.cc.Invoke(ctx, Txn_Commit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) Rollback(ctx context.Context, in *TxnRollbackRequest, opts ...grpc.CallOption) (*TxnRollbackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnRollbackResponse)
+	err := c.cc.Invoke(ctx, Txn_Rollback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TxnServer is the server API for Txn service.
+// All implementations must embed UnimplementedTxnServer
+// for forward compatibility.
+//
+// Txn serves interactive transactions. A transaction lives on the node that
+// began it (its coordinator) until Commit, Rollback or an idle timeout.
+// Retryable conflicts are gRPC ABORTED; the client restarts the transaction.
+type TxnServer interface {
+	Begin(context.Context, *TxnBeginRequest) (*TxnBeginResponse, error)
+	Get(context.Context, *TxnGetRequest) (*GetResponse, error)
+	Scan(context.Context, *TxnScanRequest) (*ScanResponse, error)
+	Put(context.Context, *TxnPutRequest) (*TxnWriteResponse, error)
+	Delete(context.Context, *TxnDeleteRequest) (*TxnWriteResponse, error)
+	Commit(context.Context, *TxnCommitRequest) (*TxnCommitResponse, error)
+	Rollback(context.Context, *TxnRollbackRequest) (*TxnRollbackResponse, error)
+	mustEmbedUnimplementedTxnServer()
+}
+
+// UnimplementedTxnServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedTxnServer struct{}
+
+func (UnimplementedTxnServer) Begin(context.Context, *TxnBeginRequest) (*TxnBeginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Begin not implemented")
+}
+func (UnimplementedTxnServer) Get(context.Context, *TxnGetRequest) (*GetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Get not implemented")
+}
+func (UnimplementedTxnServer) Scan(context.Context, *TxnScanRequest) (*ScanResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Scan not implemented")
+}
+func (UnimplementedTxnServer) Put(context.Context, *TxnPutRequest) (*TxnWriteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Put not implemented")
+}
+func (UnimplementedTxnServer) Delete(context.Context, *TxnDeleteRequest) (*TxnWriteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedTxnServer) Commit(context.Context, *TxnCommitRequest) (*TxnCommitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Commit not implemented")
+}
+func (UnimplementedTxnServer) Rollback(context.Context, *TxnRollbackRequest) (*TxnRollbackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Rollback not implemented")
+}
+func (UnimplementedTxnServer) mustEmbedUnimplementedTxnServer() {}
+func (UnimplementedTxnServer) testEmbeddedByValue()             {}
+
+// UnsafeTxnServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to TxnServer will
+// result in compilation errors.
+type UnsafeTxnServer interface {
+	mustEmbedUnimplementedTxnServer()
+}
+
+func RegisterTxnServer(s grpc.ServiceRegistrar, srv TxnServer) {
+	// If the following call panics, it indicates UnimplementedTxnServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Txn_ServiceDesc, srv)
+}
+
+func _Txn_Begin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnBeginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Begin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Begin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Begin(ctx, req.(*TxnBeginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_Get_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnGetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Get(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Get_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Get(ctx, req.(*TxnGetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_Scan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnScanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Scan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Scan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Scan(ctx, req.(*TxnScanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_Put_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnPutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Put(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Put_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Put(ctx, req.(*TxnPutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_Delete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnDeleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Delete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Delete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Delete(ctx, req.(*TxnDeleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_Commit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnCommitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Commit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Commit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Commit(ctx, req.(*TxnCommitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_Rollback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnRollbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).Rollback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_Rollback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).Rollback(ctx, req.(*TxnRollbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Txn_ServiceDesc is the grpc.ServiceDesc for Txn service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Txn_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "cairn.kvpb.Txn",
+	HandlerType: (*TxnServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Begin",
+			Handler:    _Txn_Begin_Handler,
+		},
+		{
+			MethodName: "Get",
+			Handler:    _Txn_Get_Handler,
+		},
+		{
+			MethodName: "Scan",
+			Handler:    _Txn_Scan_Handler,
+		},
+		{
+			MethodName: "Put",
+			Handler:    _Txn_Put_Handler,
+		},
+		{
+			MethodName: "Delete",
+			Handler:    _Txn_Delete_Handler,
+		},
+		{
+			MethodName: "Commit",
+			Handler:    _Txn_Commit_Handler,
+		},
+		{
+			MethodName: "Rollback",
+			Handler:    _Txn_Rollback_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "internal/kvpb/api.proto",
+}
+
+const (
 	KV_Get_FullMethodName           = "/cairn.kvpb.KV/Get"
 	KV_Put_FullMethodName           = "/cairn.kvpb.KV/Put"
 	KV_Delete_FullMethodName        = "/cairn.kvpb.KV/Delete"

@@ -101,6 +101,48 @@ func RequestKeys(r *RequestUnion) (key, end []byte) {
 		return v.AdminChangeReplicas.Key, nil
 	case *RequestUnion_Timestamp:
 		return v.Timestamp.Key, nil
+	case *RequestUnion_Prewrite:
+		return v.Prewrite.Key, nil
+	case *RequestUnion_Resolve:
+		return v.Resolve.Key, nil
+	case *RequestUnion_CheckTxn:
+		return v.CheckTxn.Key, nil
+	case *RequestUnion_HeartbeatTxn:
+		return v.HeartbeatTxn.Key, nil
+	case *RequestUnion_ValidateRead:
+		if len(v.ValidateRead.EndKey) == 0 {
+			return v.ValidateRead.Key, nil
+		}
+		return v.ValidateRead.Key, v.ValidateRead.EndKey
 	}
 	return nil, nil
+}
+
+// NewLockConflict reports locks the request met.
+func NewLockConflict(locks []*LockInfo) *Error {
+	msg := fmt.Sprintf("%d key(s) locked by other transactions", len(locks))
+	return &Error{Message: msg, Detail: &Error_LockConflict{LockConflict: &LockConflict{Locks: locks}}}
+}
+
+// NewTxnRetry reports a conflict that forces the transaction to restart.
+func NewTxnRetry(reason TxnRetry_Reason, key []byte, format string, args ...any) *Error {
+	return &Error{
+		Message: "restart transaction: " + fmt.Sprintf(format, args...),
+		Detail:  &Error_TxnRetry{TxnRetry: &TxnRetry{Reason: reason, Key: key}},
+	}
+}
+
+// NewTxnAlreadyCommitted reports that the transaction's idempotency record
+// shows an earlier commit at commitTS.
+func NewTxnAlreadyCommitted(commitTS uint64) *Error {
+	return &Error{
+		Message: fmt.Sprintf("transaction already committed at %d", commitTS),
+		Detail:  &Error_TxnAlreadyCommitted{TxnAlreadyCommitted: &TxnAlreadyCommitted{CommitTs: commitTS}},
+	}
+}
+
+// IsRetryable reports whether err asks the transaction to restart.
+func IsRetryable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.GetTxnRetry() != nil
 }

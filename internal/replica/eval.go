@@ -23,6 +23,9 @@ func evalRead(r storage.Reader, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respon
 		if err != nil {
 			return nil, err
 		}
+		if res.Lock != nil && res.Lock.StartTS <= ts {
+			return nil, singleLockConflict(v.Get.Key, res.Lock)
+		}
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Get{Get: &kvpb.GetResponse{
 			Found: res.Found, Value: res.Value, Timestamp: res.Timestamp,
 		}}}, nil
@@ -34,6 +37,9 @@ func evalRead(r storage.Reader, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respon
 		limit = min(limit, MaxScanLimit)
 		kvs, resume, err := storage.MVCCScan(r, v.Scan.StartKey, v.Scan.EndKey, ts,
 			storage.ScanOptions{MaxKeys: limit, MaxBytes: maxScanBytes})
+		if locked, ok := err.(*storage.LockedError); ok {
+			return nil, lockConflict(locked)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -46,28 +52,38 @@ func evalRead(r storage.Reader, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respon
 	return nil, fmt.Errorf("request %T is not a read", req.Value)
 }
 
-// evalWrite evaluates a write (or a read inside a write batch) at ts: it reads
-// through r and writes into b. When a batch holds several requests, r is the
-// indexed batch b itself, so later requests see earlier ones; for a single
-// request r is the engine. The caller holds latches on every key.
-func evalWrite(r storage.Reader, b storage.Writer, req *kvpb.RequestUnion, ts uint64) (*kvpb.ResponseUnion, error) {
+// evalWrite evaluates a write (or a read inside a write batch): it reads
+// through ec.r and writes into ec.b. When a batch holds several requests,
+// ec.r is the indexed batch itself, so later requests see earlier ones; for
+// a single request it is the engine. The caller holds latches on every key.
+// Plain writes refuse keys locked by transactions (LockConflict).
+func evalWrite(ec *evalContext, req *kvpb.RequestUnion) (*kvpb.ResponseUnion, error) {
+	r, b, ts := ec.r, ec.b, ec.ts
 	switch v := req.Value.(type) {
 	case *kvpb.RequestUnion_Get, *kvpb.RequestUnion_Scan:
 		return evalRead(r, req, storage.MaxTimestamp)
 	case *kvpb.RequestUnion_Put:
+		if err := checkNoLock(r, v.Put.Key); err != nil {
+			return nil, err
+		}
 		if err := storage.MVCCPut(b, v.Put.Key, ts, v.Put.Value); err != nil {
 			return nil, err
 		}
+		ec.wrote(ts)
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Put{Put: &kvpb.PutResponse{Timestamp: ts}}}, nil
 	case *kvpb.RequestUnion_Delete:
 		cur, err := storage.MVCCGet(r, v.Delete.Key, storage.MaxTimestamp)
 		if err != nil {
 			return nil, err
 		}
+		if cur.Lock != nil {
+			return nil, singleLockConflict(v.Delete.Key, cur.Lock)
+		}
 		if cur.Found {
 			if err := storage.MVCCDelete(b, v.Delete.Key, ts); err != nil {
 				return nil, err
 			}
+			ec.wrote(ts)
 		}
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Delete{Delete: &kvpb.DeleteResponse{Deleted: cur.Found}}}, nil
 	case *kvpb.RequestUnion_Cas:
@@ -76,6 +92,9 @@ func evalWrite(r storage.Reader, b storage.Writer, req *kvpb.RequestUnion, ts ui
 		if err != nil {
 			return nil, err
 		}
+		if cur.Lock != nil {
+			return nil, singleLockConflict(c.Key, cur.Lock)
+		}
 		ok := (c.ExpectAbsent && !cur.Found) || (!c.ExpectAbsent && cur.Found && string(cur.Value) == string(c.ExpectedValue))
 		res := &kvpb.CompareAndSetResponse{Succeeded: ok}
 		if !ok {
@@ -83,9 +102,11 @@ func evalWrite(r storage.Reader, b storage.Writer, req *kvpb.RequestUnion, ts ui
 		} else if c.Delete {
 			if cur.Found {
 				err = storage.MVCCDelete(b, c.Key, ts)
+				ec.wrote(ts)
 			}
 		} else {
 			err = storage.MVCCPut(b, c.Key, ts, c.NewValue)
+			ec.wrote(ts)
 		}
 		if err != nil {
 			return nil, err
@@ -96,6 +117,9 @@ func evalWrite(r storage.Reader, b storage.Writer, req *kvpb.RequestUnion, ts ui
 		if err != nil {
 			return nil, err
 		}
+		if cur.Lock != nil {
+			return nil, singleLockConflict(v.Increment.Key, cur.Lock)
+		}
 		n, err := keys.DecodeCounter(cur.Value)
 		if err != nil {
 			return nil, err
@@ -104,7 +128,11 @@ func evalWrite(r storage.Reader, b storage.Writer, req *kvpb.RequestUnion, ts ui
 		if err := storage.MVCCPut(b, v.Increment.Key, ts, keys.EncodeCounter(n)); err != nil {
 			return nil, err
 		}
+		ec.wrote(ts)
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Increment{Increment: &kvpb.IncrementResponse{NewValue: n}}}, nil
+	}
+	if isTxnRequest(req) {
+		return evalTxn(ec, req)
 	}
 	return nil, fmt.Errorf("unsupported request %T", req.Value)
 }

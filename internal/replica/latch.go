@@ -3,55 +3,155 @@ package replica
 import (
 	"bytes"
 	"context"
-	"slices"
+	"fmt"
 	"sync"
 )
 
-// latchManager serialises writers per key. Keys are acquired in sorted order
-// so two batches never deadlock. The number of held latches is bounded by
-// the number of in-flight writes (each bounded in keys by MaxBatchRequests).
+// latchSpan is a key (end nil) or a span [key, end) latched for reading or
+// writing. An empty (nil or zero-length) end means the single key "key".
+//
+// The key and end bytes are retained while the latch is held and must not be
+// modified until it is released.
+type latchSpan struct {
+	key, end []byte
+	write    bool
+}
+
+func (s latchSpan) isPoint() bool { return len(s.end) == 0 }
+
+// overlaps reports whether s and o cover a common key. A point k overlaps a
+// span [s, e) when s <= k < e; two spans overlap when s1 < e2 && s2 < e1; two
+// points overlap when they are equal.
+func (s latchSpan) overlaps(o latchSpan) bool {
+	switch sp, op := s.isPoint(), o.isPoint(); {
+	case sp && op:
+		return bytes.Equal(s.key, o.key)
+	case sp:
+		return bytes.Compare(o.key, s.key) <= 0 && bytes.Compare(s.key, o.end) < 0
+	case op:
+		return bytes.Compare(s.key, o.key) <= 0 && bytes.Compare(o.key, s.end) < 0
+	default:
+		return bytes.Compare(s.key, o.end) < 0 && bytes.Compare(o.key, s.end) < 0
+	}
+}
+
+// conflicts reports whether s and o cannot be held at the same time: they
+// overlap and at least one of them is a write. Reads share.
+func (s latchSpan) conflicts(o latchSpan) bool {
+	return (s.write || o.write) && s.overlaps(o)
+}
+
+// latchEntry is one acquisition: the spans it holds and a channel closed when
+// they are released.
+type latchEntry struct {
+	spans []latchSpan
+	done  chan struct{}
+}
+
+// latchManager serialises conflicting requests with span latches. A write
+// latch conflicts with any overlapping latch; a read latch conflicts only with
+// overlapping write latches.
+//
+// Acquisition is all-or-nothing: under the mutex every requested span is
+// checked against every held latch, and the spans are taken only if none
+// conflicts. Otherwise the caller holds nothing while it waits for one
+// conflicting holder to release, then re-checks everything. Since nobody
+// waits while holding latches there is no hold-and-wait and hence no
+// deadlock, whatever the order or overlap of the requested spans.
+//
+// Held latches are a plain set of entries scanned linearly, which is cheap
+// for the expected few dozen in-flight requests. The number of entries is
+// bounded by the number of in-flight requests (each bounded in spans by
+// MaxBatchRequests). No goroutines are started.
+//
+// Fairness: there is no queue. A waiter only re-checks after the holder it
+// waited on releases, and meanwhile new requests that do not conflict with the
+// current holders are admitted. So a steady stream of overlapping readers can
+// starve a writer indefinitely (each new reader shares with the ones already
+// holding, and the writer never sees the span free), and likewise a request
+// over a wide span can be starved by a stream of narrower ones. This is
+// acceptable for now; fixing it needs waiters to be queued so that later
+// arrivals also wait on earlier conflicting waiters.
 type latchManager struct {
 	mu   sync.Mutex
-	held map[string]chan struct{} // closed on release
+	held map[*latchEntry]struct{}
 }
 
 func newLatchManager() *latchManager {
-	return &latchManager{held: make(map[string]chan struct{})}
+	return &latchManager{held: make(map[*latchEntry]struct{})}
 }
 
-// acquire takes latches on keys; the caller must call the returned release.
+// acquire takes write latches on the point keys; the caller must call the
+// returned release. It is acquireSpans for a batch of point writes.
 func (m *latchManager) acquire(ctx context.Context, keys [][]byte) (release func(), err error) {
-	keys = slices.Clone(keys)
-	slices.SortFunc(keys, bytes.Compare)
-	keys = slices.CompactFunc(keys, bytes.Equal)
-	got := make([]string, 0, len(keys))
-	release = func() {
+	spans := make([]latchSpan, len(keys))
+	for i, k := range keys {
+		spans[i] = latchSpan{key: k, write: true}
+	}
+	return m.acquireSpans(ctx, spans)
+}
+
+// acquireSpans takes latches on all spans at once, waiting while any of them
+// conflicts with a held latch. On success the caller must call the returned
+// release exactly once; further calls are no-ops. If ctx is done while
+// waiting, it returns ctx.Err() and holds nothing. An acquisition that does not
+// have to wait succeeds even if ctx is already done.
+//
+// Spans within one call never conflict with each other (duplicates and
+// overlaps are fine). A span whose end is non-empty but not greater than its
+// key is rejected.
+func (m *latchManager) acquireSpans(ctx context.Context, spans []latchSpan) (release func(), err error) {
+	for _, s := range spans {
+		if !s.isPoint() && bytes.Compare(s.key, s.end) >= 0 {
+			return nil, fmt.Errorf("replica: invalid latch span [%q, %q)", s.key, s.end)
+		}
+	}
+	if len(spans) == 0 {
+		return func() {}, nil
+	}
+	e := &latchEntry{
+		spans: append([]latchSpan(nil), spans...),
+		done:  make(chan struct{}),
+	}
+	for {
 		m.mu.Lock()
-		for _, k := range got {
-			close(m.held[k])
-			delete(m.held, k)
+		wait := m.conflictLocked(e.spans)
+		if wait == nil {
+			m.held[e] = struct{}{}
+			m.mu.Unlock()
+			return func() { m.release(e) }, nil
 		}
 		m.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	for _, k := range keys {
-		ks := string(k)
-		for {
-			m.mu.Lock()
-			ch, busy := m.held[ks]
-			if !busy {
-				m.held[ks] = make(chan struct{})
-				m.mu.Unlock()
-				got = append(got, ks)
-				break
-			}
-			m.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				release()
-				return nil, ctx.Err()
+}
+
+// conflictLocked returns the done channel of a held entry conflicting with
+// any of spans, or nil if there is none. m.mu must be held.
+func (m *latchManager) conflictLocked(spans []latchSpan) <-chan struct{} {
+	for h := range m.held {
+		for _, hs := range h.spans {
+			for _, s := range spans {
+				if s.conflicts(hs) {
+					return h.done
+				}
 			}
 		}
 	}
-	return release, nil
+	return nil
+}
+
+// release drops e's latches and wakes its waiters; a second call is a no-op.
+func (m *latchManager) release(e *latchEntry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.held[e]; !ok {
+		return
+	}
+	delete(m.held, e)
+	close(e.done)
 }

@@ -130,12 +130,27 @@ func (r *Replica) Send(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 		return r.adminChangeReplicas(ctx, v.AdminChangeReplicas)
 	}
 	if !write {
-		return r.read(req)
+		return r.read(ctx, req)
 	}
 	return r.write(ctx, req)
 }
 
-func (r *Replica) read(req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
+func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
+	ts := req.Timestamp
+	if ts != 0 {
+		// A read at a chosen timestamp (a transaction's snapshot) waits for
+		// writes in flight on its keys, which may land below ts; writes after
+		// it take newer oracle timestamps (see writeTimestamp), so the
+		// snapshot never changes once read.
+		release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, false))
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		r.store.cfg.Clock.Update(ts)
+	} else {
+		ts = storage.MaxTimestamp
+	}
 	_, desc, perr := r.leaseCheck()
 	if perr != nil {
 		return nil, perr
@@ -147,10 +162,6 @@ func (r *Replica) read(req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
 	}
 	if perr := checkSpans(desc, req.Requests); perr != nil {
 		return nil, perr
-	}
-	ts := req.Timestamp
-	if ts == 0 {
-		ts = storage.MaxTimestamp
 	}
 	var rd storage.Reader = r.store.eng.Reader()
 	if len(req.Requests) > 1 {
@@ -169,16 +180,27 @@ func (r *Replica) read(req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
 	return out, nil
 }
 
+// requestLatches lists the latches a batch needs: write latches on the keys
+// it writes (when write is set), read latches on what it reads. Scans inside
+// write batches read the latest applied state and take no latch.
+func requestLatches(reqs []*kvpb.RequestUnion, write bool) []latchSpan {
+	spans := make([]latchSpan, 0, len(reqs))
+	for _, q := range reqs {
+		k, end := kvpb.RequestKeys(q)
+		switch {
+		case q.GetValidateRead() != nil || !write:
+			spans = append(spans, latchSpan{key: k, end: end})
+		case end == nil:
+			spans = append(spans, latchSpan{key: k, write: true})
+		}
+	}
+	return spans
+}
+
 func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
 	r.splitMu.RLock()
 	defer r.splitMu.RUnlock()
-	latchKeys := make([][]byte, 0, len(req.Requests))
-	for _, q := range req.Requests {
-		if k, end := kvpb.RequestKeys(q); end == nil {
-			latchKeys = append(latchKeys, k)
-		}
-	}
-	release, err := r.latches.acquire(ctx, latchKeys)
+	release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, true))
 	if err != nil {
 		return nil, err
 	}
@@ -191,44 +213,90 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 	if perr := checkSpans(desc, req.Requests); perr != nil {
 		return nil, perr
 	}
+	clock := r.store.cfg.Clock
 	eng := r.store.eng
 	var ts uint64
 	if req.Timestamp == 0 {
-		// Above every version in the range: see Replica.mu.maxWriteTS.
-		ts = r.store.cfg.Clock.Now()
+		var err error
+		if ts, err = r.writeTimestamp(ctx, req.Requests); err != nil {
+			return nil, err
+		}
 	} else {
 		// A caller-chosen timestamp may be below existing versions: bump it.
 		var err error
 		if ts, err = writeTimestamp(eng.Reader(), req.Requests, req.Timestamp); err != nil {
 			return nil, err
 		}
-		r.store.cfg.Clock.Update(ts)
+		clock.Update(ts)
 	}
 	// Only a multi-request batch needs to read its own writes; an indexed
 	// batch costs a skiplist, so a single request reads the engine.
 	var b *storage.Batch
-	var rd storage.Reader = eng.Reader()
+	ec := &evalContext{r: eng.Reader(), ts: ts}
 	if len(req.Requests) > 1 {
 		b = eng.NewIndexedBatch()
-		rd = b
+		ec.r = b
 	} else {
 		b = eng.NewBatch()
 	}
 	defer b.Close()
+	ec.b = b
 	out := make([]*kvpb.ResponseUnion, len(req.Requests))
 	for i, q := range req.Requests {
-		if out[i], err = evalWrite(rd, b, q, ts); err != nil {
+		if out[i], err = evalWrite(ec, q); err != nil {
 			return nil, err
 		}
 	}
 	if b.Empty() {
 		return out, nil // nothing changed (failed CAS, delete of a missing key)
 	}
-	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term, WriteTimestamp: ts}
+	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term, WriteTimestamp: ec.written}
 	if err := r.proposeAndWait(ctx, cmd); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// needsTimestamp reports whether a batch writes versions at a timestamp
+// the leaseholder chooses: plain writes and one-phase commits.
+func needsTimestamp(reqs []*kvpb.RequestUnion) bool {
+	for _, q := range reqs {
+		switch v := q.Value.(type) {
+		case *kvpb.RequestUnion_Put, *kvpb.RequestUnion_Delete, *kvpb.RequestUnion_Cas, *kvpb.RequestUnion_Increment:
+			return true
+		case *kvpb.RequestUnion_Prewrite:
+			if v.Prewrite.OnePc {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writeTimestamp chooses the timestamp of the batch's writes, with the
+// batch's latches held. Outside the meta range it is a fresh timestamp of
+// the cluster's oracle: above every snapshot a transaction read these keys
+// at (those timestamps were handed out earlier, and such reads hold read
+// latches until done), above every version (committed under latches
+// earlier), and below every snapshot taken after the write is acknowledged
+// — so transactions see plain writes in real-time order. The meta range
+// holds the oracle's own state; it uses the node clock, kept above every
+// version applied to the range (Replica.mu.maxWriteTS).
+func (r *Replica) writeTimestamp(ctx context.Context, reqs []*kvpb.RequestUnion) (uint64, error) {
+	clock := r.store.cfg.Clock
+	fn := r.store.timestamps.Load()
+	if r.RangeID == keys.MetaRangeID || fn == nil || !needsTimestamp(reqs) {
+		return clock.Now(), nil
+	}
+	ts, err := (*fn)(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("range %d: getting a write timestamp from the oracle: %w", r.RangeID, err)
+	}
+	r.mu.Lock()
+	ts = max(ts, r.mu.maxWriteTS+1)
+	r.mu.Unlock()
+	clock.Update(ts)
+	return ts, nil
 }
 
 func marshal(m proto.Message) []byte {

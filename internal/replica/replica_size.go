@@ -48,7 +48,7 @@ func (r *Replica) MeasureSize() (size int64, midKey []byte, err error) {
 		if seen < half {
 			continue
 		}
-		key, _, err := storage.DecodeMVCCKey(it.Key())
+		key, _, _, err := storage.DecodeDataKey(it.Key())
 		if err != nil {
 			return 0, nil, err
 		}

@@ -45,6 +45,8 @@ type Store struct {
 	createMu sync.Mutex
 	// oracle serves TimestampRequests on the meta range (set once at start).
 	oracle atomic.Pointer[TimestampOracle]
+	// timestamps fetches a timestamp of the oracle (see Replica.writeTimestamp).
+	timestamps atomic.Pointer[func(context.Context) (uint64, error)]
 
 	mu struct {
 		sync.RWMutex
@@ -366,3 +368,7 @@ func NextEpoch(eng *storage.Engine) (uint64, error) {
 
 // SetOracle installs the timestamp oracle served by the meta range.
 func (s *Store) SetOracle(o TimestampOracle) { s.oracle.Store(&o) }
+
+// SetTimestampSource installs the client of the cluster's timestamp oracle
+// that leaseholders take write timestamps from (see Replica.writeTimestamp).
+func (s *Store) SetTimestampSource(fn func(context.Context) (uint64, error)) { s.timestamps.Store(&fn) }

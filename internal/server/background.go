@@ -52,6 +52,7 @@ func (s *Server) startBackground(epoch uint64) {
 	s.runEvery(splitQueueInterval, 30*time.Second, s.splitLargeRanges)
 	s.runEvery(publishInterval, 10*time.Second, s.publishDescriptors)
 	s.runEvery(leaseRebalanceInterval, 10*time.Second, s.shedLeases)
+	s.runEvery(txnIdleTimeout/4, time.Second, s.txns.expireIdle)
 }
 
 // Liveness timing: a node is considered down after livenessTTL without a

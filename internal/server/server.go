@@ -44,6 +44,7 @@ type Server struct {
 	addrs     *addressBook
 	liveness  *placement.Liveness
 	tso       *tso.Batcher
+	txns      *txnAPI
 
 	grpc   *grpc.Server
 	http   *http.Server
@@ -176,6 +177,8 @@ func Start(cfg Config) (s *Server, err error) {
 	}
 	s.store.SetOracle(tso.NewOracle(tsoPersister{s.db}, nil, tso.DefaultWindow))
 	s.tso = tso.NewBatcher(s.db.Timestamps)
+	s.db.SetTimestampSource(s.tso.Now)
+	s.store.SetTimestampSource(s.tso.Now)
 	if joined != nil {
 		s.db.LearnDescriptor(joined.MetaRange)
 		s.addrs.learn(joined.Nodes...)
@@ -210,6 +213,8 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 	api := &kvAPI{db: s.db}
 	kvpb.RegisterKVServer(s.grpc, api)
 	kvpb.RegisterAdminServer(s.grpc, &adminAPI{s: s})
+	s.txns = newTxnAPI(s.db)
+	kvpb.RegisterTxnServer(s.grpc, s.txns)
 	kvpb.RegisterInternalServer(s.grpc, &internalAPI{s: s})
 	s.http = &http.Server{Handler: s.httpHandler(api), TLSConfig: httpTLS, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
@@ -311,6 +316,9 @@ func (s *Server) Stop() {
 			cancel()
 		}
 		s.wg.Wait()
+		if s.db != nil {
+			s.db.Close() // background commits of secondary keys
+		}
 		if s.raft != nil {
 			s.raft.Stop()
 		}

@@ -131,6 +131,30 @@ func DecodeMVCCKey(k []byte) (key []byte, ts uint64, err error) {
 	return key, ^binary.BigEndian.Uint64(rest), nil
 }
 
+// EncodeLockKey is the engine key of key's transaction lock: the bare MVCC
+// prefix, which sorts before every version of the key, so one iterator pass
+// sees a key's lock and then its versions.
+func EncodeLockKey(key []byte) []byte { return MVCCKeyPrefix(key) }
+
+// DecodeDataKey decodes any key of the MVCC keyspace: a version (lock false,
+// ts its timestamp) or a lock (lock true, ts 0).
+func DecodeDataKey(k []byte) (key []byte, ts uint64, lock bool, err error) {
+	if len(k) < 1 || k[0] != mvccPrefix {
+		return nil, 0, false, errCorruptMVCCKey
+	}
+	rest, key, err := encoding.DecodeBytesAscending(k[1:])
+	if err != nil {
+		return nil, 0, false, err
+	}
+	switch len(rest) {
+	case 0:
+		return key, 0, true, nil
+	case 8:
+		return key, ^binary.BigEndian.Uint64(rest), false, nil
+	}
+	return nil, 0, false, errCorruptMVCCKey
+}
+
 // MVCCSpan maps a logical span [start, end) to engine bounds.
 func MVCCSpan(start, end []byte) (lower, upper []byte) {
 	return MVCCKeyPrefix(start), MVCCKeyPrefix(end)

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -12,7 +14,41 @@ var errCorruptMVCCKey = errors.New("storage: corrupt MVCC key")
 // MaxTimestamp reads the newest version of every key.
 const MaxTimestamp = ^uint64(0)
 
-const valueTagLive byte = 0x01
+// Version value encodings. An empty value is a plain tombstone.
+const (
+	valueTagLive      byte = 0x01 // tag ‖ value: written outside transactions
+	valueTagTxnLive   byte = 0x02 // tag ‖ start_ts (8) ‖ value: committed by a transaction
+	valueTagTxnDelete byte = 0x03 // tag ‖ start_ts (8): a transaction's delete
+	valueTagRollback  byte = 0x04 // tag, at the aborted transaction's start_ts: invisible
+)
+
+// version is a decoded version value.
+type version struct {
+	live     bool
+	value    []byte // aliases the engine's buffer
+	startTS  uint64 // the writing transaction's start timestamp; 0 for plain writes
+	rollback bool
+}
+
+func decodeVersion(v []byte) (version, error) {
+	if len(v) == 0 {
+		return version{}, nil
+	}
+	switch v[0] {
+	case valueTagLive:
+		return version{live: true, value: v[1:]}, nil
+	case valueTagTxnLive, valueTagTxnDelete:
+		if len(v) < 9 || (v[0] == valueTagTxnDelete && len(v) != 9) {
+			break
+		}
+		return version{live: v[0] == valueTagTxnLive, value: v[9:], startTS: binary.BigEndian.Uint64(v[1:9])}, nil
+	case valueTagRollback:
+		if len(v) == 1 {
+			return version{rollback: true}, nil
+		}
+	}
+	return version{}, fmt.Errorf("storage: corrupt MVCC value (tag %#x, %d bytes)", v[0], len(v))
+}
 
 // KeyValue is one version read from the engine. Key and Value are owned by the
 // caller.
@@ -48,12 +84,15 @@ type MVCCGetResult struct {
 	Value []byte
 	// Timestamp of the version read (live or tombstone); 0 when none.
 	Timestamp uint64
-	// LatestTimestamp is the newest version at any timestamp, 0 when none;
-	// writers use it to stay above every existing version.
+	// LatestTimestamp is the newest version (or rollback marker) at any
+	// timestamp, 0 when none; writers use it to stay above every version.
 	LatestTimestamp uint64
+	// Lock is the transaction lock on the key, whatever its timestamp; nil
+	// when the key is not locked. The caller decides whether it conflicts.
+	Lock *Lock
 }
 
-// MVCCGet reads the newest version of key at or below ts.
+// MVCCGet reads the newest version of key at or below ts, and the key's lock.
 func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 	prefix := MVCCKeyPrefix(key)
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
@@ -62,7 +101,18 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 	}
 	defer it.Close()
 	var res MVCCGetResult
-	if !it.First() {
+	valid := it.First()
+	if valid && len(it.Key()) == len(prefix) { // the lock sorts first
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return res, err
+		}
+		if res.Lock, err = DecodeLock(v); err != nil {
+			return res, err
+		}
+		valid = it.Next()
+	}
+	if !valid {
 		return res, it.Error()
 	}
 	_, latest, err := DecodeMVCCKey(it.Key())
@@ -73,20 +123,30 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 	if latest > ts && !it.SeekGE(EncodeMVCCKey(key, ts)) {
 		return res, it.Error()
 	}
-	_, vts, err := DecodeMVCCKey(it.Key())
-	if err != nil {
-		return res, err
+	for ; valid; valid = it.Next() {
+		_, vts, err := DecodeMVCCKey(it.Key())
+		if err != nil {
+			return res, err
+		}
+		raw, err := it.ValueAndErr()
+		if err != nil {
+			return res, err
+		}
+		ver, err := decodeVersion(raw)
+		if err != nil {
+			return res, err
+		}
+		if ver.rollback {
+			continue
+		}
+		res.Timestamp = vts
+		if ver.live {
+			res.Found = true
+			res.Value = append([]byte(nil), ver.value...)
+		}
+		return res, nil
 	}
-	res.Timestamp = vts
-	val, err := it.ValueAndErr()
-	if err != nil {
-		return res, err
-	}
-	if len(val) > 0 {
-		res.Found = true
-		res.Value = append([]byte(nil), val[1:]...)
-	}
-	return res, nil
+	return res, it.Error()
 }
 
 // ScanOptions bound an MVCCScan.
@@ -98,9 +158,14 @@ type ScanOptions struct {
 	MaxBytes int64
 }
 
+// maxLocksReported bounds the locks one LockedError carries.
+const maxLocksReported = 100
+
 // MVCCScan returns the newest live version at or below ts of each key in
 // [start, end), in key order. resume is the key to continue from when a limit
-// stopped the scan, nil when the span was exhausted.
+// stopped the scan, nil when the span was exhausted. Locks of transactions
+// that started at or below ts make the scan fail with a *LockedError listing
+// them: their owners may commit below ts, so the caller resolves them first.
 func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []KeyValue, resume []byte, err error) {
 	lower, upper := MVCCSpan(start, end)
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
@@ -109,14 +174,36 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 	}
 	defer it.Close()
 	var bytesRead int64
+	var locked *LockedError
 	valid := it.First()
 	for valid {
-		key, vts, err := DecodeMVCCKey(it.Key())
+		key, vts, isLock, err := DecodeDataKey(it.Key())
 		if err != nil {
 			return nil, nil, err
 		}
-		if (opts.MaxKeys > 0 && int64(len(kvs)) >= opts.MaxKeys) ||
-			(opts.MaxBytes > 0 && bytesRead >= opts.MaxBytes) {
+		if isLock {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return nil, nil, err
+			}
+			l, err := DecodeLock(v)
+			if err != nil {
+				return nil, nil, err
+			}
+			if l.StartTS <= ts {
+				if locked == nil {
+					locked = &LockedError{}
+				}
+				locked.Locks = append(locked.Locks, KeyLock{Key: append([]byte(nil), key...), Lock: l})
+				if len(locked.Locks) >= maxLocksReported {
+					return nil, nil, locked
+				}
+			}
+			valid = it.Next()
+			continue
+		}
+		if locked == nil && ((opts.MaxKeys > 0 && int64(len(kvs)) >= opts.MaxKeys) ||
+			(opts.MaxBytes > 0 && bytesRead >= opts.MaxBytes)) {
 			return kvs, append([]byte(nil), key...), nil
 		}
 		if vts > ts {
@@ -124,11 +211,11 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			if valid = it.SeekGE(EncodeMVCCKey(key, ts)); !valid {
 				break
 			}
-			k2, vts2, err := DecodeMVCCKey(it.Key())
+			k2, vts2, isLock2, err := DecodeDataKey(it.Key())
 			if err != nil {
 				return nil, nil, err
 			}
-			if !bytes.Equal(k2, key) {
+			if isLock2 || !bytes.Equal(k2, key) {
 				continue // no visible version of key; k2 is the next key
 			}
 			vts = vts2
@@ -137,15 +224,29 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(val) > 0 {
-			kv := KeyValue{Key: append([]byte(nil), key...), Value: append([]byte(nil), val[1:]...), Timestamp: vts}
+		ver, err := decodeVersion(val)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ver.rollback {
+			valid = it.Next() // an older version of key, or the next key
+			continue
+		}
+		if ver.live && locked == nil {
+			kv := KeyValue{Key: append([]byte(nil), key...), Value: append([]byte(nil), ver.value...), Timestamp: vts}
 			bytesRead += int64(len(kv.Key) + len(kv.Value))
 			kvs = append(kvs, kv)
 		}
 		// Move past the remaining (older) versions of key.
 		valid = it.SeekGE(prefixEnd(MVCCKeyPrefix(key)))
 	}
-	return kvs, nil, it.Error()
+	if err := it.Error(); err != nil {
+		return nil, nil, err
+	}
+	if locked != nil {
+		return nil, nil, locked
+	}
+	return kvs, nil, nil
 }
 
 // prefixEnd returns the first key after every key with the given prefix.

@@ -54,6 +54,7 @@ type Client struct {
 	conn  *grpc.ClientConn
 	kv    kvpb.KVClient
 	admin kvpb.AdminClient
+	txn   kvpb.TxnClient
 }
 
 // Dial connects to a node's RPC address. It does not wait for the
@@ -77,7 +78,7 @@ func Dial(addr string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cairn: dial %s: %w", addr, err)
 	}
-	return &Client{conn: conn, kv: kvpb.NewKVClient(conn), admin: kvpb.NewAdminClient(conn)}, nil
+	return &Client{conn: conn, kv: kvpb.NewKVClient(conn), admin: kvpb.NewAdminClient(conn), txn: kvpb.NewTxnClient(conn)}, nil
 }
 
 // Close releases the connection.
@@ -148,11 +149,15 @@ func (c *Client) Scan(ctx context.Context, start, end []byte, limit int) (kvs []
 	if err != nil {
 		return nil, false, wrap(err, false)
 	}
-	kvs = make([]KeyValue, len(resp.Kvs))
-	for i, kv := range resp.Kvs {
+	return toKeyValues(resp.Kvs), resp.More, nil
+}
+
+func toKeyValues(in []*kvpb.KeyValue) []KeyValue {
+	kvs := make([]KeyValue, len(in))
+	for i, kv := range in {
 		kvs[i] = KeyValue{Key: kv.Key, Value: kv.Value}
 	}
-	return kvs, resp.More, nil
+	return kvs
 }
 
 // CompareAndSet writes newValue under key if its current value equals

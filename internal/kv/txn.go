@@ -1,0 +1,484 @@
+package kv
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cairndb/cairn/internal/keys"
+	"github.com/cairndb/cairn/internal/kvpb"
+)
+
+// DefaultLockTTL is how long a transaction's locks outlive a silent
+// coordinator; a committing coordinator heartbeats its primary lock.
+const DefaultLockTTL = 3 * time.Second
+
+// Transaction size bounds (documented in docs/transactions.md).
+const (
+	MaxTxnWrites     = 10000
+	MaxTxnWriteBytes = 64 << 20
+	maxTxnReadSpans  = 100000
+)
+
+// TxnOptions configure a transaction.
+type TxnOptions struct {
+	Isolation kvpb.IsolationLevel
+	// IdempotencyKey names the logical transaction across attempts: a commit
+	// carrying a key that already committed returns that first outcome
+	// instead of applying again. Empty: no record is kept.
+	IdempotencyKey string
+	// LockTTL overrides DefaultLockTTL (tests).
+	LockTTL time.Duration
+}
+
+// CommitResult is the outcome of a successful Commit.
+type CommitResult struct {
+	CommitTS uint64
+	// AlreadyCommitted: an earlier attempt with the same idempotency key
+	// committed (at CommitTS); this attempt's writes were discarded.
+	AlreadyCommitted bool
+}
+
+// ErrTxnDone is returned by operations on a finished transaction.
+var ErrTxnDone = errors.New("kv: the transaction has already committed or rolled back")
+
+type txnWrite struct {
+	del   bool
+	value []byte
+}
+
+type readSpan struct{ key, end []byte } // end nil: the single key
+
+// Txn is a transaction coordinated by this node: reads at its snapshot (or,
+// for READ COMMITTED, at a fresh timestamp each), writes buffered until
+// Commit, which runs Percolator's two-phase commit (one phase when every
+// key is in one range). A Txn is used by one goroutine at a time.
+type Txn struct {
+	db      *DB
+	opts    TxnOptions
+	startTS uint64
+
+	mu         sync.Mutex
+	writes     map[string]txnWrite
+	writeBytes int
+	reads      []readSpan
+	done       bool
+}
+
+// Begin starts a transaction at a fresh timestamp of the oracle.
+func (db *DB) Begin(ctx context.Context, opts TxnOptions) (*Txn, error) {
+	if opts.LockTTL <= 0 {
+		opts.LockTTL = DefaultLockTTL
+	}
+	switch opts.Isolation {
+	case kvpb.IsolationLevel_SERIALIZABLE, kvpb.IsolationLevel_REPEATABLE_READ, kvpb.IsolationLevel_READ_COMMITTED:
+	default:
+		return nil, fmt.Errorf("kv: unknown isolation level %d", opts.Isolation)
+	}
+	ts, err := db.Now(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Txn{db: db, opts: opts, startTS: ts, writes: map[string]txnWrite{}}, nil
+}
+
+// StartTS is the transaction's snapshot timestamp.
+func (t *Txn) StartTS() uint64 { return t.startTS }
+
+// Isolation is the transaction's isolation level.
+func (t *Txn) Isolation() kvpb.IsolationLevel { return t.opts.Isolation }
+
+func (t *Txn) readTS(ctx context.Context) (uint64, error) {
+	if t.opts.Isolation == kvpb.IsolationLevel_READ_COMMITTED {
+		return t.db.Now(ctx) // each read sees what committed before it
+	}
+	return t.startTS, nil
+}
+
+func (t *Txn) noteRead(key, end []byte) error {
+	if t.opts.Isolation != kvpb.IsolationLevel_SERIALIZABLE {
+		return nil
+	}
+	if len(t.reads) >= maxTxnReadSpans {
+		return fmt.Errorf("kv: transaction read more than %d keys or spans", maxTxnReadSpans)
+	}
+	t.reads = append(t.reads, readSpan{key: slices.Clone(key), end: slices.Clone(end)})
+	return nil
+}
+
+// Get reads key: the transaction's own write if any, else the snapshot.
+func (t *Txn) Get(ctx context.Context, key []byte) (*kvpb.GetResponse, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil, ErrTxnDone
+	}
+	if w, ok := t.writes[string(key)]; ok {
+		return &kvpb.GetResponse{Found: !w.del, Value: w.value}, nil
+	}
+	ts, err := t.readTS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resps, err := t.db.send(ctx, key, ts, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_Get{Get: &kvpb.GetRequest{Key: key}}}})
+	if err != nil {
+		return nil, err
+	}
+	if err := t.noteRead(key, nil); err != nil {
+		return nil, err
+	}
+	return resps[0].GetGet(), nil
+}
+
+// Scan reads up to limit keys of [start, end) (limit <= 0: no limit beyond
+// the per-range cap), merged with the transaction's own writes.
+func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.ScanResponse, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil, ErrTxnDone
+	}
+	ts, err := t.readTS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Deleted keys may hide scanned ones: ask for that many more.
+	var own []string
+	fetch := limit
+	for k, w := range t.writes {
+		if k >= string(start) && k < string(end) {
+			own = append(own, k)
+			if w.del && fetch > 0 {
+				fetch++
+			}
+		}
+	}
+	resp, err := t.db.ScanAt(ctx, start, end, fetch, ts)
+	if err != nil {
+		return nil, err
+	}
+	scannedEnd := end
+	if resp.More {
+		scannedEnd = resp.ResumeKey
+	}
+	merged := make(map[string]*kvpb.KeyValue, len(resp.Kvs)+len(own))
+	for _, kv := range resp.Kvs {
+		merged[string(kv.Key)] = kv
+	}
+	for _, k := range own {
+		if k >= string(scannedEnd) {
+			continue
+		}
+		if w := t.writes[k]; w.del {
+			delete(merged, k)
+		} else {
+			merged[k] = &kvpb.KeyValue{Key: []byte(k), Value: w.value}
+		}
+	}
+	out := &kvpb.ScanResponse{Kvs: make([]*kvpb.KeyValue, 0, len(merged)), More: resp.More, ResumeKey: resp.ResumeKey}
+	for _, kv := range merged {
+		out.Kvs = append(out.Kvs, kv)
+	}
+	sort.Slice(out.Kvs, func(i, j int) bool { return bytes.Compare(out.Kvs[i].Key, out.Kvs[j].Key) < 0 })
+	if limit > 0 && int64(len(out.Kvs)) > limit {
+		out.More, out.ResumeKey = true, out.Kvs[limit].Key
+		scannedEnd = out.ResumeKey
+		out.Kvs = out.Kvs[:limit]
+	}
+	if err := t.noteRead(start, scannedEnd); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Put buffers a write of key.
+func (t *Txn) Put(key, value []byte) error {
+	return t.buffer(key, txnWrite{value: slices.Clone(value)})
+}
+
+// Delete buffers a delete of key.
+func (t *Txn) Delete(key []byte) error { return t.buffer(key, txnWrite{del: true}) }
+
+func (t *Txn) buffer(key []byte, w txnWrite) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return ErrTxnDone
+	}
+	if _, ok := t.writes[string(key)]; !ok && len(t.writes) >= MaxTxnWrites {
+		return fmt.Errorf("kv: a transaction writes at most %d keys", MaxTxnWrites)
+	}
+	if t.writeBytes+len(key)+len(w.value) > MaxTxnWriteBytes {
+		return fmt.Errorf("kv: a transaction writes at most %d bytes", MaxTxnWriteBytes)
+	}
+	t.writeBytes += len(key) + len(w.value)
+	t.writes[string(key)] = w
+	return nil
+}
+
+// Rollback abandons the transaction. Nothing was written yet (writes are
+// buffered until Commit), so this only ends it.
+func (t *Txn) Rollback() {
+	t.mu.Lock()
+	t.done = true
+	t.mu.Unlock()
+}
+
+// Commit writes the transaction atomically, validating its reads under
+// SERIALIZABLE. A conflict is a retryable *kvpb.Error (kvpb.IsRetryable);
+// an ambiguous result (kvpb.IsAmbiguous) may or may not have committed —
+// re-running the transaction with the same idempotency key settles it.
+func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return CommitResult{}, ErrTxnDone
+	}
+	t.done = true
+	if len(t.writes) == 0 {
+		// A read-only snapshot is serializable as it is: every writer that
+		// could have committed below it is in it (locks were resolved).
+		return CommitResult{CommitTS: t.startTS}, nil
+	}
+	startTS := t.startTS
+	if t.opts.Isolation == kvpb.IsolationLevel_READ_COMMITTED {
+		// Conflicts are checked against what committed before the commit,
+		// not before the transaction began.
+		var err error
+		if startTS, err = t.db.Now(ctx); err != nil {
+			return CommitResult{}, err
+		}
+	}
+	c := &committer{db: t.db, startTS: startTS, ttl: t.opts.LockTTL}
+	c.build(t.writes, t.opts.IdempotencyKey)
+	c.validations = t.validations(startTS)
+	return c.commit(ctx)
+}
+
+// validations lists the serializable read checks: reads of keys the
+// transaction also writes are covered by the write conflict check.
+func (t *Txn) validations(startTS uint64) []*kvpb.RequestUnion {
+	var out []*kvpb.RequestUnion
+	for _, r := range t.reads {
+		if r.end == nil {
+			if _, written := t.writes[string(r.key)]; written {
+				continue
+			}
+		}
+		out = append(out, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_ValidateRead{ValidateRead: &kvpb.ValidateReadRequest{
+			Key: r.key, EndKey: r.end, StartTs: startTS,
+		}}})
+	}
+	return out
+}
+
+// committer runs one commit.
+type committer struct {
+	db          *DB
+	startTS     uint64
+	ttl         time.Duration
+	primary     []byte
+	prewrites   []*kvpb.RequestUnion // the primary's first
+	validations []*kvpb.RequestUnion
+}
+
+func (c *committer) build(writes map[string]txnWrite, idempotencyKey string) {
+	ks := make([]string, 0, len(writes))
+	for k := range writes {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	ttl := uint64(c.ttl / time.Millisecond)
+	if idempotencyKey != "" {
+		// The record is the primary: committing it is the decision, and a
+		// later attempt's prewrite of it finds the earlier commit.
+		c.primary = keys.TxnRecordKey(idempotencyKey)
+		c.prewrites = append(c.prewrites, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Prewrite{Prewrite: &kvpb.PrewriteRequest{
+			Key: c.primary, Value: binary.BigEndian.AppendUint64(nil, c.startTS), Primary: c.primary,
+			StartTs: c.startTS, TtlMs: ttl, Record: true,
+		}}})
+	} else {
+		c.primary = []byte(ks[0])
+	}
+	for _, k := range ks {
+		w := writes[k]
+		p := &kvpb.PrewriteRequest{Key: []byte(k), Value: w.value, Primary: c.primary, StartTs: c.startTS, TtlMs: ttl}
+		if w.del {
+			p.Op = kvpb.PrewriteRequest_DELETE
+		}
+		c.prewrites = append(c.prewrites, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Prewrite{Prewrite: p}})
+	}
+}
+
+func alreadyCommitted(err error) (uint64, bool) {
+	var e *kvpb.Error
+	if errors.As(err, &e) && e.GetTxnAlreadyCommitted() != nil {
+		return e.GetTxnAlreadyCommitted().CommitTs, true
+	}
+	return 0, false
+}
+
+func (c *committer) commit(ctx context.Context) (CommitResult, error) {
+	if res, err, done := c.tryOnePhase(ctx); done {
+		return res, err
+	}
+	// Phase one: lock every key, in parallel across ranges.
+	hb := c.startHeartbeat()
+	defer hb.stop()
+	if _, err := c.db.sendGrouped(ctx, c.prewrites); err != nil {
+		c.rollback()
+		if ts, ok := alreadyCommitted(err); ok {
+			return CommitResult{CommitTS: ts, AlreadyCommitted: true}, nil
+		}
+		return CommitResult{}, err
+	}
+	commitTS, err := c.db.Now(ctx)
+	if err != nil {
+		c.rollback()
+		return CommitResult{}, err
+	}
+	if len(c.validations) > 0 {
+		for _, v := range c.validations {
+			v.GetValidateRead().CommitTs = commitTS
+		}
+		if _, err := c.db.sendGrouped(ctx, c.validations); err != nil {
+			c.rollback()
+			return CommitResult{}, err
+		}
+	}
+	// The decision: commit the primary. Resolve is idempotent, so an
+	// ambiguous attempt is simply repeated.
+	for attempt := 0; ; attempt++ {
+		_, err = c.db.send(ctx, c.primary, 0, []*kvpb.RequestUnion{resolveReq(c.primary, c.startTS, commitTS)})
+		if err == nil || !kvpb.IsAmbiguous(err) || attempt >= 3 || ctx.Err() != nil {
+			break
+		}
+	}
+	hb.stop()
+	if err != nil {
+		if kvpb.IsRetryable(err) { // rolled back by someone who found our lock expired
+			c.rollback()
+		}
+		return CommitResult{}, err
+	}
+	c.commitSecondaries(commitTS)
+	return CommitResult{CommitTS: commitTS}, nil
+}
+
+// tryOnePhase commits in a single Raft command when every key (and every
+// read to validate) lies in the primary's range.
+func (c *committer) tryOnePhase(ctx context.Context) (res CommitResult, err error, done bool) {
+	desc, err := c.db.lookupRange(ctx, c.primary)
+	if err != nil {
+		return res, err, true
+	}
+	batch := make([]*kvpb.RequestUnion, 0, len(c.prewrites)+len(c.validations))
+	batch = append(batch, c.prewrites...)
+	batch = append(batch, c.validations...)
+	if !batchWithin(desc, batch) {
+		return res, nil, false
+	}
+	for _, p := range c.prewrites {
+		p.GetPrewrite().OnePc = true
+	}
+	resps, err := c.db.send(ctx, c.primary, 0, batch)
+	for _, p := range c.prewrites {
+		p.GetPrewrite().OnePc = false
+	}
+	if errors.Is(err, errCrossRange) {
+		return res, nil, false // the range split meanwhile
+	}
+	if ts, ok := alreadyCommitted(err); ok {
+		return CommitResult{CommitTS: ts, AlreadyCommitted: true}, nil, true
+	}
+	if err != nil {
+		return res, err, true
+	}
+	return CommitResult{CommitTS: resps[0].GetPrewrite().GetCommitTs()}, nil, true
+}
+
+// rollback removes the transaction's locks (best effort: locks left behind
+// are rolled back by whoever meets them once their TTL expires). The
+// primary goes first, so that the decision is made before anything else.
+func (c *committer) rollback() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reqs := make([]*kvpb.RequestUnion, len(c.prewrites))
+	for i, p := range c.prewrites {
+		reqs[i] = resolveReq(p.GetPrewrite().Key, c.startTS, 0)
+	}
+	if _, err := c.db.send(ctx, c.primary, 0, reqs[:1]); err != nil {
+		if _, committed := alreadyCommitted(err); committed {
+			return // cannot happen: we never committed it
+		}
+		slog.Debug("kv: rolling back a transaction's primary", "start_ts", c.startTS, "err", err)
+	}
+	if _, err := c.db.sendGrouped(ctx, reqs[1:]); err != nil && len(reqs) > 1 {
+		slog.Debug("kv: rolling back a transaction's locks", "start_ts", c.startTS, "err", err)
+	}
+}
+
+// commitSecondaries commits every key but the primary, in the background
+// (bounded; inline when too many are in flight). Readers that meet a lock
+// first roll it forward themselves from the primary's commit.
+func (c *committer) commitSecondaries(commitTS uint64) {
+	if len(c.prewrites) < 2 {
+		return
+	}
+	reqs := make([]*kvpb.RequestUnion, 0, len(c.prewrites)-1)
+	for _, p := range c.prewrites[1:] {
+		reqs = append(reqs, resolveReq(p.GetPrewrite().Key, c.startTS, commitTS))
+	}
+	c.db.background(func(ctx context.Context) {
+		if _, err := c.db.sendGrouped(ctx, reqs); err != nil {
+			slog.Debug("kv: committing secondary keys (readers will roll them forward)", "start_ts", c.startTS, "err", err)
+		}
+	})
+}
+
+// heartbeat keeps the primary lock alive while a slow commit runs.
+type heartbeat struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+func (c *committer) startHeartbeat() *heartbeat {
+	h := &heartbeat{}
+	began := time.Now()
+	var beat func()
+	beat = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.ttl)
+		defer cancel()
+		ttl := uint64((time.Since(began) + c.ttl) / time.Millisecond)
+		_, err := c.db.send(ctx, c.primary, 0, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_HeartbeatTxn{
+			HeartbeatTxn: &kvpb.HeartbeatTxnRequest{Key: c.primary, StartTs: c.startTS, TtlMs: ttl},
+		}}})
+		if err != nil {
+			slog.Debug("kv: transaction heartbeat", "start_ts", c.startTS, "err", err)
+		}
+		h.mu.Lock()
+		if !h.stopped {
+			h.timer.Reset(c.ttl / 3)
+		}
+		h.mu.Unlock()
+	}
+	h.mu.Lock()
+	h.timer = time.AfterFunc(c.ttl/3, beat)
+	h.mu.Unlock()
+	return h
+}
+
+func (h *heartbeat) stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.timer.Stop()
+	h.mu.Unlock()
+}

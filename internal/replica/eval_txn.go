@@ -1,0 +1,264 @@
+package replica
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cairndb/cairn/internal/hlc"
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/storage"
+)
+
+// evalContext is what a write batch is evaluated against.
+type evalContext struct {
+	r storage.Reader
+	b storage.Writer
+	// ts is the timestamp of plain writes and of one-phase commits.
+	ts uint64
+	// written is the highest version timestamp the batch writes.
+	written uint64
+}
+
+func (ec *evalContext) wrote(ts uint64) { ec.written = max(ec.written, ts) }
+
+func lockInfo(key []byte, l *storage.Lock) *kvpb.LockInfo {
+	return &kvpb.LockInfo{Key: key, Primary: l.Primary, StartTs: l.StartTS, TtlMs: l.TTLMillis}
+}
+
+// lockConflict converts a storage.LockedError into the typed KV error.
+func lockConflict(e *storage.LockedError) *kvpb.Error {
+	infos := make([]*kvpb.LockInfo, len(e.Locks))
+	for i, kl := range e.Locks {
+		infos[i] = lockInfo(kl.Key, kl.Lock)
+	}
+	return kvpb.NewLockConflict(infos)
+}
+
+func singleLockConflict(key []byte, l *storage.Lock) *kvpb.Error {
+	return kvpb.NewLockConflict([]*kvpb.LockInfo{lockInfo(key, l)})
+}
+
+// lockExpired reports whether l is past its TTL at now (a timestamp of the
+// evaluating leaseholder's clock).
+func lockExpired(l *storage.Lock, now uint64) bool {
+	deadline := hlc.Physical(l.StartTS).Add(time.Duration(l.TTLMillis) * time.Millisecond)
+	return hlc.Physical(now).After(deadline)
+}
+
+func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion, error) {
+	if p.StartTs == 0 {
+		return nil, kvpb.NewErrorf("prewrite without a start timestamp")
+	}
+	cur, err := storage.MVCCGet(ec.r, p.Key, storage.MaxTimestamp)
+	if err != nil {
+		return nil, err
+	}
+	resp := &kvpb.PrewriteResponse{}
+	if l := cur.Lock; l != nil {
+		if l.StartTS == p.StartTs && !p.OnePc {
+			return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil // a retried prewrite
+		}
+		return nil, singleLockConflict(p.Key, l)
+	}
+	if p.Record && cur.Found {
+		return nil, kvpb.NewTxnAlreadyCommitted(cur.Timestamp)
+	}
+	if cur.LatestTimestamp >= p.StartTs {
+		state, _, err := storage.FindTxnWrite(ec.r, p.Key, p.StartTs)
+		if err != nil {
+			return nil, err
+		}
+		switch state {
+		case storage.TxnKeyCommitted:
+			return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil
+		case storage.TxnKeyRolledBack:
+			return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_ABORTED, p.Key, "transaction at %d was rolled back", p.StartTs)
+		}
+		return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_WRITE_CONFLICT, p.Key,
+			"write conflict on %q: a version at %d is newer than the transaction's start %d", p.Key, cur.LatestTimestamp, p.StartTs)
+	}
+	op := storage.LockPut
+	if p.Op == kvpb.PrewriteRequest_DELETE {
+		op = storage.LockDelete
+	}
+	if p.OnePc {
+		if err := storage.MVCCPutCommitted(ec.b, p.Key, ec.ts, p.StartTs, op, p.Value); err != nil {
+			return nil, err
+		}
+		ec.wrote(ec.ts)
+		resp.CommitTs = ec.ts
+	} else {
+		l := &storage.Lock{Primary: p.Primary, StartTS: p.StartTs, TTLMillis: p.TtlMs, Op: op, Value: p.Value}
+		if err := storage.PutLock(ec.b, p.Key, l); err != nil {
+			return nil, err
+		}
+	}
+	return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil
+}
+
+// evalResolve commits or rolls back one key of a transaction.
+func evalResolve(ec *evalContext, q *kvpb.ResolveRequest) (*kvpb.ResponseUnion, error) {
+	ok := &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Resolve{Resolve: &kvpb.ResolveResponse{}}}
+	l, err := storage.GetLock(ec.r, q.Key)
+	if err != nil {
+		return nil, err
+	}
+	if l != nil && l.StartTS == q.StartTs {
+		if err := storage.ClearLock(ec.b, q.Key); err != nil {
+			return nil, err
+		}
+		if q.CommitTs == 0 {
+			return ok, storage.PutRollback(ec.r, ec.b, q.Key, q.StartTs)
+		}
+		if err := storage.MVCCPutCommitted(ec.b, q.Key, q.CommitTs, q.StartTs, l.Op, l.Value); err != nil {
+			return nil, err
+		}
+		ec.wrote(q.CommitTs)
+		return ok, nil
+	}
+	state, commitTS, err := storage.FindTxnWrite(ec.r, q.Key, q.StartTs)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case state == storage.TxnKeyCommitted && q.CommitTs == 0:
+		return nil, kvpb.NewTxnAlreadyCommitted(commitTS)
+	case state == storage.TxnKeyCommitted, state == storage.TxnKeyRolledBack && q.CommitTs == 0:
+		return ok, nil
+	case q.CommitTs == 0:
+		// Never prewritten here (or the prewrite is still in flight): the
+		// marker makes a late prewrite fail.
+		return ok, storage.PutRollback(ec.r, ec.b, q.Key, q.StartTs)
+	}
+	return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_ABORTED, q.Key, "transaction at %d was rolled back", q.StartTs)
+}
+
+// evalCheckTxn reports the fate of the transaction whose primary is q.Key,
+// rolling it back when asked and its lock has expired at now.
+func evalCheckTxn(ec *evalContext, q *kvpb.CheckTxnRequest, now uint64) (*kvpb.ResponseUnion, error) {
+	status := func(s kvpb.TxnStatus, commitTS uint64) (*kvpb.ResponseUnion, error) {
+		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_CheckTxn{CheckTxn: &kvpb.CheckTxnResponse{Status: s, CommitTs: commitTS}}}, nil
+	}
+	l, err := storage.GetLock(ec.r, q.Key)
+	if err != nil {
+		return nil, err
+	}
+	if l != nil && l.StartTS == q.StartTs {
+		if !q.RollbackIfExpired || !lockExpired(l, now) {
+			return status(kvpb.TxnStatus_PENDING, 0)
+		}
+		if err := storage.ClearLock(ec.b, q.Key); err != nil {
+			return nil, err
+		}
+		if err := storage.PutRollback(ec.r, ec.b, q.Key, q.StartTs); err != nil {
+			return nil, err
+		}
+		return status(kvpb.TxnStatus_ROLLED_BACK, 0)
+	}
+	state, commitTS, err := storage.FindTxnWrite(ec.r, q.Key, q.StartTs)
+	if err != nil {
+		return nil, err
+	}
+	switch state {
+	case storage.TxnKeyCommitted:
+		return status(kvpb.TxnStatus_COMMITTED, commitTS)
+	case storage.TxnKeyRolledBack:
+		return status(kvpb.TxnStatus_ROLLED_BACK, 0)
+	}
+	if !q.RollbackIfExpired {
+		return status(kvpb.TxnStatus_PENDING, 0)
+	}
+	// The primary was never prewritten (its prewrite may still be in flight):
+	// the caller saw an expired lock of the transaction elsewhere, so it is
+	// abandoned; the marker makes the late prewrite fail.
+	if err := storage.PutRollback(ec.r, ec.b, q.Key, q.StartTs); err != nil {
+		return nil, err
+	}
+	return status(kvpb.TxnStatus_ROLLED_BACK, 0)
+}
+
+func evalHeartbeatTxn(ec *evalContext, q *kvpb.HeartbeatTxnRequest) (*kvpb.ResponseUnion, error) {
+	status := func(s kvpb.TxnStatus) (*kvpb.ResponseUnion, error) {
+		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_HeartbeatTxn{HeartbeatTxn: &kvpb.HeartbeatTxnResponse{Status: s}}}, nil
+	}
+	l, err := storage.GetLock(ec.r, q.Key)
+	if err != nil {
+		return nil, err
+	}
+	if l != nil && l.StartTS == q.StartTs {
+		if q.TtlMs > l.TTLMillis {
+			l.TTLMillis = q.TtlMs
+			if err := storage.PutLock(ec.b, q.Key, l); err != nil {
+				return nil, err
+			}
+		}
+		return status(kvpb.TxnStatus_PENDING)
+	}
+	state, _, err := storage.FindTxnWrite(ec.r, q.Key, q.StartTs)
+	if err != nil {
+		return nil, err
+	}
+	if state == storage.TxnKeyCommitted {
+		return status(kvpb.TxnStatus_COMMITTED)
+	}
+	return status(kvpb.TxnStatus_ROLLED_BACK)
+}
+
+// evalValidateRead checks a serializable transaction's read of a key or span.
+func evalValidateRead(ec *evalContext, q *kvpb.ValidateReadRequest) (*kvpb.ResponseUnion, error) {
+	upTo := q.CommitTs
+	if upTo == 0 {
+		upTo = ec.ts // inside a one-phase batch
+	}
+	var end []byte
+	if len(q.EndKey) > 0 {
+		end = q.EndKey
+	}
+	k, err := storage.MVCCFindConflict(ec.r, q.Key, end, q.StartTs, upTo, q.StartTs)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_READ_INVALIDATED, k,
+			"serialization failure: %q was written by a concurrent transaction after it was read", k)
+	}
+	return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_ValidateRead{ValidateRead: &kvpb.ValidateReadResponse{}}}, nil
+}
+
+// checkNoLock fails with LockConflict when key is locked.
+func checkNoLock(r storage.Reader, key []byte) error {
+	l, err := storage.GetLock(r, key)
+	if err != nil {
+		return err
+	}
+	if l != nil {
+		return singleLockConflict(key, l)
+	}
+	return nil
+}
+
+// isTxnRequest reports requests evaluated by the transaction functions.
+func isTxnRequest(q *kvpb.RequestUnion) bool {
+	switch q.Value.(type) {
+	case *kvpb.RequestUnion_Prewrite, *kvpb.RequestUnion_Resolve, *kvpb.RequestUnion_CheckTxn,
+		*kvpb.RequestUnion_HeartbeatTxn, *kvpb.RequestUnion_ValidateRead:
+		return true
+	}
+	return false
+}
+
+func evalTxn(ec *evalContext, q *kvpb.RequestUnion) (*kvpb.ResponseUnion, error) {
+	switch v := q.Value.(type) {
+	case *kvpb.RequestUnion_Prewrite:
+		return evalPrewrite(ec, v.Prewrite)
+	case *kvpb.RequestUnion_Resolve:
+		return evalResolve(ec, v.Resolve)
+	case *kvpb.RequestUnion_CheckTxn:
+		return evalCheckTxn(ec, v.CheckTxn, ec.ts)
+	case *kvpb.RequestUnion_HeartbeatTxn:
+		return evalHeartbeatTxn(ec, v.HeartbeatTxn)
+	case *kvpb.RequestUnion_ValidateRead:
+		return evalValidateRead(ec, v.ValidateRead)
+	}
+	return nil, fmt.Errorf("request %T is not a transaction request", q.Value)
+}

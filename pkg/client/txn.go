@@ -1,0 +1,225 @@
+package client
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cairndb/cairn/internal/kvpb"
+)
+
+// ErrRetry: the transaction conflicted with another and was not committed;
+// run it again (Client.Txn does so automatically).
+var ErrRetry = errors.New("cairn: transaction conflict, retry")
+
+// Isolation is a transaction's isolation level.
+type Isolation int
+
+// Isolation levels. Serializable is the default.
+const (
+	Serializable Isolation = iota
+	RepeatableRead
+	ReadCommitted
+)
+
+func (i Isolation) String() string {
+	return [...]string{"SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED"}[i]
+}
+
+// TxnOption configures a transaction.
+type TxnOption func(*txnOptions)
+
+type txnOptions struct {
+	isolation      Isolation
+	idempotencyKey string
+	maxAttempts    int
+}
+
+// WithIsolation sets the isolation level.
+func WithIsolation(i Isolation) TxnOption { return func(o *txnOptions) { o.isolation = i } }
+
+// WithIdempotencyKey names the logical transaction: however often it is
+// re-sent, it commits at most once. Client.Txn generates one when unset.
+func WithIdempotencyKey(k string) TxnOption { return func(o *txnOptions) { o.idempotencyKey = k } }
+
+// WithMaxAttempts bounds Client.Txn's attempts (default 30).
+func WithMaxAttempts(n int) TxnOption { return func(o *txnOptions) { o.maxAttempts = n } }
+
+// Txn is an interactive transaction, coordinated by the node the client is
+// connected to. Writes are buffered there until Commit. Not safe for
+// concurrent use.
+type Txn struct {
+	c  *Client
+	id string
+	// StartTS is the transaction's snapshot timestamp.
+	StartTS uint64
+}
+
+// wrapTxn classifies transaction errors: retryable conflicts (and a
+// transaction its coordinator no longer knows) become ErrRetry.
+func wrapTxn(err error, write bool) error {
+	if err == nil {
+		return nil
+	}
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.Aborted:
+		for _, d := range st.Details() {
+			if e, ok := d.(*kvpb.Error); ok && e.GetTxnRetry() != nil {
+				return fmt.Errorf("%w: %s", ErrRetry, st.Message())
+			}
+		}
+	case codes.NotFound:
+		return fmt.Errorf("%w: %s", ErrRetry, st.Message())
+	}
+	return wrap(err, write)
+}
+
+// BeginTxn starts an interactive transaction.
+func (c *Client) BeginTxn(ctx context.Context, opts ...TxnOption) (*Txn, error) {
+	o := txnOptions{}
+	for _, f := range opts {
+		f(&o)
+	}
+	resp, err := c.txn.Begin(ctx, &kvpb.TxnBeginRequest{Isolation: kvpb.IsolationLevel(o.isolation), IdempotencyKey: o.idempotencyKey})
+	if err != nil {
+		return nil, wrapTxn(err, false)
+	}
+	return &Txn{c: c, id: resp.TxnId, StartTS: resp.StartTs}, nil
+}
+
+// Get reads key in the transaction.
+func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	resp, err := t.c.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key})
+	if err != nil {
+		return nil, false, wrapTxn(err, false)
+	}
+	return resp.Value, resp.Found, nil
+}
+
+// Scan reads up to limit keys of [start, end) in the transaction (end nil:
+// to the end of the keyspace; limit 0: the server default).
+func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
+	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)}})
+	if err != nil {
+		return nil, false, wrapTxn(err, false)
+	}
+	return toKeyValues(resp.Kvs), resp.More, nil
+}
+
+// Put writes key in the transaction (visible to others after Commit).
+func (t *Txn) Put(ctx context.Context, key, value []byte) error {
+	_, err := t.c.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: t.id, Key: key, Value: value})
+	return wrapTxn(err, false)
+}
+
+// Delete removes key in the transaction.
+func (t *Txn) Delete(ctx context.Context, key []byte) error {
+	_, err := t.c.txn.Delete(ctx, &kvpb.TxnDeleteRequest{TxnId: t.id, Key: key})
+	return wrapTxn(err, false)
+}
+
+// CommitResult is a committed transaction's outcome.
+type CommitResult struct {
+	CommitTS uint64
+	// AlreadyCommitted: an earlier attempt with the same idempotency key had
+	// committed; this one's writes were discarded.
+	AlreadyCommitted bool
+}
+
+// Commit commits the transaction. ErrRetry: it did not commit, run it
+// again; ErrAmbiguous: it may have committed (re-run it with the same
+// idempotency key to learn the outcome without applying it twice).
+func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
+	resp, err := t.c.txn.Commit(ctx, &kvpb.TxnCommitRequest{TxnId: t.id})
+	if err != nil {
+		return CommitResult{}, wrapTxn(err, true)
+	}
+	return CommitResult{CommitTS: resp.CommitTs, AlreadyCommitted: resp.AlreadyCommitted}, nil
+}
+
+// Rollback abandons the transaction.
+func (t *Txn) Rollback(ctx context.Context) error {
+	_, err := t.c.txn.Rollback(ctx, &kvpb.TxnRollbackRequest{TxnId: t.id})
+	if status.Code(err) == codes.NotFound {
+		return nil // already gone
+	}
+	return wrapTxn(err, false)
+}
+
+// TxnStats says how a Client.Txn call went.
+type TxnStats struct {
+	CommitResult
+	// Attempts is the number of times fn ran.
+	Attempts int
+}
+
+// Txn runs fn in a transaction and commits it. Conflicts (ErrRetry) and
+// unavailability are retried with jittered exponential backoff, at most
+// WithMaxAttempts times. Every attempt carries the same idempotency key
+// (generated unless given), so a commit whose outcome was lost (ErrAmbiguous)
+// is retried safely: the retry reports the first attempt's commit instead of
+// applying fn's writes twice. fn may run several times; it must not have
+// side effects outside the transaction. An error returned by fn rolls the
+// transaction back and is returned as is.
+func (c *Client) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn) error, opts ...TxnOption) (TxnStats, error) {
+	o := txnOptions{maxAttempts: 30}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.idempotencyKey == "" {
+		var b [16]byte
+		_, _ = crand.Read(b[:])
+		o.idempotencyKey = hex.EncodeToString(b[:])
+		opts = append(opts, WithIdempotencyKey(o.idempotencyKey))
+	}
+	var stats TxnStats
+	backoff := 2 * time.Millisecond
+	var lastErr error
+	for stats.Attempts < o.maxAttempts {
+		if stats.Attempts > 0 {
+			select {
+			case <-ctx.Done():
+				return stats, errors.Join(ctx.Err(), lastErr)
+			case <-time.After(backoff/2 + rand.N(backoff/2+1)):
+			}
+			backoff = min(2*backoff, 500*time.Millisecond)
+		}
+		stats.Attempts++
+		res, err, userErr := c.attempt(ctx, fn, opts)
+		if userErr {
+			return stats, err
+		}
+		if err == nil {
+			stats.CommitResult = res
+			return stats, nil
+		}
+		lastErr = err
+		if !errors.Is(err, ErrRetry) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrAmbiguous) {
+			return stats, err
+		}
+	}
+	return stats, fmt.Errorf("cairn: transaction gave up after %d attempts: %w", stats.Attempts, lastErr)
+}
+
+// attempt runs fn once; userErr reports that err came from fn itself.
+func (c *Client) attempt(ctx context.Context, fn func(context.Context, *Txn) error, opts []TxnOption) (res CommitResult, err error, userErr bool) {
+	txn, err := c.BeginTxn(ctx, opts...)
+	if err != nil {
+		return res, err, false
+	}
+	if err := fn(ctx, txn); err != nil {
+		_ = txn.Rollback(context.WithoutCancel(ctx))
+		isTxnErr := errors.Is(err, ErrRetry) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrAmbiguous)
+		return res, err, !isTxnErr
+	}
+	res, err = txn.Commit(ctx)
+	return res, err, false
+}
