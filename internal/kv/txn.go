@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairndb/cairn/internal/hlc"
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
 )
@@ -295,7 +296,7 @@ func (c *committer) build(writes map[string]txnWrite, idempotencyKey string) {
 		ks = append(ks, k)
 	}
 	sort.Strings(ks)
-	ttl := uint64(c.ttl / time.Millisecond)
+	ttl := c.lockTTL()
 	if idempotencyKey != "" {
 		// The record is the primary: committing it is the decision, and a
 		// later attempt's prewrite of it finds the earlier commit.
@@ -443,6 +444,13 @@ func (c *committer) commitSecondaries(commitTS uint64) {
 	})
 }
 
+// lockTTL is the TTL to give the transaction's locks now: locks expire
+// relative to the physical time of the start timestamp, and an interactive
+// transaction may commit long after it began.
+func (c *committer) lockTTL() uint64 {
+	return uint64((time.Since(hlc.Physical(c.startTS)) + c.ttl) / time.Millisecond)
+}
+
 // heartbeat keeps the primary lock alive while a slow commit runs.
 type heartbeat struct {
 	mu      sync.Mutex
@@ -452,12 +460,11 @@ type heartbeat struct {
 
 func (c *committer) startHeartbeat() *heartbeat {
 	h := &heartbeat{}
-	began := time.Now()
 	var beat func()
 	beat = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.ttl)
 		defer cancel()
-		ttl := uint64((time.Since(began) + c.ttl) / time.Millisecond)
+		ttl := c.lockTTL()
 		_, err := c.db.send(ctx, c.primary, 0, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_HeartbeatTxn{
 			HeartbeatTxn: &kvpb.HeartbeatTxnRequest{Key: c.primary, StartTs: c.startTS, TtlMs: ttl},
 		}}})

@@ -46,6 +46,7 @@ func (s *Server) httpHandler(api *kvAPI) http.Handler {
 	mux.HandleFunc("POST /v1/kv/{key...}", h.put)
 	mux.HandleFunc("DELETE /v1/kv/{key...}", h.del)
 	mux.HandleFunc("GET /v1/kv", h.scan)
+	mux.HandleFunc("POST /v1/txn", h.txn)
 	mux.HandleFunc("GET /v1/ranges", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rangesJSON(s.rangeInfos()))
 	})
