@@ -64,18 +64,28 @@ func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion
 		return nil, kvpb.NewTxnAlreadyCommitted(cur.Timestamp)
 	}
 	if cur.LatestTimestamp >= p.StartTs {
-		state, _, err := storage.FindTxnWrite(ec.r, p.Key, p.StartTs)
+		state, commitTS, err := storage.FindTxnWrite(ec.r, p.Key, p.StartTs)
 		if err != nil {
 			return nil, err
 		}
 		switch state {
 		case storage.TxnKeyCommitted:
+			if p.OnePc {
+				resp.CommitTs = commitTS // a replayed one-phase commit reports its commit
+			}
 			return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil
 		case storage.TxnKeyRolledBack:
 			return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_ABORTED, p.Key, "transaction at %d was rolled back", p.StartTs)
 		}
-		return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_WRITE_CONFLICT, p.Key,
-			"write conflict on %q: a version at %d is newer than the transaction's start %d", p.Key, cur.LatestTimestamp, p.StartTs)
+		// Other transactions' rollback markers are no conflict.
+		newer, err := storage.HasVersionSince(ec.r, p.Key, p.StartTs)
+		if err != nil {
+			return nil, err
+		}
+		if newer {
+			return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_WRITE_CONFLICT, p.Key,
+				"write conflict on %q: a version at %d is newer than the transaction's start %d", p.Key, cur.LatestTimestamp, p.StartTs)
+		}
 	}
 	op := storage.LockPut
 	if p.Op == kvpb.PrewriteRequest_DELETE {

@@ -181,6 +181,15 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		if err != nil {
 			return nil, nil, err
 		}
+		// The limits are checked before a key's lock (which sorts first):
+		// locks of keys past the limit do not concern this scan.
+		if (opts.MaxKeys > 0 && int64(len(kvs)) >= opts.MaxKeys) ||
+			(opts.MaxBytes > 0 && bytesRead >= opts.MaxBytes) {
+			if locked != nil {
+				return nil, nil, locked
+			}
+			return kvs, append([]byte(nil), key...), nil
+		}
 		if isLock {
 			v, err := it.ValueAndErr()
 			if err != nil {
@@ -201,10 +210,6 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			}
 			valid = it.Next()
 			continue
-		}
-		if locked == nil && ((opts.MaxKeys > 0 && int64(len(kvs)) >= opts.MaxKeys) ||
-			(opts.MaxBytes > 0 && bytesRead >= opts.MaxBytes)) {
-			return kvs, append([]byte(nil), key...), nil
 		}
 		if vts > ts {
 			// Skip to the newest version visible at ts.
@@ -232,7 +237,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			valid = it.Next() // an older version of key, or the next key
 			continue
 		}
-		if ver.live && locked == nil {
+		if ver.live { // counted even once locked: the limits bound the locks reported
 			kv := KeyValue{Key: append([]byte(nil), key...), Value: append([]byte(nil), ver.value...), Timestamp: vts}
 			bytesRead += int64(len(kv.Key) + len(kv.Value))
 			kvs = append(kvs, kv)

@@ -246,3 +246,27 @@ func MVCCFindConflict(r Reader, start, end []byte, afterTS, upToTS, ownStartTS u
 	}
 	return nil, it.Error()
 }
+
+// HasVersionSince reports whether key has a version (not a rollback marker)
+// at or above ts.
+func HasVersionSince(r Reader, key []byte, ts uint64) (bool, error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: EncodeMVCCKey(key, MaxTimestamp), UpperBound: EncodeMVCCKey(key, ts-1)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	for valid := it.First(); valid; valid = it.Next() {
+		raw, err := it.ValueAndErr()
+		if err != nil {
+			return false, err
+		}
+		ver, err := decodeVersion(raw)
+		if err != nil {
+			return false, err
+		}
+		if !ver.rollback {
+			return true, nil
+		}
+	}
+	return false, it.Error()
+}
