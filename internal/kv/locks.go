@@ -126,6 +126,14 @@ func (db *DB) checkTxn(ctx context.Context, primary []byte, startTS uint64, roll
 // batches in parallel, and returns the responses in request order. The
 // first error wins.
 func (db *DB) sendGrouped(ctx context.Context, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+	return db.sendGroupedN(ctx, reqs, 0)
+}
+
+// maxRegroups bounds sendGrouped's regrouping after splits: a request that
+// itself spans ranges (a span) would otherwise be regrouped forever.
+const maxRegroups = 3
+
+func (db *DB) sendGroupedN(ctx context.Context, reqs []*kvpb.RequestUnion, regroups int) ([]*kvpb.ResponseUnion, error) {
 	groups := map[uint64][]int{}
 	var order []uint64
 	for i, q := range reqs {
@@ -148,9 +156,9 @@ func (db *DB) sendGrouped(ctx context.Context, reqs []*kvpb.RequestUnion) ([]*kv
 		}
 		first, _ := kvpb.RequestKeys(batch[0])
 		resps, err := db.send(ctx, first, 0, batch)
-		if errors.Is(err, errCrossRange) && len(idx) > 1 {
+		if errors.Is(err, errCrossRange) && len(idx) > 1 && regroups < maxRegroups {
 			// The range split meanwhile: group again.
-			resps, err = db.sendGrouped(ctx, batch)
+			resps, err = db.sendGroupedN(ctx, batch, regroups+1)
 		}
 		if err != nil {
 			errs[gi] = err

@@ -346,10 +346,7 @@ func (c *committer) commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, err
 	}
 	if len(c.validations) > 0 {
-		for _, v := range c.validations {
-			v.GetValidateRead().CommitTs = commitTS
-		}
-		if _, err := c.db.sendGrouped(ctx, c.validations); err != nil {
+		if err := c.validate(ctx, commitTS); err != nil {
 			c.rollback()
 			return CommitResult{}, err
 		}
@@ -371,6 +368,55 @@ func (c *committer) commit(ctx context.Context) (CommitResult, error) {
 	}
 	c.commitSecondaries(commitTS)
 	return CommitResult{CommitTS: commitTS}, nil
+}
+
+// validate runs the serializable read checks up to commitTS. A scanned
+// span may cross range boundaries: it is checked piece by piece, cut at the
+// boundaries (again if a range split meanwhile).
+func (c *committer) validate(ctx context.Context, commitTS uint64) error {
+	for _, v := range c.validations {
+		v.GetValidateRead().CommitTs = commitTS
+	}
+	for attempt := 0; ; attempt++ {
+		reqs, err := c.db.splitSpansAtRanges(ctx, c.validations)
+		if err == nil {
+			_, err = c.db.sendGrouped(ctx, reqs)
+		}
+		if !errors.Is(err, errCrossRange) || attempt >= 3 {
+			return err
+		}
+	}
+}
+
+// splitSpansAtRanges cuts span read validations at the range boundaries
+// known to the range cache.
+func (db *DB) splitSpansAtRanges(ctx context.Context, reqs []*kvpb.RequestUnion) ([]*kvpb.RequestUnion, error) {
+	out := make([]*kvpb.RequestUnion, 0, len(reqs))
+	for _, q := range reqs {
+		v := q.GetValidateRead()
+		if v == nil || len(v.EndKey) == 0 {
+			out = append(out, q)
+			continue
+		}
+		for key := v.Key; ; {
+			d, err := db.lookupRange(ctx, key)
+			if err != nil {
+				return nil, err
+			}
+			end := v.EndKey
+			if bytes.Compare(d.EndKey, end) < 0 {
+				end = d.EndKey
+			}
+			out = append(out, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_ValidateRead{ValidateRead: &kvpb.ValidateReadRequest{
+				Key: key, EndKey: end, StartTs: v.StartTs, CommitTs: v.CommitTs,
+			}}})
+			if bytes.Equal(end, v.EndKey) {
+				break
+			}
+			key = end
+		}
+	}
+	return out, nil
 }
 
 // tryOnePhase commits in a single Raft command when every key (and every
@@ -460,8 +506,7 @@ type heartbeat struct {
 
 func (c *committer) startHeartbeat() *heartbeat {
 	h := &heartbeat{}
-	var beat func()
-	beat = func() {
+	beat := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.ttl)
 		defer cancel()
 		ttl := c.lockTTL()

@@ -14,8 +14,8 @@ func TestHTTPTxn(t *testing.T) {
 	mustPut(t, c, "balance", "100")
 
 	type result struct {
-		Succeeded        bool `json:"succeeded"`
-		AlreadyCommitted bool `json:"already_committed"`
+		Succeeded        bool   `json:"succeeded"`
+		AlreadyCommitted bool   `json:"already_committed"`
 		CommitTS         uint64 `json:"commit_ts"`
 		Responses        []struct {
 			Op, Key, Value string

@@ -63,13 +63,17 @@ func (o *Oracle) Allocate(ctx context.Context, count uint32, term uint64) (uint6
 	if term != o.mu.term {
 		o.mu.term, o.mu.next, o.mu.limit = term, 0, 0
 	}
-	if o.mu.next == 0 || o.mu.next+uint64(count) > o.mu.limit {
+	// Timestamps follow the wall clock (their physical part is when they
+	// were handed out: lock TTLs are measured from it), not just count up
+	// from the start of the window.
+	wall := hlc.FromPhysical(o.now().UnixMilli(), 0)
+	if o.mu.next == 0 || max(o.mu.next, wall)+uint64(count) > o.mu.limit {
 		if err := o.extendLocked(ctx, count); err != nil {
 			return 0, err
 		}
 	}
-	first := o.mu.next
-	o.mu.next += uint64(count)
+	first := max(o.mu.next, wall)
+	o.mu.next = first + uint64(count)
 	return first, nil
 }
 

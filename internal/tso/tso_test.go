@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/cairndb/cairn/internal/hlc"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -142,4 +144,32 @@ func TestBatcherCoalescesAndStaysUnique(t *testing.T) {
 		t.Fatalf("%d oracle calls for %d timestamps: no batching", calls, workers*each)
 	}
 	t.Logf("%d timestamps in %d oracle calls", workers*each, calls)
+}
+
+// Timestamps follow the wall clock, not only count up from the start of
+// their window: a timestamp's physical part is when it was handed out
+// (lock TTLs are measured from it).
+func TestOracleFollowsWallClock(t *testing.T) {
+	p := &memPersister{}
+	wall := time.UnixMilli(1_000_000)
+	o := NewOracle(p, func() time.Time { return wall }, 3*time.Second)
+	ctx := context.Background()
+	last := uint64(0)
+	for step := 0; step < 10; step++ {
+		ts, err := o.Allocate(ctx, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hlc.Physical(ts); !got.Equal(wall) {
+			t.Fatalf("step %d: physical time %v, wall clock %v", step, got, wall)
+		}
+		if ts <= last {
+			t.Fatalf("%d after %d", ts, last)
+		}
+		last = ts
+		wall = wall.Add(700 * time.Millisecond) // within a window, and across
+	}
+	if p.writes > 4 {
+		t.Fatalf("%d persisted windows for 7 s of wall time", p.writes)
+	}
 }
