@@ -4,7 +4,7 @@ BIN       := bin/cairn
 PKGS      := ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: build run test test-short lint fmt proto bench bench-cluster bench-idle clean
+.PHONY: build run test test-short chaos lint fmt proto bench bench-cluster bench-idle clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn
@@ -18,6 +18,12 @@ test:
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+
+# chaos: the bank workload (transaction invariants) for 60 s on three node
+# processes while nodes are killed with SIGKILL and restarted and ranges
+# split (`make test` runs the same test for 20 s).
+chaos:
+	CAIRN_E2E_BANK_DURATION=60s $(GO) test $(TESTFLAGS) -v -run '^TestBankUnderFaults$$' ./test/e2e/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \

@@ -16,7 +16,7 @@ import (
 
 func newWorkloadCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "workload", Short: "load generators"}
-	cmd.AddCommand(newWorkloadKVCmd())
+	cmd.AddCommand(newWorkloadKVCmd(), newWorkloadBankCmd())
 	return cmd
 }
 

@@ -183,11 +183,19 @@ func (c *Client) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn)
 	var stats TxnStats
 	backoff := 2 * time.Millisecond
 	var lastErr error
+	ambiguous := false // an attempt's commit outcome is unknown
+	// fail returns err, still ambiguous if an earlier commit may have landed.
+	fail := func(err error) error {
+		if ambiguous && !errors.Is(err, ErrAmbiguous) {
+			return fmt.Errorf("%w (and an earlier attempt's commit is %w)", err, ErrAmbiguous)
+		}
+		return err
+	}
 	for stats.Attempts < o.maxAttempts {
 		if stats.Attempts > 0 {
 			select {
 			case <-ctx.Done():
-				return stats, errors.Join(ctx.Err(), lastErr)
+				return stats, fail(errors.Join(ctx.Err(), lastErr))
 			case <-time.After(backoff/2 + rand.N(backoff/2+1)):
 			}
 			backoff = min(2*backoff, 500*time.Millisecond)
@@ -195,18 +203,19 @@ func (c *Client) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn)
 		stats.Attempts++
 		res, err, userErr := c.attempt(ctx, fn, opts)
 		if userErr {
-			return stats, err
+			return stats, fail(err)
 		}
 		if err == nil {
 			stats.CommitResult = res
 			return stats, nil
 		}
 		lastErr = err
+		ambiguous = ambiguous || errors.Is(err, ErrAmbiguous)
 		if !errors.Is(err, ErrRetry) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrAmbiguous) {
-			return stats, err
+			return stats, fail(err)
 		}
 	}
-	return stats, fmt.Errorf("cairn: transaction gave up after %d attempts: %w", stats.Attempts, lastErr)
+	return stats, fail(fmt.Errorf("cairn: transaction gave up after %d attempts: %w", stats.Attempts, lastErr))
 }
 
 // attempt runs fn once; userErr reports that err came from fn itself.
