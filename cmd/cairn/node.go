@@ -64,7 +64,7 @@ func newClusterCmd() *cobra.Command {
 	var sf, gf clientFlags
 	set := &cobra.Command{
 		Use:   "set NAME VALUE",
-		Short: "change a cluster setting (replicas, dead_node_timeout, range_max_bytes)",
+		Short: "change a cluster setting (replicas, dead_node_timeout, range_max_bytes, gc_ttl, txn_record_ttl)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return sf.run(10*time.Second, func(ctx context.Context, c *client.Client) error {

@@ -69,6 +69,16 @@ func lockExpired(l *kvpb.LockInfo) bool {
 // and commits or rolls back the locks accordingly. It returns a lock whose
 // transaction is still in progress, if any.
 func (db *DB) resolveLocks(ctx context.Context, locks []*kvpb.LockInfo) (pending *kvpb.LockInfo, err error) {
+	still, err := db.resolveLockSet(ctx, locks)
+	if err != nil || len(still) == 0 {
+		return nil, err
+	}
+	return still[0], nil
+}
+
+// resolveLockSet is resolveLocks returning every lock whose transaction is
+// still in progress.
+func (db *DB) resolveLockSet(ctx context.Context, locks []*kvpb.LockInfo) (pending []*kvpb.LockInfo, err error) {
 	type txnKey struct {
 		primary string
 		startTS uint64
@@ -90,7 +100,7 @@ func (db *DB) resolveLocks(ctx context.Context, locks []*kvpb.LockInfo) (pending
 			return nil, err
 		}
 		if status == kvpb.TxnStatus_PENDING {
-			pending = ls[0]
+			pending = append(pending, ls...)
 			continue
 		}
 		for _, l := range ls {

@@ -269,6 +269,7 @@ const (
 	TxnRetry_WRITE_CONFLICT   TxnRetry_Reason = 0 // a newer version of a written key exists
 	TxnRetry_READ_INVALIDATED TxnRetry_Reason = 1 // a read key was written before the commit (serializable)
 	TxnRetry_ABORTED          TxnRetry_Reason = 2 // the transaction was rolled back (lock expired)
+	TxnRetry_TOO_OLD          TxnRetry_Reason = 3 // it started below the range's GC threshold (older than gc_ttl)
 )
 
 // Enum value maps for TxnRetry_Reason.
@@ -277,11 +278,13 @@ var (
 		0: "WRITE_CONFLICT",
 		1: "READ_INVALIDATED",
 		2: "ABORTED",
+		3: "TOO_OLD",
 	}
 	TxnRetry_Reason_value = map[string]int32{
 		"WRITE_CONFLICT":   0,
 		"READ_INVALIDATED": 1,
 		"ABORTED":          2,
+		"TOO_OLD":          3,
 	}
 )
 
@@ -309,7 +312,7 @@ func (x TxnRetry_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRetry_Reason.Descriptor instead.
 func (TxnRetry_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54, 0}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56, 0}
 }
 
 type KeyValue struct {
@@ -1925,6 +1928,181 @@ func (*ValidateReadResponse) Descriptor() ([]byte, []int) {
 	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
 }
 
+// GCRequest garbage-collects the range holding key, from resume_key (empty:
+// key) up to end_key, in one bounded step: the leaseholder deletes versions
+// at or below threshold_ts that no read at or above it can see, rollback
+// markers at or below it, and transaction records (keys.TxnRecordSpan)
+// committed at or below record_threshold_ts; it raises the range's GC
+// threshold to threshold_ts (reads and transactions below it then fail).
+// Locks are never touched: those that started below lock_threshold_ts (0:
+// threshold_ts) are returned for the caller to resolve. Internal only;
+// alone in its batch.
+type GCRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The start of the range (routing).
+	Key               []byte `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	EndKey            []byte `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	ThresholdTs       uint64 `protobuf:"varint,3,opt,name=threshold_ts,json=thresholdTs,proto3" json:"threshold_ts,omitempty"`
+	RecordThresholdTs uint64 `protobuf:"varint,4,opt,name=record_threshold_ts,json=recordThresholdTs,proto3" json:"record_threshold_ts,omitempty"`
+	LockThresholdTs   uint64 `protobuf:"varint,5,opt,name=lock_threshold_ts,json=lockThresholdTs,proto3" json:"lock_threshold_ts,omitempty"`
+	ResumeKey         []byte `protobuf:"bytes,6,opt,name=resume_key,json=resumeKey,proto3" json:"resume_key,omitempty"`
+	// Bound on the engine entries examined (0: the server's default).
+	MaxKeys       int64 `protobuf:"varint,7,opt,name=max_keys,json=maxKeys,proto3" json:"max_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GCRequest) Reset() {
+	*x = GCRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GCRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GCRequest) ProtoMessage() {}
+
+func (x *GCRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GCRequest.ProtoReflect.Descriptor instead.
+func (*GCRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GCRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *GCRequest) GetEndKey() []byte {
+	if x != nil {
+		return x.EndKey
+	}
+	return nil
+}
+
+func (x *GCRequest) GetThresholdTs() uint64 {
+	if x != nil {
+		return x.ThresholdTs
+	}
+	return 0
+}
+
+func (x *GCRequest) GetRecordThresholdTs() uint64 {
+	if x != nil {
+		return x.RecordThresholdTs
+	}
+	return 0
+}
+
+func (x *GCRequest) GetLockThresholdTs() uint64 {
+	if x != nil {
+		return x.LockThresholdTs
+	}
+	return 0
+}
+
+func (x *GCRequest) GetResumeKey() []byte {
+	if x != nil {
+		return x.ResumeKey
+	}
+	return nil
+}
+
+func (x *GCRequest) GetMaxKeys() int64 {
+	if x != nil {
+		return x.MaxKeys
+	}
+	return 0
+}
+
+type GCResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where to continue; empty when the span is done.
+	ResumeKey []byte      `protobuf:"bytes,1,opt,name=resume_key,json=resumeKey,proto3" json:"resume_key,omitempty"`
+	OldLocks  []*LockInfo `protobuf:"bytes,2,rep,name=old_locks,json=oldLocks,proto3" json:"old_locks,omitempty"`
+	// Versions and rollback markers deleted.
+	Deleted uint64 `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// Keys examined that hold garbage for a later collection (see
+	// storage.GCResult.PendingKeys).
+	PendingKeys   uint64 `protobuf:"varint,4,opt,name=pending_keys,json=pendingKeys,proto3" json:"pending_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GCResponse) Reset() {
+	*x = GCResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GCResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GCResponse) ProtoMessage() {}
+
+func (x *GCResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GCResponse.ProtoReflect.Descriptor instead.
+func (*GCResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GCResponse) GetResumeKey() []byte {
+	if x != nil {
+		return x.ResumeKey
+	}
+	return nil
+}
+
+func (x *GCResponse) GetOldLocks() []*LockInfo {
+	if x != nil {
+		return x.OldLocks
+	}
+	return nil
+}
+
+func (x *GCResponse) GetDeleted() uint64 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+func (x *GCResponse) GetPendingKeys() uint64 {
+	if x != nil {
+		return x.PendingKeys
+	}
+	return 0
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1938,6 +2116,7 @@ type RequestUnion struct {
 	//	*RequestUnion_AdminSplit
 	//	*RequestUnion_AdminChangeReplicas
 	//	*RequestUnion_Timestamp
+	//	*RequestUnion_Gc
 	//	*RequestUnion_Prewrite
 	//	*RequestUnion_Resolve
 	//	*RequestUnion_CheckTxn
@@ -1950,7 +2129,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1962,7 +2141,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2154,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -2066,6 +2245,15 @@ func (x *RequestUnion) GetTimestamp() *TimestampRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetGc() *GCRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Gc); ok {
+			return x.Gc
+		}
+	}
+	return nil
+}
+
 func (x *RequestUnion) GetPrewrite() *PrewriteRequest {
 	if x != nil {
 		if x, ok := x.Value.(*RequestUnion_Prewrite); ok {
@@ -2151,6 +2339,10 @@ type RequestUnion_Timestamp struct {
 	Timestamp *TimestampRequest `protobuf:"bytes,13,opt,name=timestamp,proto3,oneof"`
 }
 
+type RequestUnion_Gc struct {
+	Gc *GCRequest `protobuf:"bytes,14,opt,name=gc,proto3,oneof"`
+}
+
 type RequestUnion_Prewrite struct {
 	Prewrite *PrewriteRequest `protobuf:"bytes,20,opt,name=prewrite,proto3,oneof"`
 }
@@ -2189,6 +2381,8 @@ func (*RequestUnion_AdminChangeReplicas) isRequestUnion_Value() {}
 
 func (*RequestUnion_Timestamp) isRequestUnion_Value() {}
 
+func (*RequestUnion_Gc) isRequestUnion_Value() {}
+
 func (*RequestUnion_Prewrite) isRequestUnion_Value() {}
 
 func (*RequestUnion_Resolve) isRequestUnion_Value() {}
@@ -2212,6 +2406,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_AdminSplit
 	//	*ResponseUnion_AdminChangeReplicas
 	//	*ResponseUnion_Timestamp
+	//	*ResponseUnion_Gc
 	//	*ResponseUnion_Prewrite
 	//	*ResponseUnion_Resolve
 	//	*ResponseUnion_CheckTxn
@@ -2224,7 +2419,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2431,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2444,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -2340,6 +2535,15 @@ func (x *ResponseUnion) GetTimestamp() *TimestampResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetGc() *GCResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Gc); ok {
+			return x.Gc
+		}
+	}
+	return nil
+}
+
 func (x *ResponseUnion) GetPrewrite() *PrewriteResponse {
 	if x != nil {
 		if x, ok := x.Value.(*ResponseUnion_Prewrite); ok {
@@ -2425,6 +2629,10 @@ type ResponseUnion_Timestamp struct {
 	Timestamp *TimestampResponse `protobuf:"bytes,13,opt,name=timestamp,proto3,oneof"`
 }
 
+type ResponseUnion_Gc struct {
+	Gc *GCResponse `protobuf:"bytes,14,opt,name=gc,proto3,oneof"`
+}
+
 type ResponseUnion_Prewrite struct {
 	Prewrite *PrewriteResponse `protobuf:"bytes,20,opt,name=prewrite,proto3,oneof"`
 }
@@ -2463,6 +2671,8 @@ func (*ResponseUnion_AdminChangeReplicas) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Timestamp) isResponseUnion_Value() {}
 
+func (*ResponseUnion_Gc) isResponseUnion_Value() {}
+
 func (*ResponseUnion_Prewrite) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Resolve) isResponseUnion_Value() {}
@@ -2484,7 +2694,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2706,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2719,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BatchRequest) GetRequests() []*RequestUnion {
@@ -2528,7 +2738,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2540,7 +2750,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2553,7 +2763,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2575,7 +2785,7 @@ type TxnBeginRequest struct {
 
 func (x *TxnBeginRequest) Reset() {
 	*x = TxnBeginRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +2797,7 @@ func (x *TxnBeginRequest) String() string {
 func (*TxnBeginRequest) ProtoMessage() {}
 
 func (x *TxnBeginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +2810,7 @@ func (x *TxnBeginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnBeginRequest.ProtoReflect.Descriptor instead.
 func (*TxnBeginRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TxnBeginRequest) GetIsolation() IsolationLevel {
@@ -2627,7 +2837,7 @@ type TxnBeginResponse struct {
 
 func (x *TxnBeginResponse) Reset() {
 	*x = TxnBeginResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2639,7 +2849,7 @@ func (x *TxnBeginResponse) String() string {
 func (*TxnBeginResponse) ProtoMessage() {}
 
 func (x *TxnBeginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2652,7 +2862,7 @@ func (x *TxnBeginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnBeginResponse.ProtoReflect.Descriptor instead.
 func (*TxnBeginResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TxnBeginResponse) GetTxnId() string {
@@ -2679,7 +2889,7 @@ type TxnGetRequest struct {
 
 func (x *TxnGetRequest) Reset() {
 	*x = TxnGetRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2691,7 +2901,7 @@ func (x *TxnGetRequest) String() string {
 func (*TxnGetRequest) ProtoMessage() {}
 
 func (x *TxnGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2704,7 +2914,7 @@ func (x *TxnGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnGetRequest.ProtoReflect.Descriptor instead.
 func (*TxnGetRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TxnGetRequest) GetTxnId() string {
@@ -2731,7 +2941,7 @@ type TxnScanRequest struct {
 
 func (x *TxnScanRequest) Reset() {
 	*x = TxnScanRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2743,7 +2953,7 @@ func (x *TxnScanRequest) String() string {
 func (*TxnScanRequest) ProtoMessage() {}
 
 func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2756,7 +2966,7 @@ func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnScanRequest.ProtoReflect.Descriptor instead.
 func (*TxnScanRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TxnScanRequest) GetTxnId() string {
@@ -2784,7 +2994,7 @@ type TxnPutRequest struct {
 
 func (x *TxnPutRequest) Reset() {
 	*x = TxnPutRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3006,7 @@ func (x *TxnPutRequest) String() string {
 func (*TxnPutRequest) ProtoMessage() {}
 
 func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3019,7 @@ func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPutRequest.ProtoReflect.Descriptor instead.
 func (*TxnPutRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TxnPutRequest) GetTxnId() string {
@@ -2843,7 +3053,7 @@ type TxnDeleteRequest struct {
 
 func (x *TxnDeleteRequest) Reset() {
 	*x = TxnDeleteRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2855,7 +3065,7 @@ func (x *TxnDeleteRequest) String() string {
 func (*TxnDeleteRequest) ProtoMessage() {}
 
 func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2868,7 +3078,7 @@ func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnDeleteRequest.ProtoReflect.Descriptor instead.
 func (*TxnDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TxnDeleteRequest) GetTxnId() string {
@@ -2893,7 +3103,7 @@ type TxnWriteResponse struct {
 
 func (x *TxnWriteResponse) Reset() {
 	*x = TxnWriteResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2905,7 +3115,7 @@ func (x *TxnWriteResponse) String() string {
 func (*TxnWriteResponse) ProtoMessage() {}
 
 func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2918,7 +3128,7 @@ func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnWriteResponse.ProtoReflect.Descriptor instead.
 func (*TxnWriteResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
 }
 
 type TxnCommitRequest struct {
@@ -2930,7 +3140,7 @@ type TxnCommitRequest struct {
 
 func (x *TxnCommitRequest) Reset() {
 	*x = TxnCommitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3152,7 @@ func (x *TxnCommitRequest) String() string {
 func (*TxnCommitRequest) ProtoMessage() {}
 
 func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3165,7 @@ func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitRequest.ProtoReflect.Descriptor instead.
 func (*TxnCommitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TxnCommitRequest) GetTxnId() string {
@@ -2977,7 +3187,7 @@ type TxnCommitResponse struct {
 
 func (x *TxnCommitResponse) Reset() {
 	*x = TxnCommitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2989,7 +3199,7 @@ func (x *TxnCommitResponse) String() string {
 func (*TxnCommitResponse) ProtoMessage() {}
 
 func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3002,7 +3212,7 @@ func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitResponse.ProtoReflect.Descriptor instead.
 func (*TxnCommitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnCommitResponse) GetCommitTs() uint64 {
@@ -3028,7 +3238,7 @@ type TxnRollbackRequest struct {
 
 func (x *TxnRollbackRequest) Reset() {
 	*x = TxnRollbackRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3040,7 +3250,7 @@ func (x *TxnRollbackRequest) String() string {
 func (*TxnRollbackRequest) ProtoMessage() {}
 
 func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3053,7 +3263,7 @@ func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackRequest.ProtoReflect.Descriptor instead.
 func (*TxnRollbackRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TxnRollbackRequest) GetTxnId() string {
@@ -3071,7 +3281,7 @@ type TxnRollbackResponse struct {
 
 func (x *TxnRollbackResponse) Reset() {
 	*x = TxnRollbackResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3293,7 @@ func (x *TxnRollbackResponse) String() string {
 func (*TxnRollbackResponse) ProtoMessage() {}
 
 func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3306,7 @@ func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackResponse.ProtoReflect.Descriptor instead.
 func (*TxnRollbackResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 type ReplicaDescriptor struct {
@@ -3111,7 +3321,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3123,7 +3333,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3136,7 +3346,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -3179,7 +3389,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3191,7 +3401,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3204,7 +3414,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -3262,7 +3472,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3484,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3497,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -3321,7 +3531,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3333,7 +3543,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3346,7 +3556,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -3376,7 +3586,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3388,7 +3598,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3401,7 +3611,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -3438,7 +3648,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3450,7 +3660,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3463,7 +3673,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -3496,7 +3706,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +3718,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,7 +3731,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -3540,7 +3750,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3552,7 +3762,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3565,7 +3775,7 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
 }
 
 // LockInfo describes a transaction lock met by a request.
@@ -3581,7 +3791,7 @@ type LockInfo struct {
 
 func (x *LockInfo) Reset() {
 	*x = LockInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3593,7 +3803,7 @@ func (x *LockInfo) String() string {
 func (*LockInfo) ProtoMessage() {}
 
 func (x *LockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3606,7 +3816,7 @@ func (x *LockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockInfo.ProtoReflect.Descriptor instead.
 func (*LockInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *LockInfo) GetKey() []byte {
@@ -3648,7 +3858,7 @@ type LockConflict struct {
 
 func (x *LockConflict) Reset() {
 	*x = LockConflict{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3660,7 +3870,7 @@ func (x *LockConflict) String() string {
 func (*LockConflict) ProtoMessage() {}
 
 func (x *LockConflict) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3673,7 +3883,7 @@ func (x *LockConflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflict.ProtoReflect.Descriptor instead.
 func (*LockConflict) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *LockConflict) GetLocks() []*LockInfo {
@@ -3695,7 +3905,7 @@ type TxnRetry struct {
 
 func (x *TxnRetry) Reset() {
 	*x = TxnRetry{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3707,7 +3917,7 @@ func (x *TxnRetry) String() string {
 func (*TxnRetry) ProtoMessage() {}
 
 func (x *TxnRetry) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3720,7 +3930,7 @@ func (x *TxnRetry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRetry.ProtoReflect.Descriptor instead.
 func (*TxnRetry) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *TxnRetry) GetReason() TxnRetry_Reason {
@@ -3748,7 +3958,7 @@ type TxnAlreadyCommitted struct {
 
 func (x *TxnAlreadyCommitted) Reset() {
 	*x = TxnAlreadyCommitted{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3760,7 +3970,7 @@ func (x *TxnAlreadyCommitted) String() string {
 func (*TxnAlreadyCommitted) ProtoMessage() {}
 
 func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3773,7 +3983,7 @@ func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAlreadyCommitted.ProtoReflect.Descriptor instead.
 func (*TxnAlreadyCommitted) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TxnAlreadyCommitted) GetCommitTs() uint64 {
@@ -3802,7 +4012,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3814,7 +4024,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3827,7 +4037,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Error) GetMessage() string {
@@ -3967,7 +4177,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3979,7 +4189,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3992,7 +4202,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -4031,7 +4241,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4043,7 +4253,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4056,7 +4266,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RaftMessage) GetRangeId() uint64 {
@@ -4098,7 +4308,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4110,7 +4320,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4123,7 +4333,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
@@ -4141,7 +4351,7 @@ type RaftMessageBatchResponse struct {
 
 func (x *RaftMessageBatchResponse) Reset() {
 	*x = RaftMessageBatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4153,7 +4363,7 @@ func (x *RaftMessageBatchResponse) String() string {
 func (*RaftMessageBatchResponse) ProtoMessage() {}
 
 func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4166,7 +4376,7 @@ func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
 }
 
 // SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
@@ -4183,7 +4393,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4195,7 +4405,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4208,7 +4418,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SnapshotChunk) GetHeader() *RaftMessage {
@@ -4244,7 +4454,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4256,7 +4466,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4269,7 +4479,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -4299,7 +4509,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4311,7 +4521,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4324,7 +4534,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -4365,7 +4575,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4377,7 +4587,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4390,7 +4600,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -4410,7 +4620,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4422,7 +4632,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4435,7 +4645,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -4460,7 +4670,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4472,7 +4682,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4485,7 +4695,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
 }
 
 type RangeInfo struct {
@@ -4501,7 +4711,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4513,7 +4723,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4526,7 +4736,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -4573,7 +4783,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4585,7 +4795,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4598,7 +4808,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -4628,7 +4838,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4640,7 +4850,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4653,7 +4863,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -4713,7 +4923,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4725,7 +4935,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4738,7 +4948,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -4798,7 +5008,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4810,7 +5020,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4823,7 +5033,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
 }
 
 type DecommissionRequest struct {
@@ -4835,7 +5045,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4847,7 +5057,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4860,7 +5070,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -4878,7 +5088,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4890,7 +5100,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4903,7 +5113,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
 }
 
 type NodesResponse struct {
@@ -4915,7 +5125,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4927,7 +5137,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4940,7 +5150,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -4960,7 +5170,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4972,7 +5182,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4985,7 +5195,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -5010,7 +5220,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5022,7 +5232,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5035,7 +5245,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
 }
 
 type SettingsRequest struct {
@@ -5046,7 +5256,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5058,7 +5268,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5071,7 +5281,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
 }
 
 type SettingsResponse struct {
@@ -5083,7 +5293,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5095,7 +5305,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5108,7 +5318,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -5232,7 +5442,23 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\aend_key\x18\x02 \x01(\fR\x06endKey\x12\x19\n" +
 	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x1b\n" +
 	"\tcommit_ts\x18\x04 \x01(\x04R\bcommitTs\"\x16\n" +
-	"\x14ValidateReadResponse\"\xe4\x06\n" +
+	"\x14ValidateReadResponse\"\xef\x01\n" +
+	"\tGCRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
+	"\aend_key\x18\x02 \x01(\fR\x06endKey\x12!\n" +
+	"\fthreshold_ts\x18\x03 \x01(\x04R\vthresholdTs\x12.\n" +
+	"\x13record_threshold_ts\x18\x04 \x01(\x04R\x11recordThresholdTs\x12*\n" +
+	"\x11lock_threshold_ts\x18\x05 \x01(\x04R\x0flockThresholdTs\x12\x1d\n" +
+	"\n" +
+	"resume_key\x18\x06 \x01(\fR\tresumeKey\x12\x19\n" +
+	"\bmax_keys\x18\a \x01(\x03R\amaxKeys\"\x9b\x01\n" +
+	"\n" +
+	"GCResponse\x12\x1d\n" +
+	"\n" +
+	"resume_key\x18\x01 \x01(\fR\tresumeKey\x121\n" +
+	"\told_locks\x18\x02 \x03(\v2\x14.cairn.kvpb.LockInfoR\boldLocks\x12\x18\n" +
+	"\adeleted\x18\x03 \x01(\x04R\adeleted\x12!\n" +
+	"\fpending_keys\x18\x04 \x01(\x04R\vpendingKeys\"\x8d\a\n" +
 	"\fRequestUnion\x12*\n" +
 	"\x03get\x18\x01 \x01(\v2\x16.cairn.kvpb.GetRequestH\x00R\x03get\x12*\n" +
 	"\x03put\x18\x02 \x01(\v2\x16.cairn.kvpb.PutRequestH\x00R\x03put\x123\n" +
@@ -5244,13 +5470,14 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\vadmin_split\x18\v \x01(\v2\x1d.cairn.kvpb.AdminSplitRequestH\x00R\n" +
 	"adminSplit\x12\\\n" +
 	"\x15admin_change_replicas\x18\f \x01(\v2&.cairn.kvpb.AdminChangeReplicasRequestH\x00R\x13adminChangeReplicas\x12<\n" +
-	"\ttimestamp\x18\r \x01(\v2\x1c.cairn.kvpb.TimestampRequestH\x00R\ttimestamp\x129\n" +
+	"\ttimestamp\x18\r \x01(\v2\x1c.cairn.kvpb.TimestampRequestH\x00R\ttimestamp\x12'\n" +
+	"\x02gc\x18\x0e \x01(\v2\x15.cairn.kvpb.GCRequestH\x00R\x02gc\x129\n" +
 	"\bprewrite\x18\x14 \x01(\v2\x1b.cairn.kvpb.PrewriteRequestH\x00R\bprewrite\x126\n" +
 	"\aresolve\x18\x15 \x01(\v2\x1a.cairn.kvpb.ResolveRequestH\x00R\aresolve\x12:\n" +
 	"\tcheck_txn\x18\x16 \x01(\v2\x1b.cairn.kvpb.CheckTxnRequestH\x00R\bcheckTxn\x12F\n" +
 	"\rheartbeat_txn\x18\x17 \x01(\v2\x1f.cairn.kvpb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12F\n" +
 	"\rvalidate_read\x18\x18 \x01(\v2\x1f.cairn.kvpb.ValidateReadRequestH\x00R\fvalidateReadB\a\n" +
-	"\x05value\"\xf3\x06\n" +
+	"\x05value\"\x9d\a\n" +
 	"\rResponseUnion\x12+\n" +
 	"\x03get\x18\x01 \x01(\v2\x17.cairn.kvpb.GetResponseH\x00R\x03get\x12+\n" +
 	"\x03put\x18\x02 \x01(\v2\x17.cairn.kvpb.PutResponseH\x00R\x03put\x124\n" +
@@ -5262,7 +5489,8 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\vadmin_split\x18\v \x01(\v2\x1e.cairn.kvpb.AdminSplitResponseH\x00R\n" +
 	"adminSplit\x12]\n" +
 	"\x15admin_change_replicas\x18\f \x01(\v2'.cairn.kvpb.AdminChangeReplicasResponseH\x00R\x13adminChangeReplicas\x12=\n" +
-	"\ttimestamp\x18\r \x01(\v2\x1d.cairn.kvpb.TimestampResponseH\x00R\ttimestamp\x12:\n" +
+	"\ttimestamp\x18\r \x01(\v2\x1d.cairn.kvpb.TimestampResponseH\x00R\ttimestamp\x12(\n" +
+	"\x02gc\x18\x0e \x01(\v2\x16.cairn.kvpb.GCResponseH\x00R\x02gc\x12:\n" +
 	"\bprewrite\x18\x14 \x01(\v2\x1c.cairn.kvpb.PrewriteResponseH\x00R\bprewrite\x127\n" +
 	"\aresolve\x18\x15 \x01(\v2\x1b.cairn.kvpb.ResolveResponseH\x00R\aresolve\x12;\n" +
 	"\tcheck_txn\x18\x16 \x01(\v2\x1c.cairn.kvpb.CheckTxnResponseH\x00R\bcheckTxn\x12G\n" +
@@ -5339,14 +5567,15 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x15\n" +
 	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\":\n" +
 	"\fLockConflict\x12*\n" +
-	"\x05locks\x18\x01 \x03(\v2\x14.cairn.kvpb.LockInfoR\x05locks\"\x92\x01\n" +
+	"\x05locks\x18\x01 \x03(\v2\x14.cairn.kvpb.LockInfoR\x05locks\"\x9f\x01\n" +
 	"\bTxnRetry\x123\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1b.cairn.kvpb.TxnRetry.ReasonR\x06reason\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\fR\x03key\"?\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"L\n" +
 	"\x06Reason\x12\x12\n" +
 	"\x0eWRITE_CONFLICT\x10\x00\x12\x14\n" +
 	"\x10READ_INVALIDATED\x10\x01\x12\v\n" +
-	"\aABORTED\x10\x02\"2\n" +
+	"\aABORTED\x10\x02\x12\v\n" +
+	"\aTOO_OLD\x10\x03\"2\n" +
 	"\x13TxnAlreadyCommitted\x12\x1b\n" +
 	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\"\x9c\x04\n" +
 	"\x05Error\x12\x18\n" +
@@ -5490,7 +5719,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 80)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(IsolationLevel)(0), // 0: cairn.kvpb.IsolationLevel
 	(TxnStatus)(0),      // 1: cairn.kvpb.TxnStatus
@@ -5527,178 +5756,183 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*HeartbeatTxnResponse)(nil),               // 32: cairn.kvpb.HeartbeatTxnResponse
 	(*ValidateReadRequest)(nil),                // 33: cairn.kvpb.ValidateReadRequest
 	(*ValidateReadResponse)(nil),               // 34: cairn.kvpb.ValidateReadResponse
-	(*RequestUnion)(nil),                       // 35: cairn.kvpb.RequestUnion
-	(*ResponseUnion)(nil),                      // 36: cairn.kvpb.ResponseUnion
-	(*BatchRequest)(nil),                       // 37: cairn.kvpb.BatchRequest
-	(*BatchResponse)(nil),                      // 38: cairn.kvpb.BatchResponse
-	(*TxnBeginRequest)(nil),                    // 39: cairn.kvpb.TxnBeginRequest
-	(*TxnBeginResponse)(nil),                   // 40: cairn.kvpb.TxnBeginResponse
-	(*TxnGetRequest)(nil),                      // 41: cairn.kvpb.TxnGetRequest
-	(*TxnScanRequest)(nil),                     // 42: cairn.kvpb.TxnScanRequest
-	(*TxnPutRequest)(nil),                      // 43: cairn.kvpb.TxnPutRequest
-	(*TxnDeleteRequest)(nil),                   // 44: cairn.kvpb.TxnDeleteRequest
-	(*TxnWriteResponse)(nil),                   // 45: cairn.kvpb.TxnWriteResponse
-	(*TxnCommitRequest)(nil),                   // 46: cairn.kvpb.TxnCommitRequest
-	(*TxnCommitResponse)(nil),                  // 47: cairn.kvpb.TxnCommitResponse
-	(*TxnRollbackRequest)(nil),                 // 48: cairn.kvpb.TxnRollbackRequest
-	(*TxnRollbackResponse)(nil),                // 49: cairn.kvpb.TxnRollbackResponse
-	(*ReplicaDescriptor)(nil),                  // 50: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 51: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),                       // 52: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),                      // 53: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),                   // 54: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),                     // 55: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),                      // 56: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),                    // 57: cairn.kvpb.AmbiguousResult
-	(*LockInfo)(nil),                           // 58: cairn.kvpb.LockInfo
-	(*LockConflict)(nil),                       // 59: cairn.kvpb.LockConflict
-	(*TxnRetry)(nil),                           // 60: cairn.kvpb.TxnRetry
-	(*TxnAlreadyCommitted)(nil),                // 61: cairn.kvpb.TxnAlreadyCommitted
-	(*Error)(nil),                              // 62: cairn.kvpb.Error
-	(*NodeDescriptor)(nil),                     // 63: cairn.kvpb.NodeDescriptor
-	(*RaftMessage)(nil),                        // 64: cairn.kvpb.RaftMessage
-	(*RaftMessageBatch)(nil),                   // 65: cairn.kvpb.RaftMessageBatch
-	(*RaftMessageBatchResponse)(nil),           // 66: cairn.kvpb.RaftMessageBatchResponse
-	(*SnapshotChunk)(nil),                      // 67: cairn.kvpb.SnapshotChunk
-	(*JoinRequest)(nil),                        // 68: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                       // 69: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                       // 70: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),                      // 71: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),                      // 72: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                          // 73: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),                     // 74: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),                     // 75: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                         // 76: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                       // 77: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),                // 78: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),               // 79: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),                      // 80: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),                  // 81: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),                 // 82: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),                    // 83: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),                   // 84: cairn.kvpb.SettingsResponse
-	nil,                                        // 85: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*GCRequest)(nil),                          // 35: cairn.kvpb.GCRequest
+	(*GCResponse)(nil),                         // 36: cairn.kvpb.GCResponse
+	(*RequestUnion)(nil),                       // 37: cairn.kvpb.RequestUnion
+	(*ResponseUnion)(nil),                      // 38: cairn.kvpb.ResponseUnion
+	(*BatchRequest)(nil),                       // 39: cairn.kvpb.BatchRequest
+	(*BatchResponse)(nil),                      // 40: cairn.kvpb.BatchResponse
+	(*TxnBeginRequest)(nil),                    // 41: cairn.kvpb.TxnBeginRequest
+	(*TxnBeginResponse)(nil),                   // 42: cairn.kvpb.TxnBeginResponse
+	(*TxnGetRequest)(nil),                      // 43: cairn.kvpb.TxnGetRequest
+	(*TxnScanRequest)(nil),                     // 44: cairn.kvpb.TxnScanRequest
+	(*TxnPutRequest)(nil),                      // 45: cairn.kvpb.TxnPutRequest
+	(*TxnDeleteRequest)(nil),                   // 46: cairn.kvpb.TxnDeleteRequest
+	(*TxnWriteResponse)(nil),                   // 47: cairn.kvpb.TxnWriteResponse
+	(*TxnCommitRequest)(nil),                   // 48: cairn.kvpb.TxnCommitRequest
+	(*TxnCommitResponse)(nil),                  // 49: cairn.kvpb.TxnCommitResponse
+	(*TxnRollbackRequest)(nil),                 // 50: cairn.kvpb.TxnRollbackRequest
+	(*TxnRollbackResponse)(nil),                // 51: cairn.kvpb.TxnRollbackResponse
+	(*ReplicaDescriptor)(nil),                  // 52: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 53: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                       // 54: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),                      // 55: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),                   // 56: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),                     // 57: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),                      // 58: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),                    // 59: cairn.kvpb.AmbiguousResult
+	(*LockInfo)(nil),                           // 60: cairn.kvpb.LockInfo
+	(*LockConflict)(nil),                       // 61: cairn.kvpb.LockConflict
+	(*TxnRetry)(nil),                           // 62: cairn.kvpb.TxnRetry
+	(*TxnAlreadyCommitted)(nil),                // 63: cairn.kvpb.TxnAlreadyCommitted
+	(*Error)(nil),                              // 64: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),                     // 65: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                        // 66: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),                   // 67: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),           // 68: cairn.kvpb.RaftMessageBatchResponse
+	(*SnapshotChunk)(nil),                      // 69: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                        // 70: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                       // 71: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                       // 72: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),                      // 73: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),                      // 74: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                          // 75: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),                     // 76: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),                     // 77: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                         // 78: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                       // 79: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),                // 80: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),               // 81: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),                      // 82: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),                  // 83: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),                 // 84: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),                    // 85: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),                   // 86: cairn.kvpb.SettingsResponse
+	nil,                                        // 87: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	6,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	51, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	51, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	53, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	53, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
 	3,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	51, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	53, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
 	4,  // 5: cairn.kvpb.PrewriteRequest.op:type_name -> cairn.kvpb.PrewriteRequest.Op
 	1,  // 6: cairn.kvpb.CheckTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
 	1,  // 7: cairn.kvpb.HeartbeatTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
-	7,  // 8: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
-	9,  // 9: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
-	11, // 10: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
-	13, // 11: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
-	15, // 12: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
-	17, // 13: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
-	19, // 14: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
-	21, // 15: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
-	23, // 16: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
-	25, // 17: cairn.kvpb.RequestUnion.prewrite:type_name -> cairn.kvpb.PrewriteRequest
-	27, // 18: cairn.kvpb.RequestUnion.resolve:type_name -> cairn.kvpb.ResolveRequest
-	29, // 19: cairn.kvpb.RequestUnion.check_txn:type_name -> cairn.kvpb.CheckTxnRequest
-	31, // 20: cairn.kvpb.RequestUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnRequest
-	33, // 21: cairn.kvpb.RequestUnion.validate_read:type_name -> cairn.kvpb.ValidateReadRequest
-	8,  // 22: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
-	10, // 23: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
-	12, // 24: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
-	14, // 25: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
-	16, // 26: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
-	18, // 27: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
-	20, // 28: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
-	22, // 29: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
-	24, // 30: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
-	26, // 31: cairn.kvpb.ResponseUnion.prewrite:type_name -> cairn.kvpb.PrewriteResponse
-	28, // 32: cairn.kvpb.ResponseUnion.resolve:type_name -> cairn.kvpb.ResolveResponse
-	30, // 33: cairn.kvpb.ResponseUnion.check_txn:type_name -> cairn.kvpb.CheckTxnResponse
-	32, // 34: cairn.kvpb.ResponseUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnResponse
-	34, // 35: cairn.kvpb.ResponseUnion.validate_read:type_name -> cairn.kvpb.ValidateReadResponse
-	35, // 36: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	36, // 37: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	0,  // 38: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
-	13, // 39: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
-	2,  // 40: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	50, // 41: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	35, // 42: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	36, // 43: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	62, // 44: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	51, // 45: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	50, // 46: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	51, // 47: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	58, // 48: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
-	5,  // 49: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
-	54, // 50: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	55, // 51: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	56, // 52: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	57, // 53: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	59, // 54: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
-	60, // 55: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
-	61, // 56: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
-	50, // 57: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	64, // 58: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	64, // 59: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	51, // 60: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	63, // 61: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	51, // 62: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	51, // 63: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	51, // 64: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	73, // 65: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	76, // 66: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	85, // 67: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	39, // 68: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
-	41, // 69: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
-	42, // 70: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
-	43, // 71: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
-	44, // 72: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
-	46, // 73: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
-	48, // 74: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
-	7,  // 75: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	9,  // 76: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	11, // 77: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	13, // 78: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	15, // 79: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	37, // 80: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	52, // 81: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	65, // 82: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	67, // 83: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	68, // 84: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	70, // 85: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	72, // 86: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	77, // 87: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	78, // 88: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	81, // 89: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	83, // 90: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	40, // 91: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
-	8,  // 92: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
-	14, // 93: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
-	45, // 94: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
-	45, // 95: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
-	47, // 96: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
-	49, // 97: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
-	8,  // 98: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	10, // 99: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	12, // 100: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	14, // 101: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	16, // 102: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	38, // 103: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	53, // 104: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	66, // 105: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	66, // 106: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	69, // 107: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	71, // 108: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	74, // 109: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	80, // 110: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	79, // 111: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	82, // 112: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	84, // 113: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	91, // [91:114] is the sub-list for method output_type
-	68, // [68:91] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	60, // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
+	7,  // 9: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
+	9,  // 10: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
+	11, // 11: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
+	13, // 12: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
+	15, // 13: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
+	17, // 14: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
+	19, // 15: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
+	21, // 16: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
+	23, // 17: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
+	35, // 18: cairn.kvpb.RequestUnion.gc:type_name -> cairn.kvpb.GCRequest
+	25, // 19: cairn.kvpb.RequestUnion.prewrite:type_name -> cairn.kvpb.PrewriteRequest
+	27, // 20: cairn.kvpb.RequestUnion.resolve:type_name -> cairn.kvpb.ResolveRequest
+	29, // 21: cairn.kvpb.RequestUnion.check_txn:type_name -> cairn.kvpb.CheckTxnRequest
+	31, // 22: cairn.kvpb.RequestUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnRequest
+	33, // 23: cairn.kvpb.RequestUnion.validate_read:type_name -> cairn.kvpb.ValidateReadRequest
+	8,  // 24: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
+	10, // 25: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
+	12, // 26: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
+	14, // 27: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
+	16, // 28: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
+	18, // 29: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
+	20, // 30: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
+	22, // 31: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
+	24, // 32: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
+	36, // 33: cairn.kvpb.ResponseUnion.gc:type_name -> cairn.kvpb.GCResponse
+	26, // 34: cairn.kvpb.ResponseUnion.prewrite:type_name -> cairn.kvpb.PrewriteResponse
+	28, // 35: cairn.kvpb.ResponseUnion.resolve:type_name -> cairn.kvpb.ResolveResponse
+	30, // 36: cairn.kvpb.ResponseUnion.check_txn:type_name -> cairn.kvpb.CheckTxnResponse
+	32, // 37: cairn.kvpb.ResponseUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnResponse
+	34, // 38: cairn.kvpb.ResponseUnion.validate_read:type_name -> cairn.kvpb.ValidateReadResponse
+	37, // 39: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	38, // 40: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	0,  // 41: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
+	13, // 42: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
+	2,  // 43: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	52, // 44: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	37, // 45: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	38, // 46: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	64, // 47: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	53, // 48: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	52, // 49: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	53, // 50: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	60, // 51: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
+	5,  // 52: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
+	56, // 53: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	57, // 54: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	58, // 55: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	59, // 56: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	61, // 57: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
+	62, // 58: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
+	63, // 59: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
+	52, // 60: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	66, // 61: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	66, // 62: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	53, // 63: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	65, // 64: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	53, // 65: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	53, // 66: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	53, // 67: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	75, // 68: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	78, // 69: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	87, // 70: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	41, // 71: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	43, // 72: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	44, // 73: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	45, // 74: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	46, // 75: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	48, // 76: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	50, // 77: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,  // 78: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,  // 79: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11, // 80: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13, // 81: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15, // 82: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	39, // 83: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	54, // 84: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	67, // 85: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	69, // 86: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	70, // 87: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	72, // 88: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	74, // 89: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	79, // 90: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	80, // 91: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	83, // 92: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	85, // 93: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	42, // 94: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,  // 95: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	14, // 96: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	47, // 97: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	47, // 98: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	49, // 99: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	51, // 100: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,  // 101: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10, // 102: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12, // 103: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14, // 104: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16, // 105: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	40, // 106: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	55, // 107: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	68, // 108: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	68, // 109: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	71, // 110: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	73, // 111: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	76, // 112: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	82, // 113: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	81, // 114: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	84, // 115: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	86, // 116: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	94, // [94:117] is the sub-list for method output_type
+	71, // [71:94] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -5706,7 +5940,7 @@ func file_internal_kvpb_api_proto_init() {
 	if File_internal_kvpb_api_proto != nil {
 		return
 	}
-	file_internal_kvpb_api_proto_msgTypes[29].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[31].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_Delete)(nil),
@@ -5716,13 +5950,14 @@ func file_internal_kvpb_api_proto_init() {
 		(*RequestUnion_AdminSplit)(nil),
 		(*RequestUnion_AdminChangeReplicas)(nil),
 		(*RequestUnion_Timestamp)(nil),
+		(*RequestUnion_Gc)(nil),
 		(*RequestUnion_Prewrite)(nil),
 		(*RequestUnion_Resolve)(nil),
 		(*RequestUnion_CheckTxn)(nil),
 		(*RequestUnion_HeartbeatTxn)(nil),
 		(*RequestUnion_ValidateRead)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[30].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[32].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_Delete)(nil),
@@ -5732,13 +5967,14 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_AdminSplit)(nil),
 		(*ResponseUnion_AdminChangeReplicas)(nil),
 		(*ResponseUnion_Timestamp)(nil),
+		(*ResponseUnion_Gc)(nil),
 		(*ResponseUnion_Prewrite)(nil),
 		(*ResponseUnion_Resolve)(nil),
 		(*ResponseUnion_CheckTxn)(nil),
 		(*ResponseUnion_HeartbeatTxn)(nil),
 		(*ResponseUnion_ValidateRead)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[56].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[58].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
@@ -5753,7 +5989,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   80,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

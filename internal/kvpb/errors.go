@@ -101,6 +101,8 @@ func RequestKeys(r *RequestUnion) (key, end []byte) {
 		return v.AdminChangeReplicas.Key, nil
 	case *RequestUnion_Timestamp:
 		return v.Timestamp.Key, nil
+	case *RequestUnion_Gc:
+		return v.Gc.Key, v.Gc.EndKey
 	case *RequestUnion_Prewrite:
 		return v.Prewrite.Key, nil
 	case *RequestUnion_Resolve:
@@ -130,6 +132,14 @@ func NewTxnRetry(reason TxnRetry_Reason, key []byte, format string, args ...any)
 		Message: "restart transaction: " + fmt.Sprintf(format, args...),
 		Detail:  &Error_TxnRetry{TxnRetry: &TxnRetry{Reason: reason, Key: key}},
 	}
+}
+
+// NewBelowGCThreshold reports a read or a transaction step at a timestamp
+// below the range's GC threshold: what it would see may be collected. It is
+// retryable: the transaction restarts at a fresh timestamp.
+func NewBelowGCThreshold(key []byte, ts, threshold uint64) *Error {
+	return NewTxnRetry(TxnRetry_TOO_OLD, key,
+		"timestamp %d is below the range's GC threshold %d: the transaction is older than gc_ttl", ts, threshold)
 }
 
 // NewTxnAlreadyCommitted reports that the transaction's idempotency record

@@ -46,8 +46,12 @@ type RaftCommand struct {
 	// change_replicas is the new descriptor of a replica change; the command
 	// then travels as the context of a ConfChangeV2 entry.
 	ChangeReplicas *RangeDescriptor `protobuf:"bytes,7,opt,name=change_replicas,json=changeReplicas,proto3" json:"change_replicas,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// gc_threshold, when set, raises the range's GC threshold (it never
+	// lowers it): the write batch of a GC request deletes versions at or
+	// below it, so reads below it are refused from then on.
+	GcThreshold   uint64 `protobuf:"varint,8,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RaftCommand) Reset() {
@@ -127,6 +131,13 @@ func (x *RaftCommand) GetChangeReplicas() *RangeDescriptor {
 		return x.ChangeReplicas
 	}
 	return nil
+}
+
+func (x *RaftCommand) GetGcThreshold() uint64 {
+	if x != nil {
+		return x.GcThreshold
+	}
+	return 0
 }
 
 type SplitTrigger struct {
@@ -357,6 +368,7 @@ type SnapshotData struct {
 	Applied           *RangeAppliedState     `protobuf:"bytes,2,opt,name=applied,proto3" json:"applied,omitempty"`
 	Kvs               []*SnapshotKV          `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	MaxWriteTimestamp uint64                 `protobuf:"varint,4,opt,name=max_write_timestamp,json=maxWriteTimestamp,proto3" json:"max_write_timestamp,omitempty"`
+	GcThreshold       uint64                 `protobuf:"varint,5,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -419,6 +431,13 @@ func (x *SnapshotData) GetMaxWriteTimestamp() uint64 {
 	return 0
 }
 
+func (x *SnapshotData) GetGcThreshold() uint64 {
+	if x != nil {
+		return x.GcThreshold
+	}
+	return 0
+}
+
 type SnapshotKV struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -476,7 +495,7 @@ var File_internal_kvpb_raft_proto protoreflect.FileDescriptor
 const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"\x18internal/kvpb/raft.proto\x12\n" +
-	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xb3\x02\n" +
+	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xd6\x02\n" +
 	"\vRaftCommand\x12\x1f\n" +
 	"\vproposal_id\x18\x01 \x01(\x04R\n" +
 	"proposalId\x12\x1f\n" +
@@ -488,7 +507,8 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"generation\x12#\n" +
 	"\rproposer_term\x18\x05 \x01(\x04R\fproposerTerm\x12'\n" +
 	"\x0fwrite_timestamp\x18\x06 \x01(\x04R\x0ewriteTimestamp\x12D\n" +
-	"\x0fchange_replicas\x18\a \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x0echangeReplicas\"r\n" +
+	"\x0fchange_replicas\x18\a \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x0echangeReplicas\x12!\n" +
+	"\fgc_threshold\x18\b \x01(\x04R\vgcThreshold\"r\n" +
 	"\fSplitTrigger\x12/\n" +
 	"\x04left\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04left\x121\n" +
 	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"[\n" +
@@ -503,12 +523,13 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12\x19\n" +
-	"\bstore_id\x18\x03 \x01(\x04R\astoreId\"\xd2\x01\n" +
+	"\bstore_id\x18\x03 \x01(\x04R\astoreId\"\xf5\x01\n" +
 	"\fSnapshotData\x12/\n" +
 	"\x04desc\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04desc\x127\n" +
 	"\aapplied\x18\x02 \x01(\v2\x1d.cairn.kvpb.RangeAppliedStateR\aapplied\x12(\n" +
 	"\x03kvs\x18\x03 \x03(\v2\x16.cairn.kvpb.SnapshotKVR\x03kvs\x12.\n" +
-	"\x13max_write_timestamp\x18\x04 \x01(\x04R\x11maxWriteTimestamp\"4\n" +
+	"\x13max_write_timestamp\x18\x04 \x01(\x04R\x11maxWriteTimestamp\x12!\n" +
+	"\fgc_threshold\x18\x05 \x01(\x04R\vgcThreshold\"4\n" +
 	"\n" +
 	"SnapshotKV\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +

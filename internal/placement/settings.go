@@ -20,6 +20,12 @@ type Settings struct {
 	DeadNodeTimeout time.Duration
 	// RangeMaxBytes: a larger range is split.
 	RangeMaxBytes int64
+	// GCTTL: MVCC versions overwritten (or deleted) longer ago than this are
+	// garbage-collected; reads and transactions further in the past fail.
+	GCTTL time.Duration
+	// TxnRecordTTL is the idempotency window: a committed transaction's
+	// record (its idempotency key) is collected this long after the commit.
+	TxnRecordTTL time.Duration
 }
 
 // Setting names.
@@ -27,11 +33,13 @@ const (
 	SettingReplicas        = "replicas"
 	SettingDeadNodeTimeout = "dead_node_timeout"
 	SettingRangeMaxBytes   = "range_max_bytes"
+	SettingGCTTL           = "gc_ttl"
+	SettingTxnRecordTTL    = "txn_record_ttl"
 )
 
 // DefaultSettings are used for settings never set.
 func DefaultSettings() Settings {
-	return Settings{Replicas: 3, DeadNodeTimeout: 5 * time.Minute, RangeMaxBytes: 64 << 20}
+	return Settings{Replicas: 3, DeadNodeTimeout: 5 * time.Minute, RangeMaxBytes: 64 << 20, GCTTL: 4 * time.Hour, TxnRecordTTL: time.Hour}
 }
 
 // settingSpecs validate and apply each setting.
@@ -60,7 +68,26 @@ var settingSpecs = map[string]func(s *Settings, v string) error{
 		s.RangeMaxBytes = n
 		return nil
 	},
+	SettingGCTTL: func(s *Settings, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > maxTTL {
+			return fmt.Errorf("gc_ttl must be a duration from 1s to 8760h (like 4h), got %q", v)
+		}
+		s.GCTTL = d
+		return nil
+	},
+	SettingTxnRecordTTL: func(s *Settings, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > maxTTL {
+			return fmt.Errorf("txn_record_ttl must be a duration from 1s to 8760h (like 1h), got %q", v)
+		}
+		s.TxnRecordTTL = d
+		return nil
+	},
 }
+
+// maxTTL bounds gc_ttl and txn_record_ttl (a year).
+const maxTTL = 365 * 24 * time.Hour
 
 // SettingNames lists the known settings.
 func SettingNames() []string {
@@ -94,6 +121,8 @@ func ReadSettings(ctx context.Context, db *kv.DB) (Settings, map[string]string, 
 		SettingReplicas:        strconv.Itoa(s.Replicas),
 		SettingDeadNodeTimeout: s.DeadNodeTimeout.String(),
 		SettingRangeMaxBytes:   strconv.FormatInt(s.RangeMaxBytes, 10),
+		SettingGCTTL:           s.GCTTL.String(),
+		SettingTxnRecordTTL:    s.TxnRecordTTL.String(),
 	}
 	start, end := keys.SettingSpan()
 	resp, err := db.Scan(ctx, start, end, 1000)

@@ -47,6 +47,12 @@ type Replica struct {
 		// publishedGen is the descriptor generation this replica last saw
 		// recorded in the meta directory (see DescriptorToPublish).
 		publishedGen uint64
+		// gcThreshold is the range's GC threshold (persisted at
+		// RangeGCThresholdKey): versions at or below it may be collected.
+		// Apply raises it before the GC batch commits (see replica_gc.go).
+		gcThreshold uint64
+		// writesApplied counts applied commands with data (WritesApplied).
+		writesApplied uint64
 	}
 }
 
@@ -113,8 +119,8 @@ func (r *Replica) Send(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 	}
 	write := false
 	for _, q := range req.Requests {
-		if isAdmin(q) && len(req.Requests) != 1 {
-			return nil, kvpb.NewErrorf("an admin request must be alone in its batch")
+		if (isAdmin(q) || q.GetGc() != nil) && len(req.Requests) != 1 {
+			return nil, kvpb.NewErrorf("an admin or GC request must be alone in its batch")
 		}
 		write = write || kvpb.IsWrite(q)
 	}
@@ -128,6 +134,8 @@ func (r *Replica) Send(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 		return r.adminSplit(ctx, v.AdminSplit)
 	case *kvpb.RequestUnion_AdminChangeReplicas:
 		return r.adminChangeReplicas(ctx, v.AdminChangeReplicas)
+	case *kvpb.RequestUnion_Gc:
+		return r.gc(ctx, v.Gc)
 	}
 	if !write {
 		return r.read(ctx, req)
@@ -163,6 +171,9 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 	if perr := checkSpans(desc, req.Requests); perr != nil {
 		return nil, perr
 	}
+	if err := r.checkReadThreshold(req.Requests, ts); err != nil {
+		return nil, err
+	}
 	var rd storage.Reader = r.store.eng.Reader()
 	if len(req.Requests) > 1 {
 		snap := r.store.eng.NewSnapshot() // one consistent view for the batch
@@ -176,6 +187,11 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 			return nil, err
 		}
 		out[i] = resp
+	}
+	// Again after reading: a GC that applied meanwhile may have collected
+	// versions the read needed (its threshold is raised before that).
+	if err := r.checkReadThreshold(req.Requests, ts); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -213,6 +229,9 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 	if perr := checkSpans(desc, req.Requests); perr != nil {
 		return nil, perr
 	}
+	if err := r.checkTxnThreshold(req.Requests); err != nil {
+		return nil, err
+	}
 	clock := r.store.cfg.Clock
 	eng := r.store.eng
 	var ts uint64
@@ -246,6 +265,11 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 		if out[i], err = evalWrite(ec, q); err != nil {
 			return nil, err
 		}
+	}
+	// Again after evaluating: the checks may have missed history collected
+	// by a GC that applied meanwhile (see replica_gc.go).
+	if err := r.checkTxnThreshold(req.Requests); err != nil {
+		return nil, err
 	}
 	if b.Empty() {
 		return out, nil // nothing changed (failed CAS, delete of a missing key)

@@ -67,10 +67,11 @@ type appliedResult struct {
 // Apply implements raftstore.StateMachine.
 func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.ApplyResult, error) {
 	r.mu.Lock()
-	desc, maxTS := r.mu.desc, r.mu.maxWriteTS
+	desc, maxTS, gcThreshold := r.mu.desc, r.mu.maxWriteTS, r.mu.gcThreshold
 	r.mu.Unlock()
-	prevMaxTS := maxTS
+	prevMaxTS, prevGC := maxTS, gcThreshold
 	var appliedBytes int64
+	var writes uint64
 	var results []appliedResult
 	var splits []*kvpb.SplitTrigger
 	var res raftstore.ApplyResult
@@ -100,17 +101,24 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 			}
 			desc = cmd.ChangeReplicas
 		case cmd.Split != nil:
-			if err := stageSplit(r.store.eng.Reader(), b, cmd.Split, maxTS); err != nil {
+			if err := stageSplit(r.store.eng.Reader(), b, cmd.Split, maxTS, gcThreshold); err != nil {
 				return res, err
 			}
 			desc = cmd.Split.Left
 			splits = append(splits, cmd.Split)
-		case len(cmd.WriteBatch) > 0:
-			if err := applyWriteBatch(r.store.eng, b, cmd.WriteBatch); err != nil {
-				return res, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
+		case len(cmd.WriteBatch) > 0 || cmd.GcThreshold > 0:
+			if len(cmd.WriteBatch) > 0 {
+				if err := applyWriteBatch(r.store.eng, b, cmd.WriteBatch); err != nil {
+					return res, fmt.Errorf("entry %d: %w", e.GetIndex(), err)
+				}
 			}
 			maxTS = max(maxTS, cmd.WriteTimestamp)
-			appliedBytes += int64(len(cmd.WriteBatch))
+			if cmd.GcThreshold > 0 { // GC deletes: no new data, no growth
+				gcThreshold = max(gcThreshold, cmd.GcThreshold)
+			} else {
+				appliedBytes += int64(len(cmd.WriteBatch))
+				writes++
+			}
 		}
 		if confChange && rejected != nil {
 			res.CancelledConfChanges = append(res.CancelledConfChanges, e.GetIndex())
@@ -122,10 +130,19 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 			return res, err
 		}
 	}
+	if gcThreshold > prevGC {
+		if err := b.Set(storage.RangeGCThresholdKey(r.RangeID), encodeUint64(gcThreshold), nil); err != nil {
+			return res, err
+		}
+		// Raised before the batch (with the GC's deletions) commits: a read
+		// that could see the deletions also sees the threshold.
+		r.raiseGCThreshold(gcThreshold)
+	}
 	lastTerm := ents[len(ents)-1].GetTerm()
 	res.After = func() {
 		r.mu.Lock()
 		r.mu.appliedBytes += appliedBytes
+		r.mu.writesApplied += writes
 		r.mu.Unlock()
 		r.afterApply(desc, maxTS, lastTerm, splits, results)
 	}

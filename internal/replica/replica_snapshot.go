@@ -34,6 +34,9 @@ func (r *Replica) Snapshot() (*raftpb.Snapshot, error) {
 	if data.MaxWriteTimestamp, err = readMaxWriteTS(snap, r.RangeID); err != nil {
 		return nil, err
 	}
+	if data.GcThreshold, err = readGCThreshold(snap, r.RangeID); err != nil {
+		return nil, err
+	}
 	lo, hi := storage.MVCCSpan(data.Desc.StartKey, data.Desc.EndKey)
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
@@ -93,11 +96,22 @@ func (r *Replica) ApplySnapshot(b *storage.Batch, snap *raftpb.Snapshot) (func()
 	if err := b.Set(storage.RangeMaxWriteTSKey(r.RangeID), encodeUint64(data.MaxWriteTimestamp), nil); err != nil {
 		return nil, err
 	}
+	if data.GcThreshold > 0 {
+		if err := b.Set(storage.RangeGCThresholdKey(r.RangeID), encodeUint64(data.GcThreshold), nil); err != nil {
+			return nil, err
+		}
+	} else if err := b.Delete(storage.RangeGCThresholdKey(r.RangeID), nil); err != nil {
+		return nil, err
+	}
+	// Before the data commits, as in Apply (the snapshot's data may lack
+	// versions below its threshold).
+	r.raiseGCThreshold(data.GcThreshold)
 	return func() {
 		r.store.cfg.Clock.Update(data.MaxWriteTimestamp)
 		r.mu.Lock()
 		r.mu.desc = data.Desc
 		r.mu.maxWriteTS = data.MaxWriteTimestamp
+		r.mu.writesApplied++
 		r.mu.Unlock()
 	}, nil
 }

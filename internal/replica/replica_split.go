@@ -52,10 +52,16 @@ func (r *Replica) adminSplit(ctx context.Context, s *kvpb.AdminSplitRequest) ([]
 
 // stageSplit writes the two new descriptors and the right-hand range's
 // initial Raft state; the right half inherits the left's max write
-// timestamp. The data itself stays where it is: both halves share the engine.
-func stageSplit(eng storage.Reader, b *storage.Batch, s *kvpb.SplitTrigger, maxWriteTS uint64) error {
+// timestamp and GC threshold (its data may have been collected up to it).
+// The data itself stays where it is: both halves share the engine.
+func stageSplit(eng storage.Reader, b *storage.Batch, s *kvpb.SplitTrigger, maxWriteTS, gcThreshold uint64) error {
 	if err := b.Set(storage.RangeMaxWriteTSKey(s.Right.RangeId), encodeUint64(maxWriteTS), nil); err != nil {
 		return err
+	}
+	if gcThreshold > 0 {
+		if err := b.Set(storage.RangeGCThresholdKey(s.Right.RangeId), encodeUint64(gcThreshold), nil); err != nil {
+			return err
+		}
 	}
 	if err := raftstore.PutProto(b, storage.RangeDescriptorKey(s.Left.RangeId), s.Left); err != nil {
 		return err

@@ -229,9 +229,14 @@ func (s *Store) startReplica(d *kvpb.RangeDescriptor, self *kvpb.ReplicaDescript
 		return nil, err
 	}
 	s.cfg.Clock.Update(maxTS)
+	gcThreshold, err := readGCThreshold(s.eng.Reader(), d.RangeId)
+	if err != nil {
+		return nil, err
+	}
 	r := &Replica{RangeID: d.RangeId, store: s, latches: newLatchManager()}
 	r.mu.desc = d
 	r.mu.maxWriteTS = maxTS
+	r.mu.gcThreshold = gcThreshold
 	r.mu.proposals = make(map[uint64]*proposal)
 	var seed [8]byte
 	_, _ = rand.Read(seed[:])

@@ -53,6 +53,11 @@ func (s *Server) startBackground(epoch uint64) {
 	s.runEvery(publishInterval, 10*time.Second, s.publishDescriptors)
 	s.runEvery(leaseRebalanceInterval, 10*time.Second, s.shedLeases)
 	s.runEvery(txnIdleTimeout/4, time.Second, s.txns.expireIdle)
+	gcInterval := s.cfg.GCInterval
+	if gcInterval <= 0 {
+		gcInterval = defaultGCInterval
+	}
+	s.runEvery(gcInterval, gcPassTimeout, newGCQueue(s).pass)
 }
 
 // Liveness timing: a node is considered down after livenessTTL without a

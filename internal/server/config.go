@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 )
 
 // Config configures a node. cmd/cairn maps flags onto it.
@@ -26,6 +27,12 @@ type Config struct {
 	CertsDir string
 	// CacheBytes is the storage block cache size.
 	CacheBytes int64
+	// GCInterval is how often the node garbage-collects the ranges it leads
+	// (0: every minute); GCPause is the pause between two GC steps of 1000
+	// engine entries (0: 20ms), the collection's rate limit. Not flags:
+	// tests shorten them.
+	GCInterval time.Duration
+	GCPause    time.Duration
 }
 
 // DefaultConfig is a single local node, as `cairn start` runs it.

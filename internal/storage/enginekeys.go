@@ -17,6 +17,7 @@ const (
 const (
 	suffixAppliedState   byte = 'a'
 	suffixDescriptor     byte = 'd'
+	suffixGCThreshold    byte = 'g'
 	suffixHardState      byte = 'h'
 	suffixRaftLog        byte = 'l'
 	suffixTruncatedState byte = 't'
@@ -77,6 +78,13 @@ func RaftTruncatedStateKey(rangeID uint64) []byte {
 // (8 bytes big endian), replicated state maintained at apply.
 func RangeMaxWriteTSKey(rangeID uint64) []byte {
 	return rangeLocalKey(rangeID, suffixMaxWriteTS, 0)
+}
+
+// RangeGCThresholdKey holds the range's GC threshold (8 bytes big endian),
+// replicated state raised by garbage collection: versions at or below it
+// may have been collected, so reads below it are refused.
+func RangeGCThresholdKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixGCThreshold, 0)
 }
 
 // RangeTombstoneKey marks a destroyed replica: it holds the range's next

@@ -213,6 +213,7 @@ func TestEngineKeyLayout(t *testing.T) {
 		RangeLocalPrefix(id),
 		RangeAppliedStateKey(id),
 		RangeDescriptorKey(id),
+		RangeGCThresholdKey(id),
 		RaftHardStateKey(id),
 		RaftLogPrefix(id),
 		RaftLogKey(id, 0),
@@ -238,7 +239,7 @@ func TestEngineKeyLayout(t *testing.T) {
 	if !bytes.Equal(RangeLocalEnd(id), RangeLocalPrefix(id+1)) {
 		t.Errorf("RangeLocalEnd(%d) != RangeLocalPrefix(%d)", id, id+1)
 	}
-	for _, k := range [][]byte{RangeAppliedStateKey(id), RangeDescriptorKey(id), RaftHardStateKey(id), RaftLogKey(id, 3), RaftTruncatedStateKey(id)} {
+	for _, k := range [][]byte{RangeAppliedStateKey(id), RangeDescriptorKey(id), RangeGCThresholdKey(id), RaftHardStateKey(id), RaftLogKey(id, 3), RaftTruncatedStateKey(id)} {
 		if got, ok := RangeIDFromLocalKey(k); !ok || got != id {
 			t.Errorf("RangeIDFromLocalKey(%x) = %d, %v", k, got, ok)
 		}
