@@ -312,7 +312,7 @@ func (x TxnRetry_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRetry_Reason.Descriptor instead.
 func (TxnRetry_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56, 0}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57, 0}
 }
 
 type KeyValue struct {
@@ -2931,17 +2931,80 @@ func (x *TxnGetRequest) GetKey() []byte {
 	return nil
 }
 
+// TxnWrite is a write a client buffered: sent along with the next Scan or
+// the Commit, applied in order before it (as Put or Delete calls would be).
+type TxnWrite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Delete        bool                   `protobuf:"varint,3,opt,name=delete,proto3" json:"delete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnWrite) Reset() {
+	*x = TxnWrite{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnWrite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnWrite) ProtoMessage() {}
+
+func (x *TxnWrite) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnWrite.ProtoReflect.Descriptor instead.
+func (*TxnWrite) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *TxnWrite) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *TxnWrite) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *TxnWrite) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
 type TxnScanRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
 	Scan          *ScanRequest           `protobuf:"bytes,2,opt,name=scan,proto3" json:"scan,omitempty"`
+	Writes        []*TxnWrite            `protobuf:"bytes,3,rep,name=writes,proto3" json:"writes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TxnScanRequest) Reset() {
 	*x = TxnScanRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2953,7 +3016,7 @@ func (x *TxnScanRequest) String() string {
 func (*TxnScanRequest) ProtoMessage() {}
 
 func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2966,7 +3029,7 @@ func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnScanRequest.ProtoReflect.Descriptor instead.
 func (*TxnScanRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TxnScanRequest) GetTxnId() string {
@@ -2983,6 +3046,13 @@ func (x *TxnScanRequest) GetScan() *ScanRequest {
 	return nil
 }
 
+func (x *TxnScanRequest) GetWrites() []*TxnWrite {
+	if x != nil {
+		return x.Writes
+	}
+	return nil
+}
+
 type TxnPutRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
@@ -2994,7 +3064,7 @@ type TxnPutRequest struct {
 
 func (x *TxnPutRequest) Reset() {
 	*x = TxnPutRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3006,7 +3076,7 @@ func (x *TxnPutRequest) String() string {
 func (*TxnPutRequest) ProtoMessage() {}
 
 func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3019,7 +3089,7 @@ func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPutRequest.ProtoReflect.Descriptor instead.
 func (*TxnPutRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TxnPutRequest) GetTxnId() string {
@@ -3053,7 +3123,7 @@ type TxnDeleteRequest struct {
 
 func (x *TxnDeleteRequest) Reset() {
 	*x = TxnDeleteRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3065,7 +3135,7 @@ func (x *TxnDeleteRequest) String() string {
 func (*TxnDeleteRequest) ProtoMessage() {}
 
 func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3078,7 +3148,7 @@ func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnDeleteRequest.ProtoReflect.Descriptor instead.
 func (*TxnDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TxnDeleteRequest) GetTxnId() string {
@@ -3103,7 +3173,7 @@ type TxnWriteResponse struct {
 
 func (x *TxnWriteResponse) Reset() {
 	*x = TxnWriteResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3115,7 +3185,7 @@ func (x *TxnWriteResponse) String() string {
 func (*TxnWriteResponse) ProtoMessage() {}
 
 func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3128,19 +3198,20 @@ func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnWriteResponse.ProtoReflect.Descriptor instead.
 func (*TxnWriteResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
 }
 
 type TxnCommitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Writes        []*TxnWrite            `protobuf:"bytes,2,rep,name=writes,proto3" json:"writes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TxnCommitRequest) Reset() {
 	*x = TxnCommitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3223,7 @@ func (x *TxnCommitRequest) String() string {
 func (*TxnCommitRequest) ProtoMessage() {}
 
 func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3236,7 @@ func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitRequest.ProtoReflect.Descriptor instead.
 func (*TxnCommitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnCommitRequest) GetTxnId() string {
@@ -3173,6 +3244,13 @@ func (x *TxnCommitRequest) GetTxnId() string {
 		return x.TxnId
 	}
 	return ""
+}
+
+func (x *TxnCommitRequest) GetWrites() []*TxnWrite {
+	if x != nil {
+		return x.Writes
+	}
+	return nil
 }
 
 type TxnCommitResponse struct {
@@ -3187,7 +3265,7 @@ type TxnCommitResponse struct {
 
 func (x *TxnCommitResponse) Reset() {
 	*x = TxnCommitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3199,7 +3277,7 @@ func (x *TxnCommitResponse) String() string {
 func (*TxnCommitResponse) ProtoMessage() {}
 
 func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3212,7 +3290,7 @@ func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitResponse.ProtoReflect.Descriptor instead.
 func (*TxnCommitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TxnCommitResponse) GetCommitTs() uint64 {
@@ -3238,7 +3316,7 @@ type TxnRollbackRequest struct {
 
 func (x *TxnRollbackRequest) Reset() {
 	*x = TxnRollbackRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3328,7 @@ func (x *TxnRollbackRequest) String() string {
 func (*TxnRollbackRequest) ProtoMessage() {}
 
 func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3341,7 @@ func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackRequest.ProtoReflect.Descriptor instead.
 func (*TxnRollbackRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnRollbackRequest) GetTxnId() string {
@@ -3281,7 +3359,7 @@ type TxnRollbackResponse struct {
 
 func (x *TxnRollbackResponse) Reset() {
 	*x = TxnRollbackResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3293,7 +3371,7 @@ func (x *TxnRollbackResponse) String() string {
 func (*TxnRollbackResponse) ProtoMessage() {}
 
 func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3306,7 +3384,7 @@ func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackResponse.ProtoReflect.Descriptor instead.
 func (*TxnRollbackResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 type ReplicaDescriptor struct {
@@ -3321,7 +3399,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3333,7 +3411,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3346,7 +3424,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -3389,7 +3467,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3401,7 +3479,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3414,7 +3492,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -3472,7 +3550,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3484,7 +3562,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3497,7 +3575,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -3531,7 +3609,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3543,7 +3621,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3556,7 +3634,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -3586,7 +3664,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3598,7 +3676,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3611,7 +3689,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -3648,7 +3726,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3660,7 +3738,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3673,7 +3751,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -3706,7 +3784,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3718,7 +3796,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3731,7 +3809,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -3750,7 +3828,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3762,7 +3840,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3775,7 +3853,7 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
 }
 
 // LockInfo describes a transaction lock met by a request.
@@ -3791,7 +3869,7 @@ type LockInfo struct {
 
 func (x *LockInfo) Reset() {
 	*x = LockInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3803,7 +3881,7 @@ func (x *LockInfo) String() string {
 func (*LockInfo) ProtoMessage() {}
 
 func (x *LockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3816,7 +3894,7 @@ func (x *LockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockInfo.ProtoReflect.Descriptor instead.
 func (*LockInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *LockInfo) GetKey() []byte {
@@ -3858,7 +3936,7 @@ type LockConflict struct {
 
 func (x *LockConflict) Reset() {
 	*x = LockConflict{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3870,7 +3948,7 @@ func (x *LockConflict) String() string {
 func (*LockConflict) ProtoMessage() {}
 
 func (x *LockConflict) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3883,7 +3961,7 @@ func (x *LockConflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflict.ProtoReflect.Descriptor instead.
 func (*LockConflict) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *LockConflict) GetLocks() []*LockInfo {
@@ -3905,7 +3983,7 @@ type TxnRetry struct {
 
 func (x *TxnRetry) Reset() {
 	*x = TxnRetry{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3917,7 +3995,7 @@ func (x *TxnRetry) String() string {
 func (*TxnRetry) ProtoMessage() {}
 
 func (x *TxnRetry) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3930,7 +4008,7 @@ func (x *TxnRetry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRetry.ProtoReflect.Descriptor instead.
 func (*TxnRetry) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TxnRetry) GetReason() TxnRetry_Reason {
@@ -3958,7 +4036,7 @@ type TxnAlreadyCommitted struct {
 
 func (x *TxnAlreadyCommitted) Reset() {
 	*x = TxnAlreadyCommitted{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3970,7 +4048,7 @@ func (x *TxnAlreadyCommitted) String() string {
 func (*TxnAlreadyCommitted) ProtoMessage() {}
 
 func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3983,7 +4061,7 @@ func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAlreadyCommitted.ProtoReflect.Descriptor instead.
 func (*TxnAlreadyCommitted) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *TxnAlreadyCommitted) GetCommitTs() uint64 {
@@ -4012,7 +4090,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4102,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4115,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Error) GetMessage() string {
@@ -4177,7 +4255,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4189,7 +4267,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4202,7 +4280,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -4241,7 +4319,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4253,7 +4331,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4266,7 +4344,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RaftMessage) GetRangeId() uint64 {
@@ -4308,7 +4386,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4320,7 +4398,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4333,7 +4411,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
@@ -4351,7 +4429,7 @@ type RaftMessageBatchResponse struct {
 
 func (x *RaftMessageBatchResponse) Reset() {
 	*x = RaftMessageBatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4363,7 +4441,7 @@ func (x *RaftMessageBatchResponse) String() string {
 func (*RaftMessageBatchResponse) ProtoMessage() {}
 
 func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4376,7 +4454,7 @@ func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
 }
 
 // SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
@@ -4393,7 +4471,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4405,7 +4483,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4418,7 +4496,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SnapshotChunk) GetHeader() *RaftMessage {
@@ -4454,7 +4532,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4466,7 +4544,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4479,7 +4557,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -4509,7 +4587,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4521,7 +4599,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4534,7 +4612,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -4575,7 +4653,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4587,7 +4665,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4600,7 +4678,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -4620,7 +4698,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4632,7 +4710,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4645,7 +4723,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -4670,7 +4748,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4682,7 +4760,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4695,7 +4773,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
 }
 
 type RangeInfo struct {
@@ -4711,7 +4789,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4723,7 +4801,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4736,7 +4814,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -4783,7 +4861,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4795,7 +4873,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4808,7 +4886,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -4838,7 +4916,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4850,7 +4928,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4863,7 +4941,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -4923,7 +5001,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4935,7 +5013,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4948,7 +5026,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -5008,7 +5086,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5020,7 +5098,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5033,7 +5111,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
 }
 
 type DecommissionRequest struct {
@@ -5045,7 +5123,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5057,7 +5135,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5070,7 +5148,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -5088,7 +5166,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5100,7 +5178,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5113,7 +5191,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
 }
 
 type NodesResponse struct {
@@ -5125,7 +5203,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5137,7 +5215,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5150,7 +5228,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -5170,7 +5248,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5182,7 +5260,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5195,7 +5273,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -5220,7 +5298,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5232,7 +5310,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5245,7 +5323,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
 }
 
 type SettingsRequest struct {
@@ -5256,7 +5334,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[79]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5268,7 +5346,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[79]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5281,7 +5359,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
 }
 
 type SettingsResponse struct {
@@ -5293,7 +5371,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[80]
+	mi := &file_internal_kvpb_api_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5305,7 +5383,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[80]
+	mi := &file_internal_kvpb_api_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5318,7 +5396,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -5509,10 +5587,15 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\"8\n" +
 	"\rTxnGetRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\fR\x03key\"T\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"J\n" +
+	"\bTxnWrite\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x16\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\"\x82\x01\n" +
 	"\x0eTxnScanRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12+\n" +
-	"\x04scan\x18\x02 \x01(\v2\x17.cairn.kvpb.ScanRequestR\x04scan\"N\n" +
+	"\x04scan\x18\x02 \x01(\v2\x17.cairn.kvpb.ScanRequestR\x04scan\x12,\n" +
+	"\x06writes\x18\x03 \x03(\v2\x14.cairn.kvpb.TxnWriteR\x06writes\"N\n" +
 	"\rTxnPutRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x14\n" +
@@ -5520,9 +5603,10 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x10TxnDeleteRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\"\x12\n" +
-	"\x10TxnWriteResponse\")\n" +
+	"\x10TxnWriteResponse\"W\n" +
 	"\x10TxnCommitRequest\x12\x15\n" +
-	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\"]\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12,\n" +
+	"\x06writes\x18\x02 \x03(\v2\x14.cairn.kvpb.TxnWriteR\x06writes\"]\n" +
 	"\x11TxnCommitResponse\x12\x1b\n" +
 	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\x12+\n" +
 	"\x11already_committed\x18\x02 \x01(\bR\x10alreadyCommitted\"+\n" +
@@ -5719,7 +5803,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 83)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(IsolationLevel)(0), // 0: cairn.kvpb.IsolationLevel
 	(TxnStatus)(0),      // 1: cairn.kvpb.TxnStatus
@@ -5765,61 +5849,62 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*TxnBeginRequest)(nil),                    // 41: cairn.kvpb.TxnBeginRequest
 	(*TxnBeginResponse)(nil),                   // 42: cairn.kvpb.TxnBeginResponse
 	(*TxnGetRequest)(nil),                      // 43: cairn.kvpb.TxnGetRequest
-	(*TxnScanRequest)(nil),                     // 44: cairn.kvpb.TxnScanRequest
-	(*TxnPutRequest)(nil),                      // 45: cairn.kvpb.TxnPutRequest
-	(*TxnDeleteRequest)(nil),                   // 46: cairn.kvpb.TxnDeleteRequest
-	(*TxnWriteResponse)(nil),                   // 47: cairn.kvpb.TxnWriteResponse
-	(*TxnCommitRequest)(nil),                   // 48: cairn.kvpb.TxnCommitRequest
-	(*TxnCommitResponse)(nil),                  // 49: cairn.kvpb.TxnCommitResponse
-	(*TxnRollbackRequest)(nil),                 // 50: cairn.kvpb.TxnRollbackRequest
-	(*TxnRollbackResponse)(nil),                // 51: cairn.kvpb.TxnRollbackResponse
-	(*ReplicaDescriptor)(nil),                  // 52: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 53: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),                       // 54: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),                      // 55: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),                   // 56: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),                     // 57: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),                      // 58: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),                    // 59: cairn.kvpb.AmbiguousResult
-	(*LockInfo)(nil),                           // 60: cairn.kvpb.LockInfo
-	(*LockConflict)(nil),                       // 61: cairn.kvpb.LockConflict
-	(*TxnRetry)(nil),                           // 62: cairn.kvpb.TxnRetry
-	(*TxnAlreadyCommitted)(nil),                // 63: cairn.kvpb.TxnAlreadyCommitted
-	(*Error)(nil),                              // 64: cairn.kvpb.Error
-	(*NodeDescriptor)(nil),                     // 65: cairn.kvpb.NodeDescriptor
-	(*RaftMessage)(nil),                        // 66: cairn.kvpb.RaftMessage
-	(*RaftMessageBatch)(nil),                   // 67: cairn.kvpb.RaftMessageBatch
-	(*RaftMessageBatchResponse)(nil),           // 68: cairn.kvpb.RaftMessageBatchResponse
-	(*SnapshotChunk)(nil),                      // 69: cairn.kvpb.SnapshotChunk
-	(*JoinRequest)(nil),                        // 70: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                       // 71: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                       // 72: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),                      // 73: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),                      // 74: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                          // 75: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),                     // 76: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),                     // 77: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                         // 78: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                       // 79: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),                // 80: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),               // 81: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),                      // 82: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),                  // 83: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),                 // 84: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),                    // 85: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),                   // 86: cairn.kvpb.SettingsResponse
-	nil,                                        // 87: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*TxnWrite)(nil),                           // 44: cairn.kvpb.TxnWrite
+	(*TxnScanRequest)(nil),                     // 45: cairn.kvpb.TxnScanRequest
+	(*TxnPutRequest)(nil),                      // 46: cairn.kvpb.TxnPutRequest
+	(*TxnDeleteRequest)(nil),                   // 47: cairn.kvpb.TxnDeleteRequest
+	(*TxnWriteResponse)(nil),                   // 48: cairn.kvpb.TxnWriteResponse
+	(*TxnCommitRequest)(nil),                   // 49: cairn.kvpb.TxnCommitRequest
+	(*TxnCommitResponse)(nil),                  // 50: cairn.kvpb.TxnCommitResponse
+	(*TxnRollbackRequest)(nil),                 // 51: cairn.kvpb.TxnRollbackRequest
+	(*TxnRollbackResponse)(nil),                // 52: cairn.kvpb.TxnRollbackResponse
+	(*ReplicaDescriptor)(nil),                  // 53: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 54: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                       // 55: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),                      // 56: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),                   // 57: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),                     // 58: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),                      // 59: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),                    // 60: cairn.kvpb.AmbiguousResult
+	(*LockInfo)(nil),                           // 61: cairn.kvpb.LockInfo
+	(*LockConflict)(nil),                       // 62: cairn.kvpb.LockConflict
+	(*TxnRetry)(nil),                           // 63: cairn.kvpb.TxnRetry
+	(*TxnAlreadyCommitted)(nil),                // 64: cairn.kvpb.TxnAlreadyCommitted
+	(*Error)(nil),                              // 65: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),                     // 66: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                        // 67: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),                   // 68: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),           // 69: cairn.kvpb.RaftMessageBatchResponse
+	(*SnapshotChunk)(nil),                      // 70: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                        // 71: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                       // 72: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                       // 73: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),                      // 74: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),                      // 75: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                          // 76: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),                     // 77: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),                     // 78: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                         // 79: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                       // 80: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),                // 81: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),               // 82: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),                      // 83: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),                  // 84: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),                 // 85: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),                    // 86: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),                   // 87: cairn.kvpb.SettingsResponse
+	nil,                                        // 88: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	6,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	53, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	53, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	54, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	54, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
 	3,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	53, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	54, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
 	4,  // 5: cairn.kvpb.PrewriteRequest.op:type_name -> cairn.kvpb.PrewriteRequest.Op
 	1,  // 6: cairn.kvpb.CheckTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
 	1,  // 7: cairn.kvpb.HeartbeatTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
-	60, // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
+	61, // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
 	7,  // 9: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
 	9,  // 10: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
 	11, // 11: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
@@ -5854,85 +5939,87 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	38, // 40: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
 	0,  // 41: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
 	13, // 42: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
-	2,  // 43: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	52, // 44: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	37, // 45: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	38, // 46: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	64, // 47: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	53, // 48: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	52, // 49: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	53, // 50: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	60, // 51: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
-	5,  // 52: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
-	56, // 53: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	57, // 54: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	58, // 55: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	59, // 56: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	61, // 57: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
-	62, // 58: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
-	63, // 59: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
-	52, // 60: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	66, // 61: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	66, // 62: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	53, // 63: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	65, // 64: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	53, // 65: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	53, // 66: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	53, // 67: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	75, // 68: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	78, // 69: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	87, // 70: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	41, // 71: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
-	43, // 72: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
-	44, // 73: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
-	45, // 74: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
-	46, // 75: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
-	48, // 76: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
-	50, // 77: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
-	7,  // 78: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	9,  // 79: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	11, // 80: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	13, // 81: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	15, // 82: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	39, // 83: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	54, // 84: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	67, // 85: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	69, // 86: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	70, // 87: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	72, // 88: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	74, // 89: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	79, // 90: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	80, // 91: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	83, // 92: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	85, // 93: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	42, // 94: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
-	8,  // 95: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
-	14, // 96: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
-	47, // 97: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
-	47, // 98: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
-	49, // 99: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
-	51, // 100: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
-	8,  // 101: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	10, // 102: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	12, // 103: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	14, // 104: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	16, // 105: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	40, // 106: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	55, // 107: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	68, // 108: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	68, // 109: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	71, // 110: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	73, // 111: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	76, // 112: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	82, // 113: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	81, // 114: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	84, // 115: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	86, // 116: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	94, // [94:117] is the sub-list for method output_type
-	71, // [71:94] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	44, // 43: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	44, // 44: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	2,  // 45: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	53, // 46: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	37, // 47: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	38, // 48: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	65, // 49: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	54, // 50: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	53, // 51: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	54, // 52: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	61, // 53: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
+	5,  // 54: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
+	57, // 55: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	58, // 56: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	59, // 57: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	60, // 58: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	62, // 59: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
+	63, // 60: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
+	64, // 61: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
+	53, // 62: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	67, // 63: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	67, // 64: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	54, // 65: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	66, // 66: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	54, // 67: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	54, // 68: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	54, // 69: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	76, // 70: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	79, // 71: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	88, // 72: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	41, // 73: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	43, // 74: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	45, // 75: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	46, // 76: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	47, // 77: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	49, // 78: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	51, // 79: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,  // 80: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,  // 81: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11, // 82: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13, // 83: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15, // 84: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	39, // 85: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	55, // 86: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	68, // 87: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	70, // 88: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	71, // 89: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	73, // 90: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	75, // 91: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	80, // 92: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	81, // 93: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	84, // 94: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	86, // 95: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	42, // 96: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,  // 97: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	14, // 98: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	48, // 99: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	48, // 100: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	50, // 101: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	52, // 102: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,  // 103: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10, // 104: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12, // 105: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14, // 106: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16, // 107: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	40, // 108: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	56, // 109: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	69, // 110: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	69, // 111: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	72, // 112: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	74, // 113: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	77, // 114: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	83, // 115: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	82, // 116: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	85, // 117: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	87, // 118: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	96, // [96:119] is the sub-list for method output_type
+	73, // [73:96] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -5974,7 +6061,7 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_HeartbeatTxn)(nil),
 		(*ResponseUnion_ValidateRead)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[58].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[59].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
@@ -5989,7 +6076,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   82,
+			NumMessages:   83,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

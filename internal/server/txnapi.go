@@ -118,6 +118,38 @@ func (a *txnAPI) expireIdle(context.Context) {
 	}
 }
 
+// checkWrites validates writes a client buffered.
+func checkWrites(ws []*kvpb.TxnWrite) error {
+	if len(ws) > kv.MaxTxnWrites {
+		return invalid("%d buffered writes exceed the limit of %d", len(ws), kv.MaxTxnWrites)
+	}
+	for _, w := range ws {
+		if err := checkKey(w.Key); err != nil {
+			return err
+		}
+		if err := checkValue(w.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyWrites buffers the client's writes in the transaction, in order.
+func applyWrites(t *kv.Txn, ws []*kvpb.TxnWrite) error {
+	for _, w := range ws {
+		var err error
+		if w.Delete {
+			err = t.Delete(keys.KVKey(w.Key))
+		} else {
+			err = t.Put(keys.KVKey(w.Key), w.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (a *txnAPI) Get(ctx context.Context, req *kvpb.TxnGetRequest) (resp *kvpb.GetResponse, err error) {
 	defer func(t time.Time) { err = observe("txn_get", t, txnStatus(err)) }(time.Now())
 	if err := checkKey(req.Key); err != nil {
@@ -137,7 +169,13 @@ func (a *txnAPI) Scan(ctx context.Context, req *kvpb.TxnScanRequest) (resp *kvpb
 		return nil, err
 	}
 	sc := r.GetScan()
+	if err := checkWrites(req.Writes); err != nil {
+		return nil, err
+	}
 	err = a.with(req.TxnId, false, func(t *kv.Txn) (err error) {
+		if err := applyWrites(t, req.Writes); err != nil {
+			return err
+		}
 		resp, err = t.Scan(ctx, sc.StartKey, sc.EndKey, sc.Limit)
 		return err
 	})
@@ -176,7 +214,14 @@ func (a *txnAPI) Delete(ctx context.Context, req *kvpb.TxnDeleteRequest) (resp *
 
 func (a *txnAPI) Commit(ctx context.Context, req *kvpb.TxnCommitRequest) (resp *kvpb.TxnCommitResponse, err error) {
 	defer func(t time.Time) { err = observe("txn_commit", t, txnStatus(err)) }(time.Now())
+	if err := checkWrites(req.Writes); err != nil {
+		return nil, err
+	}
 	err = a.with(req.TxnId, true, func(t *kv.Txn) error {
+		if err := applyWrites(t, req.Writes); err != nil {
+			t.Rollback()
+			return err
+		}
 		res, err := t.Commit(ctx)
 		resp = &kvpb.TxnCommitResponse{CommitTs: res.CommitTS, AlreadyCommitted: res.AlreadyCommitted}
 		return err

@@ -55,12 +55,29 @@ func WithMaxAttempts(n int) TxnOption { return func(o *txnOptions) { o.maxAttemp
 // Txn is an interactive transaction, coordinated by the node the client is
 // connected to. Writes are buffered there until Commit. Not safe for
 // concurrent use.
+//
+// Put and Delete are buffered in the client and sent with the next Scan or
+// with Commit (up to maxPendingWrites; beyond, they are sent one by one), so
+// a transaction costs one round trip per read plus one to commit. An invalid
+// write (say, an oversized value) is therefore reported by the call that
+// sends it.
 type Txn struct {
 	c  *Client
 	id string
 	// StartTS is the transaction's snapshot timestamp.
 	StartTS uint64
+
+	pending      []*kvpb.TxnWrite
+	pendingBytes int
+	// latest maps a key to its newest write in pending (read your writes).
+	latest map[string]int
 }
+
+// Bounds of a client's buffered writes before they are sent one by one.
+const (
+	maxPendingWrites = 1000
+	maxPendingBytes  = 4 << 20
+)
 
 // wrapTxn classifies transaction errors: retryable conflicts (and a
 // transaction its coordinator no longer knows) become ErrRetry.
@@ -97,6 +114,10 @@ func (c *Client) BeginTxn(ctx context.Context, opts ...TxnOption) (*Txn, error) 
 
 // Get reads key in the transaction.
 func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	if i, ok := t.latest[string(key)]; ok {
+		w := t.pending[i]
+		return w.Value, !w.Delete, nil
+	}
 	resp, err := t.c.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key})
 	if err != nil {
 		return nil, false, wrapTxn(err, false)
@@ -107,7 +128,8 @@ func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, er
 // Scan reads up to limit keys of [start, end) in the transaction (end nil:
 // to the end of the keyspace; limit 0: the server default).
 func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
-	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)}})
+	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)}, Writes: t.pending})
+	t.clearPending()
 	if err != nil {
 		return nil, false, wrapTxn(err, false)
 	}
@@ -116,14 +138,49 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int) (kvs []Key
 
 // Put writes key in the transaction (visible to others after Commit).
 func (t *Txn) Put(ctx context.Context, key, value []byte) error {
-	_, err := t.c.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: t.id, Key: key, Value: value})
-	return wrapTxn(err, false)
+	return t.buffer(ctx, &kvpb.TxnWrite{Key: append([]byte(nil), key...), Value: append([]byte(nil), value...)})
 }
 
 // Delete removes key in the transaction.
 func (t *Txn) Delete(ctx context.Context, key []byte) error {
-	_, err := t.c.txn.Delete(ctx, &kvpb.TxnDeleteRequest{TxnId: t.id, Key: key})
-	return wrapTxn(err, false)
+	return t.buffer(ctx, &kvpb.TxnWrite{Key: append([]byte(nil), key...), Delete: true})
+}
+
+func (t *Txn) buffer(ctx context.Context, w *kvpb.TxnWrite) error {
+	if len(t.pending) >= maxPendingWrites || t.pendingBytes+len(w.Key)+len(w.Value) > maxPendingBytes {
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
+	}
+	if t.latest == nil {
+		t.latest = map[string]int{}
+	}
+	t.latest[string(w.Key)] = len(t.pending)
+	t.pending = append(t.pending, w)
+	t.pendingBytes += len(w.Key) + len(w.Value)
+	return nil
+}
+
+// flush sends the buffered writes one by one.
+func (t *Txn) flush(ctx context.Context) error {
+	defer t.clearPending()
+	for _, w := range t.pending {
+		var err error
+		if w.Delete {
+			_, err = t.c.txn.Delete(ctx, &kvpb.TxnDeleteRequest{TxnId: t.id, Key: w.Key})
+		} else {
+			_, err = t.c.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: t.id, Key: w.Key, Value: w.Value})
+		}
+		if err != nil {
+			return wrapTxn(err, false)
+		}
+	}
+	return nil
+}
+
+func (t *Txn) clearPending() {
+	t.pending, t.pendingBytes = nil, 0
+	clear(t.latest)
 }
 
 // CommitResult is a committed transaction's outcome.
@@ -138,7 +195,8 @@ type CommitResult struct {
 // again; ErrAmbiguous: it may have committed (re-run it with the same
 // idempotency key to learn the outcome without applying it twice).
 func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
-	resp, err := t.c.txn.Commit(ctx, &kvpb.TxnCommitRequest{TxnId: t.id})
+	resp, err := t.c.txn.Commit(ctx, &kvpb.TxnCommitRequest{TxnId: t.id, Writes: t.pending})
+	t.clearPending()
 	if err != nil {
 		return CommitResult{}, wrapTxn(err, true)
 	}
@@ -147,6 +205,7 @@ func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
 
 // Rollback abandons the transaction.
 func (t *Txn) Rollback(ctx context.Context) error {
+	t.clearPending()
 	_, err := t.c.txn.Rollback(ctx, &kvpb.TxnRollbackRequest{TxnId: t.id})
 	if status.Code(err) == codes.NotFound {
 		return nil // already gone
