@@ -19,11 +19,11 @@ test:
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-# chaos: the bank workload (transaction invariants) for 60 s on three node
+# chaos: the bank workload (transaction invariants) for 180 s on three node
 # processes while nodes are killed with SIGKILL and restarted and ranges
-# split (`make test` runs the same test for 20 s).
+# split (`make test` runs the same test for 60 s).
 chaos:
-	CAIRN_E2E_BANK_DURATION=60s $(GO) test $(TESTFLAGS) -v -run '^TestBankUnderFaults$$' ./test/e2e/
+	CAIRN_E2E_BANK_DURATION=180s $(GO) test $(TESTFLAGS) -v -run '^TestBankUnderFaults$$' ./test/e2e/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \

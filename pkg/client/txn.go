@@ -71,6 +71,8 @@ type Txn struct {
 	pendingBytes int
 	// latest maps a key to its newest write in pending (read your writes).
 	latest map[string]int
+
+	idempotencyKey string
 }
 
 // Bounds of a client's buffered writes before they are sent one by one.
@@ -99,17 +101,32 @@ func wrapTxn(err error, write bool) error {
 	return wrap(err, write)
 }
 
-// BeginTxn starts an interactive transaction.
+// BeginTxn starts an interactive transaction. It carries an idempotency
+// key (WithIdempotencyKey, else a fresh one, see Txn.IdempotencyKey): after
+// an ambiguous Commit, run the transaction again with the same key to
+// commit it at most once.
 func (c *Client) BeginTxn(ctx context.Context, opts ...TxnOption) (*Txn, error) {
 	o := txnOptions{}
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.idempotencyKey == "" {
+		o.idempotencyKey = newIdempotencyKey()
+	}
 	resp, err := c.txn.Begin(ctx, &kvpb.TxnBeginRequest{Isolation: kvpb.IsolationLevel(o.isolation), IdempotencyKey: o.idempotencyKey})
 	if err != nil {
 		return nil, wrapTxn(err, false)
 	}
-	return &Txn{c: c, id: resp.TxnId, StartTS: resp.StartTs}, nil
+	return &Txn{c: c, id: resp.TxnId, StartTS: resp.StartTs, idempotencyKey: o.idempotencyKey}, nil
+}
+
+// IdempotencyKey is the key the transaction commits under.
+func (t *Txn) IdempotencyKey() string { return t.idempotencyKey }
+
+func newIdempotencyKey() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Get reads key in the transaction.
@@ -234,9 +251,7 @@ func (c *Client) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn)
 		f(&o)
 	}
 	if o.idempotencyKey == "" {
-		var b [16]byte
-		_, _ = crand.Read(b[:])
-		o.idempotencyKey = hex.EncodeToString(b[:])
+		o.idempotencyKey = newIdempotencyKey()
 		opts = append(opts, WithIdempotencyKey(o.idempotencyKey))
 	}
 	var stats TxnStats

@@ -24,7 +24,7 @@ const (
 	// --concurrency 32" for more contention).
 	bankArgsEnv = "CAIRN_E2E_BANK_ARGS"
 	// bankDefaultDuration keeps `make test` fast.
-	bankDefaultDuration = 20 * time.Second
+	bankDefaultDuration = 60 * time.Second
 	// bankQuietEnd is how long before the workload's end the faults stop,
 	// so that its final check runs on a whole cluster.
 	bankQuietEnd = 5 * time.Second
@@ -156,7 +156,7 @@ func bankSplit(t *testing.T, n *node, key string, step func(string, ...any)) err
 // bank's ranges are split: every transaction invariant the workload checks
 // must hold (the workload exits 0), and a final check through every node
 // after the faults must pass. $CAIRN_E2E_BANK_DURATION sets the workload's
-// duration (default 20s; `make chaos` runs 60s), $CAIRN_E2E_BANK_ARGS adds
+// duration (default 60s; `make chaos` runs 180s), $CAIRN_E2E_BANK_ARGS adds
 // workload flags.
 func TestBankUnderFaults(t *testing.T) {
 	if testing.Short() {
