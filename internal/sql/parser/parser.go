@@ -35,7 +35,7 @@ func Parse(sql string) ([]Statement, error) {
 	}
 	res, err := pg_query.Parse(sql)
 	if err != nil {
-		return nil, toSyntaxError(sql, err)
+		return nil, toSyntaxError(err)
 	}
 	out := make([]Statement, 0, len(res.Stmts))
 	for _, raw := range res.Stmts {
@@ -64,15 +64,11 @@ func ParseOne(sql string) (Statement, error) {
 	return stmts[0], nil
 }
 
-func toSyntaxError(sql string, err error) error {
+func toSyntaxError(err error) error {
 	var perr *pgparser.Error
 	if errors.As(err, &perr) {
-		pos := perr.Cursorpos
-		// libpg_query reports a byte offset; PostgreSQL's position counts characters.
-		if pos > 0 && pos <= len(sql) {
-			pos = len([]rune(sql[:pos-1])) + 1
-		}
-		return &SyntaxError{Message: perr.Message, Position: pos}
+		// Cursorpos already counts characters, as PostgreSQL's position does.
+		return &SyntaxError{Message: perr.Message, Position: perr.Cursorpos}
 	}
 	return &SyntaxError{Message: err.Error()}
 }

@@ -33,7 +33,7 @@ func TestSyntaxErrorPosition(t *testing.T) {
 		_, err := Parse(tc.sql)
 		var se *SyntaxError
 		if !errors.As(err, &se) || se.Position != tc.pos {
-			t.Errorf("%q: %v (position %v), want position %d", tc.sql, err, se, tc.pos)
+			t.Errorf("%q: %v (position %d), want position %d", tc.sql, err, se.Position, tc.pos)
 		}
 	}
 	if _, err := ParseOne("SELECT 1; SELECT 2"); err == nil {
