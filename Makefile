@@ -4,7 +4,7 @@ BIN       := bin/cairn
 PKGS      := ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: build run test test-short chaos lint fmt proto bench bench-cluster bench-idle clean
+.PHONY: build run test test-short chaos lint fmt proto bench bench-cluster bench-bank bench-idle clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn
@@ -46,6 +46,10 @@ bench: build
 # bench-cluster: 3-node Cairn vs 3-member etcd (installs etcd-server from Debian).
 bench-cluster: build
 	./bench/cluster.sh
+
+# bench-bank: bank transfers (transactions), 16 workers, on 1 node then 3 nodes.
+bench-bank: build
+	./bench/bank.sh
 
 # bench-idle: CPU of 10,000 idle ranges on one store.
 bench-idle:
