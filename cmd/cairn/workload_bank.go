@@ -547,10 +547,12 @@ func (w *bankWorker) transfer(ctx context.Context) {
 	began := time.Now()
 	stats, err := c.Txn(tctx, func(ctx context.Context, txn *client.Txn) error {
 		st = attemptState{startTS: txn.StartTS, commits: reachedCommit}
-		old, found, err := txn.Get(ctx, key)
+		// One round trip for the record and both balances.
+		vals, present, err := txn.GetMany(ctx, key, acctKey(from), acctKey(to))
 		if err != nil {
 			return err
 		}
+		old, found := vals[0], present[0]
 		if found {
 			// An earlier attempt committed. Write the same transfer again:
 			// the idempotency key must make this commit report the first
@@ -564,14 +566,7 @@ func (w *bankWorker) transfer(ctx context.Context) {
 			}
 			st.sawRecord, st.rec = true, r
 		}
-		fromV, okFrom, err := txn.Get(ctx, acctKey(from))
-		if err != nil {
-			return err
-		}
-		toV, okTo, err := txn.Get(ctx, acctKey(to))
-		if err != nil {
-			return err
-		}
+		fromV, okFrom, toV, okTo := vals[1], present[1], vals[2], present[2]
 		if !okFrom || !okTo {
 			return violationf("transfer %s at ts %d: account %d present=%v, account %d present=%v", id, txn.StartTS, from, okFrom, to, okTo)
 		}

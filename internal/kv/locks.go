@@ -136,14 +136,19 @@ func (db *DB) checkTxn(ctx context.Context, primary []byte, startTS uint64, roll
 // batches in parallel, and returns the responses in request order. The
 // first error wins.
 func (db *DB) sendGrouped(ctx context.Context, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
-	return db.sendGroupedN(ctx, reqs, 0)
+	return db.sendGroupedAt(ctx, 0, reqs)
+}
+
+// sendGroupedAt is sendGrouped at MVCC timestamp ts (0: the leaseholder's choice).
+func (db *DB) sendGroupedAt(ctx context.Context, ts uint64, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
+	return db.sendGroupedN(ctx, ts, reqs, 0)
 }
 
 // maxRegroups bounds sendGrouped's regrouping after splits: a request that
 // itself spans ranges (a span) would otherwise be regrouped forever.
 const maxRegroups = 3
 
-func (db *DB) sendGroupedN(ctx context.Context, reqs []*kvpb.RequestUnion, regroups int) ([]*kvpb.ResponseUnion, error) {
+func (db *DB) sendGroupedN(ctx context.Context, ts uint64, reqs []*kvpb.RequestUnion, regroups int) ([]*kvpb.ResponseUnion, error) {
 	groups := map[uint64][]int{}
 	var order []uint64
 	for i, q := range reqs {
@@ -165,10 +170,10 @@ func (db *DB) sendGroupedN(ctx context.Context, reqs []*kvpb.RequestUnion, regro
 			batch[j] = reqs[i]
 		}
 		first, _ := kvpb.RequestKeys(batch[0])
-		resps, err := db.send(ctx, first, 0, batch)
+		resps, err := db.send(ctx, first, ts, batch)
 		if errors.Is(err, errCrossRange) && len(idx) > 1 && regroups < maxRegroups {
 			// The range split meanwhile: group again.
-			resps, err = db.sendGroupedN(ctx, batch, regroups+1)
+			resps, err = db.sendGroupedN(ctx, ts, batch, regroups+1)
 		}
 		if err != nil {
 			errs[gi] = err

@@ -138,6 +138,45 @@ func (t *Txn) Get(ctx context.Context, key []byte) (*kvpb.GetResponse, error) {
 	return resps[0].GetGet(), nil
 }
 
+// GetMany reads several keys, ranges in parallel; the responses are in the
+// order of keys.
+func (t *Txn) GetMany(ctx context.Context, keys [][]byte) ([]*kvpb.GetResponse, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil, ErrTxnDone
+	}
+	out := make([]*kvpb.GetResponse, len(keys))
+	var reqs []*kvpb.RequestUnion
+	var idx []int
+	for i, k := range keys {
+		if w, ok := t.writes[string(k)]; ok {
+			out[i] = &kvpb.GetResponse{Found: !w.del, Value: w.value}
+			continue
+		}
+		reqs = append(reqs, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Get{Get: &kvpb.GetRequest{Key: k}}})
+		idx = append(idx, i)
+	}
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	ts, err := t.readTS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resps, err := t.db.sendGroupedAt(ctx, ts, reqs)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range idx {
+		if err := t.noteRead(keys[i], nil); err != nil {
+			return nil, err
+		}
+		out[i] = resps[j].GetGet()
+	}
+	return out, nil
+}
+
 // Scan reads up to limit keys of [start, end) (limit <= 0: no limit beyond
 // the per-range cap), merged with the transaction's own writes.
 func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.ScanResponse, error) {

@@ -312,7 +312,7 @@ func (x TxnRetry_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRetry_Reason.Descriptor instead.
 func (TxnRetry_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57, 0}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59, 0}
 }
 
 type KeyValue struct {
@@ -2993,6 +2993,104 @@ func (x *TxnWrite) GetDelete() bool {
 	return false
 }
 
+// TxnGetManyRequest reads several keys in one round trip (ranges in
+// parallel); responses are in key order of the request.
+type TxnGetManyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Keys          [][]byte               `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnGetManyRequest) Reset() {
+	*x = TxnGetManyRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnGetManyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnGetManyRequest) ProtoMessage() {}
+
+func (x *TxnGetManyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnGetManyRequest.ProtoReflect.Descriptor instead.
+func (*TxnGetManyRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *TxnGetManyRequest) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnGetManyRequest) GetKeys() [][]byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+type TxnGetManyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Responses     []*GetResponse         `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnGetManyResponse) Reset() {
+	*x = TxnGetManyResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnGetManyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnGetManyResponse) ProtoMessage() {}
+
+func (x *TxnGetManyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnGetManyResponse.ProtoReflect.Descriptor instead.
+func (*TxnGetManyResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TxnGetManyResponse) GetResponses() []*GetResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
 type TxnScanRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
@@ -3004,7 +3102,7 @@ type TxnScanRequest struct {
 
 func (x *TxnScanRequest) Reset() {
 	*x = TxnScanRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3016,7 +3114,7 @@ func (x *TxnScanRequest) String() string {
 func (*TxnScanRequest) ProtoMessage() {}
 
 func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3029,7 +3127,7 @@ func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnScanRequest.ProtoReflect.Descriptor instead.
 func (*TxnScanRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TxnScanRequest) GetTxnId() string {
@@ -3064,7 +3162,7 @@ type TxnPutRequest struct {
 
 func (x *TxnPutRequest) Reset() {
 	*x = TxnPutRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3076,7 +3174,7 @@ func (x *TxnPutRequest) String() string {
 func (*TxnPutRequest) ProtoMessage() {}
 
 func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3089,7 +3187,7 @@ func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPutRequest.ProtoReflect.Descriptor instead.
 func (*TxnPutRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TxnPutRequest) GetTxnId() string {
@@ -3123,7 +3221,7 @@ type TxnDeleteRequest struct {
 
 func (x *TxnDeleteRequest) Reset() {
 	*x = TxnDeleteRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3135,7 +3233,7 @@ func (x *TxnDeleteRequest) String() string {
 func (*TxnDeleteRequest) ProtoMessage() {}
 
 func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3148,7 +3246,7 @@ func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnDeleteRequest.ProtoReflect.Descriptor instead.
 func (*TxnDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnDeleteRequest) GetTxnId() string {
@@ -3173,7 +3271,7 @@ type TxnWriteResponse struct {
 
 func (x *TxnWriteResponse) Reset() {
 	*x = TxnWriteResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3185,7 +3283,7 @@ func (x *TxnWriteResponse) String() string {
 func (*TxnWriteResponse) ProtoMessage() {}
 
 func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3198,7 +3296,7 @@ func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnWriteResponse.ProtoReflect.Descriptor instead.
 func (*TxnWriteResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 type TxnCommitRequest struct {
@@ -3211,7 +3309,7 @@ type TxnCommitRequest struct {
 
 func (x *TxnCommitRequest) Reset() {
 	*x = TxnCommitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3223,7 +3321,7 @@ func (x *TxnCommitRequest) String() string {
 func (*TxnCommitRequest) ProtoMessage() {}
 
 func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3236,7 +3334,7 @@ func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitRequest.ProtoReflect.Descriptor instead.
 func (*TxnCommitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnCommitRequest) GetTxnId() string {
@@ -3265,7 +3363,7 @@ type TxnCommitResponse struct {
 
 func (x *TxnCommitResponse) Reset() {
 	*x = TxnCommitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3277,7 +3375,7 @@ func (x *TxnCommitResponse) String() string {
 func (*TxnCommitResponse) ProtoMessage() {}
 
 func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3290,7 +3388,7 @@ func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitResponse.ProtoReflect.Descriptor instead.
 func (*TxnCommitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TxnCommitResponse) GetCommitTs() uint64 {
@@ -3316,7 +3414,7 @@ type TxnRollbackRequest struct {
 
 func (x *TxnRollbackRequest) Reset() {
 	*x = TxnRollbackRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3328,7 +3426,7 @@ func (x *TxnRollbackRequest) String() string {
 func (*TxnRollbackRequest) ProtoMessage() {}
 
 func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3341,7 +3439,7 @@ func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackRequest.ProtoReflect.Descriptor instead.
 func (*TxnRollbackRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TxnRollbackRequest) GetTxnId() string {
@@ -3359,7 +3457,7 @@ type TxnRollbackResponse struct {
 
 func (x *TxnRollbackResponse) Reset() {
 	*x = TxnRollbackResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3371,7 +3469,7 @@ func (x *TxnRollbackResponse) String() string {
 func (*TxnRollbackResponse) ProtoMessage() {}
 
 func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3384,7 +3482,7 @@ func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackResponse.ProtoReflect.Descriptor instead.
 func (*TxnRollbackResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 type ReplicaDescriptor struct {
@@ -3399,7 +3497,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3411,7 +3509,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3424,7 +3522,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -3467,7 +3565,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3479,7 +3577,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3492,7 +3590,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -3550,7 +3648,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3562,7 +3660,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3575,7 +3673,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -3609,7 +3707,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3621,7 +3719,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3634,7 +3732,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -3664,7 +3762,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3676,7 +3774,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3689,7 +3787,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -3726,7 +3824,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +3836,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +3849,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -3784,7 +3882,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3796,7 +3894,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3809,7 +3907,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -3828,7 +3926,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3840,7 +3938,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3853,7 +3951,7 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
 }
 
 // LockInfo describes a transaction lock met by a request.
@@ -3869,7 +3967,7 @@ type LockInfo struct {
 
 func (x *LockInfo) Reset() {
 	*x = LockInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3881,7 +3979,7 @@ func (x *LockInfo) String() string {
 func (*LockInfo) ProtoMessage() {}
 
 func (x *LockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3894,7 +3992,7 @@ func (x *LockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockInfo.ProtoReflect.Descriptor instead.
 func (*LockInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *LockInfo) GetKey() []byte {
@@ -3936,7 +4034,7 @@ type LockConflict struct {
 
 func (x *LockConflict) Reset() {
 	*x = LockConflict{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3948,7 +4046,7 @@ func (x *LockConflict) String() string {
 func (*LockConflict) ProtoMessage() {}
 
 func (x *LockConflict) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3961,7 +4059,7 @@ func (x *LockConflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflict.ProtoReflect.Descriptor instead.
 func (*LockConflict) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *LockConflict) GetLocks() []*LockInfo {
@@ -3983,7 +4081,7 @@ type TxnRetry struct {
 
 func (x *TxnRetry) Reset() {
 	*x = TxnRetry{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3995,7 +4093,7 @@ func (x *TxnRetry) String() string {
 func (*TxnRetry) ProtoMessage() {}
 
 func (x *TxnRetry) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4008,7 +4106,7 @@ func (x *TxnRetry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRetry.ProtoReflect.Descriptor instead.
 func (*TxnRetry) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TxnRetry) GetReason() TxnRetry_Reason {
@@ -4036,7 +4134,7 @@ type TxnAlreadyCommitted struct {
 
 func (x *TxnAlreadyCommitted) Reset() {
 	*x = TxnAlreadyCommitted{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4048,7 +4146,7 @@ func (x *TxnAlreadyCommitted) String() string {
 func (*TxnAlreadyCommitted) ProtoMessage() {}
 
 func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4061,7 +4159,7 @@ func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAlreadyCommitted.ProtoReflect.Descriptor instead.
 func (*TxnAlreadyCommitted) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *TxnAlreadyCommitted) GetCommitTs() uint64 {
@@ -4090,7 +4188,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4102,7 +4200,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4115,7 +4213,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Error) GetMessage() string {
@@ -4255,7 +4353,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4267,7 +4365,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4280,7 +4378,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -4319,7 +4417,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4331,7 +4429,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4344,7 +4442,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RaftMessage) GetRangeId() uint64 {
@@ -4386,7 +4484,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4398,7 +4496,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4411,7 +4509,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
@@ -4429,7 +4527,7 @@ type RaftMessageBatchResponse struct {
 
 func (x *RaftMessageBatchResponse) Reset() {
 	*x = RaftMessageBatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4441,7 +4539,7 @@ func (x *RaftMessageBatchResponse) String() string {
 func (*RaftMessageBatchResponse) ProtoMessage() {}
 
 func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4454,7 +4552,7 @@ func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
 }
 
 // SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
@@ -4471,7 +4569,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4483,7 +4581,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4496,7 +4594,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SnapshotChunk) GetHeader() *RaftMessage {
@@ -4532,7 +4630,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4544,7 +4642,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4557,7 +4655,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -4587,7 +4685,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4599,7 +4697,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4612,7 +4710,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -4653,7 +4751,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4665,7 +4763,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4678,7 +4776,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -4698,7 +4796,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4710,7 +4808,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4723,7 +4821,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -4748,7 +4846,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4760,7 +4858,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4773,7 +4871,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
 }
 
 type RangeInfo struct {
@@ -4789,7 +4887,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4801,7 +4899,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4814,7 +4912,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -4861,7 +4959,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4873,7 +4971,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4886,7 +4984,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -4916,7 +5014,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4928,7 +5026,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4941,7 +5039,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -5001,7 +5099,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5013,7 +5111,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5026,7 +5124,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -5086,7 +5184,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5098,7 +5196,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5111,7 +5209,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
 }
 
 type DecommissionRequest struct {
@@ -5123,7 +5221,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5135,7 +5233,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5148,7 +5246,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -5166,7 +5264,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5178,7 +5276,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5191,7 +5289,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
 }
 
 type NodesResponse struct {
@@ -5203,7 +5301,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5215,7 +5313,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5228,7 +5326,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -5248,7 +5346,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5260,7 +5358,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5273,7 +5371,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -5298,7 +5396,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[79]
+	mi := &file_internal_kvpb_api_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5310,7 +5408,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[79]
+	mi := &file_internal_kvpb_api_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5323,7 +5421,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{81}
 }
 
 type SettingsRequest struct {
@@ -5334,7 +5432,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[80]
+	mi := &file_internal_kvpb_api_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5346,7 +5444,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[80]
+	mi := &file_internal_kvpb_api_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5359,7 +5457,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{82}
 }
 
 type SettingsResponse struct {
@@ -5371,7 +5469,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[81]
+	mi := &file_internal_kvpb_api_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5383,7 +5481,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[81]
+	mi := &file_internal_kvpb_api_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5396,7 +5494,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{81}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -5591,7 +5689,12 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bTxnWrite\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x16\n" +
-	"\x06delete\x18\x03 \x01(\bR\x06delete\"\x82\x01\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\">\n" +
+	"\x11TxnGetManyRequest\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x12\n" +
+	"\x04keys\x18\x02 \x03(\fR\x04keys\"K\n" +
+	"\x12TxnGetManyResponse\x125\n" +
+	"\tresponses\x18\x01 \x03(\v2\x17.cairn.kvpb.GetResponseR\tresponses\"\x82\x01\n" +
 	"\x0eTxnScanRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12+\n" +
 	"\x04scan\x18\x02 \x01(\v2\x17.cairn.kvpb.ScanRequestR\x04scan\x12,\n" +
@@ -5760,10 +5863,11 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\vReplicaType\x12\t\n" +
 	"\x05VOTER\x10\x00\x12\v\n" +
 	"\aLEARNER\x10\x01\x12\r\n" +
-	"\tNON_VOTER\x10\x022\xdc\x03\n" +
+	"\tNON_VOTER\x10\x022\xa6\x04\n" +
 	"\x03Txn\x12B\n" +
 	"\x05Begin\x12\x1b.cairn.kvpb.TxnBeginRequest\x1a\x1c.cairn.kvpb.TxnBeginResponse\x129\n" +
-	"\x03Get\x12\x19.cairn.kvpb.TxnGetRequest\x1a\x17.cairn.kvpb.GetResponse\x12<\n" +
+	"\x03Get\x12\x19.cairn.kvpb.TxnGetRequest\x1a\x17.cairn.kvpb.GetResponse\x12H\n" +
+	"\aGetMany\x12\x1d.cairn.kvpb.TxnGetManyRequest\x1a\x1e.cairn.kvpb.TxnGetManyResponse\x12<\n" +
 	"\x04Scan\x12\x1a.cairn.kvpb.TxnScanRequest\x1a\x18.cairn.kvpb.ScanResponse\x12>\n" +
 	"\x03Put\x12\x19.cairn.kvpb.TxnPutRequest\x1a\x1c.cairn.kvpb.TxnWriteResponse\x12D\n" +
 	"\x06Delete\x12\x1c.cairn.kvpb.TxnDeleteRequest\x1a\x1c.cairn.kvpb.TxnWriteResponse\x12E\n" +
@@ -5803,7 +5907,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 83)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 85)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(IsolationLevel)(0), // 0: cairn.kvpb.IsolationLevel
 	(TxnStatus)(0),      // 1: cairn.kvpb.TxnStatus
@@ -5850,61 +5954,63 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*TxnBeginResponse)(nil),                   // 42: cairn.kvpb.TxnBeginResponse
 	(*TxnGetRequest)(nil),                      // 43: cairn.kvpb.TxnGetRequest
 	(*TxnWrite)(nil),                           // 44: cairn.kvpb.TxnWrite
-	(*TxnScanRequest)(nil),                     // 45: cairn.kvpb.TxnScanRequest
-	(*TxnPutRequest)(nil),                      // 46: cairn.kvpb.TxnPutRequest
-	(*TxnDeleteRequest)(nil),                   // 47: cairn.kvpb.TxnDeleteRequest
-	(*TxnWriteResponse)(nil),                   // 48: cairn.kvpb.TxnWriteResponse
-	(*TxnCommitRequest)(nil),                   // 49: cairn.kvpb.TxnCommitRequest
-	(*TxnCommitResponse)(nil),                  // 50: cairn.kvpb.TxnCommitResponse
-	(*TxnRollbackRequest)(nil),                 // 51: cairn.kvpb.TxnRollbackRequest
-	(*TxnRollbackResponse)(nil),                // 52: cairn.kvpb.TxnRollbackResponse
-	(*ReplicaDescriptor)(nil),                  // 53: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 54: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),                       // 55: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),                      // 56: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),                   // 57: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),                     // 58: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),                      // 59: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),                    // 60: cairn.kvpb.AmbiguousResult
-	(*LockInfo)(nil),                           // 61: cairn.kvpb.LockInfo
-	(*LockConflict)(nil),                       // 62: cairn.kvpb.LockConflict
-	(*TxnRetry)(nil),                           // 63: cairn.kvpb.TxnRetry
-	(*TxnAlreadyCommitted)(nil),                // 64: cairn.kvpb.TxnAlreadyCommitted
-	(*Error)(nil),                              // 65: cairn.kvpb.Error
-	(*NodeDescriptor)(nil),                     // 66: cairn.kvpb.NodeDescriptor
-	(*RaftMessage)(nil),                        // 67: cairn.kvpb.RaftMessage
-	(*RaftMessageBatch)(nil),                   // 68: cairn.kvpb.RaftMessageBatch
-	(*RaftMessageBatchResponse)(nil),           // 69: cairn.kvpb.RaftMessageBatchResponse
-	(*SnapshotChunk)(nil),                      // 70: cairn.kvpb.SnapshotChunk
-	(*JoinRequest)(nil),                        // 71: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                       // 72: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                       // 73: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),                      // 74: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),                      // 75: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                          // 76: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),                     // 77: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),                     // 78: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                         // 79: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                       // 80: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),                // 81: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),               // 82: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),                      // 83: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),                  // 84: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),                 // 85: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),                    // 86: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),                   // 87: cairn.kvpb.SettingsResponse
-	nil,                                        // 88: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*TxnGetManyRequest)(nil),                  // 45: cairn.kvpb.TxnGetManyRequest
+	(*TxnGetManyResponse)(nil),                 // 46: cairn.kvpb.TxnGetManyResponse
+	(*TxnScanRequest)(nil),                     // 47: cairn.kvpb.TxnScanRequest
+	(*TxnPutRequest)(nil),                      // 48: cairn.kvpb.TxnPutRequest
+	(*TxnDeleteRequest)(nil),                   // 49: cairn.kvpb.TxnDeleteRequest
+	(*TxnWriteResponse)(nil),                   // 50: cairn.kvpb.TxnWriteResponse
+	(*TxnCommitRequest)(nil),                   // 51: cairn.kvpb.TxnCommitRequest
+	(*TxnCommitResponse)(nil),                  // 52: cairn.kvpb.TxnCommitResponse
+	(*TxnRollbackRequest)(nil),                 // 53: cairn.kvpb.TxnRollbackRequest
+	(*TxnRollbackResponse)(nil),                // 54: cairn.kvpb.TxnRollbackResponse
+	(*ReplicaDescriptor)(nil),                  // 55: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 56: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                       // 57: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),                      // 58: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),                   // 59: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),                     // 60: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),                      // 61: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),                    // 62: cairn.kvpb.AmbiguousResult
+	(*LockInfo)(nil),                           // 63: cairn.kvpb.LockInfo
+	(*LockConflict)(nil),                       // 64: cairn.kvpb.LockConflict
+	(*TxnRetry)(nil),                           // 65: cairn.kvpb.TxnRetry
+	(*TxnAlreadyCommitted)(nil),                // 66: cairn.kvpb.TxnAlreadyCommitted
+	(*Error)(nil),                              // 67: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),                     // 68: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                        // 69: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),                   // 70: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),           // 71: cairn.kvpb.RaftMessageBatchResponse
+	(*SnapshotChunk)(nil),                      // 72: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                        // 73: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                       // 74: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                       // 75: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),                      // 76: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),                      // 77: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                          // 78: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),                     // 79: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),                     // 80: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                         // 81: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                       // 82: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),                // 83: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),               // 84: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),                      // 85: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),                  // 86: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),                 // 87: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),                    // 88: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),                   // 89: cairn.kvpb.SettingsResponse
+	nil,                                        // 90: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	6,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	54, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	54, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
 	3,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	54, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
 	4,  // 5: cairn.kvpb.PrewriteRequest.op:type_name -> cairn.kvpb.PrewriteRequest.Op
 	1,  // 6: cairn.kvpb.CheckTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
 	1,  // 7: cairn.kvpb.HeartbeatTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
-	61, // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
+	63, // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
 	7,  // 9: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
 	9,  // 10: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
 	11, // 11: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
@@ -5938,88 +6044,91 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	37, // 39: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
 	38, // 40: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
 	0,  // 41: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
-	13, // 42: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
-	44, // 43: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
-	44, // 44: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
-	2,  // 45: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	53, // 46: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	37, // 47: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	38, // 48: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	65, // 49: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	54, // 50: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	53, // 51: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	54, // 52: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	61, // 53: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
-	5,  // 54: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
-	57, // 55: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	58, // 56: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	59, // 57: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	60, // 58: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	62, // 59: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
-	63, // 60: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
-	64, // 61: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
-	53, // 62: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	67, // 63: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	67, // 64: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	54, // 65: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	66, // 66: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	54, // 67: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	54, // 68: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	54, // 69: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	76, // 70: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	79, // 71: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	88, // 72: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	41, // 73: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
-	43, // 74: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
-	45, // 75: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
-	46, // 76: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
-	47, // 77: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
-	49, // 78: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
-	51, // 79: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
-	7,  // 80: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	9,  // 81: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	11, // 82: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	13, // 83: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	15, // 84: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	39, // 85: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	55, // 86: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	68, // 87: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	70, // 88: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	71, // 89: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	73, // 90: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	75, // 91: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	80, // 92: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	81, // 93: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	84, // 94: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	86, // 95: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	42, // 96: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
-	8,  // 97: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
-	14, // 98: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
-	48, // 99: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
-	48, // 100: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
-	50, // 101: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
-	52, // 102: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
-	8,  // 103: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	10, // 104: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	12, // 105: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	14, // 106: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	16, // 107: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	40, // 108: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	56, // 109: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	69, // 110: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	69, // 111: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	72, // 112: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	74, // 113: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	77, // 114: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	83, // 115: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	82, // 116: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	85, // 117: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	87, // 118: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	96, // [96:119] is the sub-list for method output_type
-	73, // [73:96] is the sub-list for method input_type
-	73, // [73:73] is the sub-list for extension type_name
-	73, // [73:73] is the sub-list for extension extendee
-	0,  // [0:73] is the sub-list for field type_name
+	8,  // 42: cairn.kvpb.TxnGetManyResponse.responses:type_name -> cairn.kvpb.GetResponse
+	13, // 43: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
+	44, // 44: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	44, // 45: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	2,  // 46: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	55, // 47: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	37, // 48: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	38, // 49: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	67, // 50: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	56, // 51: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	55, // 52: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	56, // 53: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	63, // 54: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
+	5,  // 55: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
+	59, // 56: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	60, // 57: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	61, // 58: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	62, // 59: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	64, // 60: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
+	65, // 61: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
+	66, // 62: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
+	55, // 63: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	69, // 64: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	69, // 65: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	56, // 66: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	68, // 67: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	56, // 68: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 69: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 70: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	78, // 71: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	81, // 72: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	90, // 73: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	41, // 74: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	43, // 75: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	45, // 76: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
+	47, // 77: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	48, // 78: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	49, // 79: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	51, // 80: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	53, // 81: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,  // 82: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,  // 83: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11, // 84: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13, // 85: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15, // 86: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	39, // 87: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	57, // 88: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	70, // 89: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	72, // 90: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	73, // 91: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	75, // 92: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	77, // 93: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	82, // 94: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	83, // 95: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	86, // 96: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	88, // 97: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	42, // 98: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,  // 99: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	46, // 100: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
+	14, // 101: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	50, // 102: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	50, // 103: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	52, // 104: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	54, // 105: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,  // 106: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10, // 107: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12, // 108: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14, // 109: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16, // 110: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	40, // 111: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	58, // 112: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	71, // 113: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	71, // 114: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	74, // 115: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	76, // 116: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	79, // 117: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	85, // 118: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	84, // 119: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	87, // 120: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	89, // 121: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	98, // [98:122] is the sub-list for method output_type
+	74, // [74:98] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -6061,7 +6170,7 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_HeartbeatTxn)(nil),
 		(*ResponseUnion_ValidateRead)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[59].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[61].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
@@ -6076,7 +6185,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   83,
+			NumMessages:   85,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Txn_Begin_FullMethodName    = "/cairn.kvpb.Txn/Begin"
 	Txn_Get_FullMethodName      = "/cairn.kvpb.Txn/Get"
+	Txn_GetMany_FullMethodName  = "/cairn.kvpb.Txn/GetMany"
 	Txn_Scan_FullMethodName     = "/cairn.kvpb.Txn/Scan"
 	Txn_Put_FullMethodName      = "/cairn.kvpb.Txn/Put"
 	Txn_Delete_FullMethodName   = "/cairn.kvpb.Txn/Delete"
@@ -38,6 +39,7 @@ const (
 type TxnClient interface {
 	Begin(ctx context.Context, in *TxnBeginRequest, opts ...grpc.CallOption) (*TxnBeginResponse, error)
 	Get(ctx context.Context, in *TxnGetRequest, opts ...grpc.CallOption) (*GetResponse, error)
+	GetMany(ctx context.Context, in *TxnGetManyRequest, opts ...grpc.CallOption) (*TxnGetManyResponse, error)
 	Scan(ctx context.Context, in *TxnScanRequest, opts ...grpc.CallOption) (*ScanResponse, error)
 	Put(ctx context.Context, in *TxnPutRequest, opts ...grpc.CallOption) (*TxnWriteResponse, error)
 	Delete(ctx context.Context, in *TxnDeleteRequest, opts ...grpc.CallOption) (*TxnWriteResponse, error)
@@ -67,6 +69,16 @@ func (c *txnClient) Get(ctx context.Context, in *TxnGetRequest, opts ...grpc.Cal
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetResponse)
 	err := c.cc.Invoke(ctx, Txn_Get_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *txnClient) GetMany(ctx context.Context, in *TxnGetManyRequest, opts ...grpc.CallOption) (*TxnGetManyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnGetManyResponse)
+	err := c.cc.Invoke(ctx, Txn_GetMany_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +145,7 @@ func (c *txnClient) Rollback(ctx context.Context, in *TxnRollbackRequest, opts .
 type TxnServer interface {
 	Begin(context.Context, *TxnBeginRequest) (*TxnBeginResponse, error)
 	Get(context.Context, *TxnGetRequest) (*GetResponse, error)
+	GetMany(context.Context, *TxnGetManyRequest) (*TxnGetManyResponse, error)
 	Scan(context.Context, *TxnScanRequest) (*ScanResponse, error)
 	Put(context.Context, *TxnPutRequest) (*TxnWriteResponse, error)
 	Delete(context.Context, *TxnDeleteRequest) (*TxnWriteResponse, error)
@@ -153,6 +166,9 @@ func (UnimplementedTxnServer) Begin(context.Context, *TxnBeginRequest) (*TxnBegi
 }
 func (UnimplementedTxnServer) Get(context.Context, *TxnGetRequest) (*GetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Get not implemented")
+}
+func (UnimplementedTxnServer) GetMany(context.Context, *TxnGetManyRequest) (*TxnGetManyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMany not implemented")
 }
 func (UnimplementedTxnServer) Scan(context.Context, *TxnScanRequest) (*ScanResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Scan not implemented")
@@ -222,6 +238,24 @@ func _Txn_Get_Handler(srv interface{}, ctx context.Context, dec func(interface{}
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TxnServer).Get(ctx, req.(*TxnGetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Txn_GetMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnGetManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TxnServer).GetMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Txn_GetMany_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TxnServer).GetMany(ctx, req.(*TxnGetManyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -330,6 +364,10 @@ var Txn_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Get",
 			Handler:    _Txn_Get_Handler,
+		},
+		{
+			MethodName: "GetMany",
+			Handler:    _Txn_GetMany_Handler,
 		},
 		{
 			MethodName: "Scan",

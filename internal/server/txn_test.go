@@ -32,6 +32,10 @@ func TestTxnBasic(t *testing.T) {
 	if _, ok, _ := txn.Get(ctx, []byte("a")); ok {
 		t.Fatal("own delete not visible")
 	}
+	vals, found, err := txn.GetMany(ctx, []byte("a"), []byte("b"), []byte("zz"))
+	if err != nil || found[0] || !found[1] || string(vals[1]) != "2" || found[2] {
+		t.Fatalf("GetMany = %q %v %v", vals, found, err)
+	}
 	kvs, _, err := txn.Scan(ctx, nil, nil, 0)
 	if err != nil || scanString(kvs) != "b=2" {
 		t.Fatalf("txn scan = %s, %v", scanString(kvs), err)

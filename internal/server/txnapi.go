@@ -162,6 +162,29 @@ func (a *txnAPI) Get(ctx context.Context, req *kvpb.TxnGetRequest) (resp *kvpb.G
 	return resp, err
 }
 
+func (a *txnAPI) GetMany(ctx context.Context, req *kvpb.TxnGetManyRequest) (resp *kvpb.TxnGetManyResponse, err error) {
+	defer func(t time.Time) { err = observe("txn_get_many", t, txnStatus(err)) }(time.Now())
+	if len(req.Keys) > MaxBatchRequests {
+		return nil, invalid("%d keys exceed the limit of %d", len(req.Keys), MaxBatchRequests)
+	}
+	ks := make([][]byte, len(req.Keys))
+	for i, k := range req.Keys {
+		if err := checkKey(k); err != nil {
+			return nil, err
+		}
+		ks[i] = keys.KVKey(k)
+	}
+	err = a.with(req.TxnId, false, func(t *kv.Txn) error {
+		rs, err := t.GetMany(ctx, ks)
+		resp = &kvpb.TxnGetManyResponse{Responses: rs}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 func (a *txnAPI) Scan(ctx context.Context, req *kvpb.TxnScanRequest) (resp *kvpb.ScanResponse, err error) {
 	defer func(t time.Time) { err = observe("txn_scan", t, txnStatus(err)) }(time.Now())
 	r, err := toLogical(&kvpb.RequestUnion{Value: &kvpb.RequestUnion_Scan{Scan: req.GetScan()}})

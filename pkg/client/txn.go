@@ -142,6 +142,36 @@ func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, er
 	return resp.Value, resp.Found, nil
 }
 
+// GetMany reads several keys in one round trip; found[i] and values[i]
+// answer keys[i].
+func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, found []bool, err error) {
+	values, found = make([][]byte, len(keys)), make([]bool, len(keys))
+	var remote [][]byte
+	var idx []int
+	for i, k := range keys {
+		if j, ok := t.latest[string(k)]; ok {
+			values[i], found[i] = t.pending[j].Value, !t.pending[j].Delete
+			continue
+		}
+		remote = append(remote, k)
+		idx = append(idx, i)
+	}
+	if len(remote) == 0 {
+		return values, found, nil
+	}
+	resp, err := t.c.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote})
+	if err != nil {
+		return nil, nil, wrapTxn(err, false)
+	}
+	if len(resp.Responses) != len(remote) {
+		return nil, nil, fmt.Errorf("cairn: %d answers for %d keys", len(resp.Responses), len(remote))
+	}
+	for j, i := range idx {
+		values[i], found[i] = resp.Responses[j].Value, resp.Responses[j].Found
+	}
+	return values, found, nil
+}
+
 // Scan reads up to limit keys of [start, end) in the transaction (end nil:
 // to the end of the keyspace; limit 0: the server default).
 func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
