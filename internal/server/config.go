@@ -20,7 +20,7 @@ type Config struct {
 	// Join lists RPC addresses of cluster members to join through; empty
 	// bootstraps a new cluster on first start.
 	Join []string
-	// SQLAddr is reserved for the PostgreSQL wire protocol (not served yet).
+	// SQLAddr serves the PostgreSQL wire protocol.
 	SQLAddr string
 	// Insecure serves plaintext; otherwise CertsDir must hold node certs.
 	Insecure bool

@@ -24,6 +24,7 @@ import (
 	"github.com/cairndb/cairn/internal/replica"
 	"github.com/cairndb/cairn/internal/rpc"
 	"github.com/cairndb/cairn/internal/security"
+	"github.com/cairndb/cairn/internal/sql/pgwire"
 	"github.com/cairndb/cairn/internal/storage"
 	"github.com/cairndb/cairn/internal/tso"
 )
@@ -50,6 +51,8 @@ type Server struct {
 	http   *http.Server
 	rpcLn  net.Listener
 	httpLn net.Listener
+	sqlLn  net.Listener
+	pgwire *pgwire.Server
 	wg     sync.WaitGroup
 	// stopper ends background tasks (registration, placement).
 	stopper chan struct{}
@@ -96,6 +99,9 @@ func Start(cfg Config) (s *Server, err error) {
 	}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return s, fmt.Errorf("listening on --http-addr %s: %w", cfg.HTTPAddr, err)
+	}
+	if s.sqlLn, err = net.Listen("tcp", cfg.SQLAddr); err != nil {
+		return s, fmt.Errorf("listening on --sql-addr %s: %w", cfg.SQLAddr, err)
 	}
 	ecfg := storage.DefaultConfig(filepath.Join(cfg.DataDir, "store"))
 	ecfg.InMemory = cfg.InMemory
@@ -217,6 +223,9 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 	kvpb.RegisterTxnServer(s.grpc, s.txns)
 	kvpb.RegisterInternalServer(s.grpc, &internalAPI{s: s})
 	s.http = &http.Server{Handler: s.httpHandler(api), TLSConfig: httpTLS, ReadHeaderTimeout: 10 * time.Second}
+	if err := s.serveSQL(httpTLS); err != nil {
+		return err
+	}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -248,6 +257,9 @@ const rpcStreamWorkers = 128
 // RPCAddr and HTTPAddr return the bound addresses (useful with port 0).
 func (s *Server) RPCAddr() string  { return s.rpcLn.Addr().String() }
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// SQLAddr returns the bound PostgreSQL wire protocol address.
+func (s *Server) SQLAddr() string { return s.sqlLn.Addr().String() }
 
 // DB returns the node's KV router.
 func (s *Server) DB() *kv.DB { return s.db }
@@ -300,6 +312,11 @@ func (s *Server) Stop() {
 		}
 		if s.http == nil && s.httpLn != nil {
 			s.httpLn.Close()
+		}
+		if s.pgwire != nil {
+			_ = s.pgwire.Close()
+		} else if s.sqlLn != nil {
+			s.sqlLn.Close()
 		}
 		if s.grpc != nil {
 			done := make(chan struct{})

@@ -1,0 +1,354 @@
+package sql
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cairndb/cairn/internal/kv"
+	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/sql/parser"
+	"github.com/cairndb/cairn/internal/sql/pgwire"
+	"github.com/cairndb/cairn/internal/sql/sqlerr"
+	"github.com/cairndb/cairn/internal/sql/types"
+)
+
+// Bounds of a session.
+const (
+	maxPreparedStatements = 10000
+	maxPortals            = 10000
+	// maxAutoRetries bounds transparent retries of an autocommit statement.
+	maxAutoRetries = 20
+)
+
+// txnState is where a session is in its transaction.
+type txnState int
+
+const (
+	noTxn       txnState = iota // autocommit: each statement its own transaction
+	explicitTxn                 // inside BEGIN ... COMMIT
+	failedTxn                   // an explicit transaction failed: only ROLLBACK/COMMIT
+	implicitTxn                 // extended protocol without BEGIN: until Sync
+)
+
+// prepared is a prepared statement.
+type prepared struct {
+	sql  string
+	stmt *parser.Statement // nil for an empty query
+	plan *planned
+}
+
+// portal is a prepared statement bound to parameters.
+type portal struct {
+	stmt          *prepared
+	params        []types.Datum
+	resultFormats []int16
+	// iter is the running statement after its first Execute; sent counts
+	// rows sent so far.
+	iter rowIter
+	sent int64
+}
+
+type session struct {
+	srv    *Server
+	ctx    context.Context
+	user   string
+	dbName string
+	vars   vars
+
+	// state and txn: the current transaction (nil until a statement needs
+	// it). Invariant: txn == nil when state == noTxn between statements.
+	state txnState
+	txn   *kv.Txn
+	// txnOpts are the options of BEGIN for the lazily started transaction.
+	txnIso kvpb.IsolationLevel
+	// txnTime is the transaction's timestamp for now().
+	txnTime time.Time
+	// implicitFailed: a statement of the implicit transaction failed; Sync
+	// rolls it back.
+	implicitFailed bool
+
+	statements map[string]*prepared
+	portals    map[string]*portal
+
+	mu struct {
+		sync.Mutex
+		cancel context.CancelFunc // of the running statement
+	}
+}
+
+func newSession(ctx context.Context, srv *Server, p pgwire.StartupParams) *session {
+	return &session{
+		srv: srv, ctx: ctx, user: p.User, dbName: p.Database, vars: newVars(),
+		statements: map[string]*prepared{}, portals: map[string]*portal{},
+	}
+}
+
+var _ pgwire.Session = (*session)(nil)
+
+func (s *session) ParameterStatus() map[string]string {
+	return map[string]string{"server_version": serverVersionNumber, "is_superuser": "on"}
+}
+
+func (s *session) TxnStatus() pgwire.TxnStatus {
+	switch s.state {
+	case explicitTxn:
+		return pgwire.TxnInBlock
+	case failedTxn:
+		return pgwire.TxnFailed
+	}
+	return pgwire.TxnIdle
+}
+
+// Cancel cancels the running statement.
+func (s *session) Cancel() {
+	s.mu.Lock()
+	if s.mu.cancel != nil {
+		s.mu.cancel()
+	}
+	s.mu.Unlock()
+}
+
+func (s *session) Close() {
+	s.closeAllPortals()
+	if s.txn != nil {
+		s.txn.Rollback()
+		s.txn = nil
+	}
+	s.state = noTxn
+}
+
+// stmtContext returns the context of one statement, cancelable by Cancel
+// and bounded by statement_timeout.
+func (s *session) stmtContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	var cancel context.CancelFunc
+	if ms := s.statementTimeout(); ms > 0 {
+		ctx, cancel = context.WithTimeout(ctx, ms)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	s.mu.Lock()
+	s.mu.cancel = cancel
+	s.mu.Unlock()
+	return ctx, func() {
+		s.mu.Lock()
+		s.mu.cancel = nil
+		s.mu.Unlock()
+		cancel()
+	}
+}
+
+func (s *session) statementTimeout() time.Duration {
+	v, _ := s.vars.get("statement_timeout")
+	var ms int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		ms = ms*10 + int64(c-'0')
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// isolation is the level for a new transaction.
+func (s *session) isolation() kvpb.IsolationLevel {
+	v, _ := s.vars.get("default_transaction_isolation")
+	return isolationLevel(v)
+}
+
+func isolationLevel(v string) kvpb.IsolationLevel {
+	switch v {
+	case "repeatable read":
+		return kvpb.IsolationLevel_REPEATABLE_READ
+	case "read committed":
+		return kvpb.IsolationLevel_READ_COMMITTED
+	}
+	return kvpb.IsolationLevel_SERIALIZABLE
+}
+
+// ensureTxn starts the session's transaction if it has none yet.
+func (s *session) ensureTxn(ctx context.Context) (*kv.Txn, error) {
+	if s.txn != nil {
+		return s.txn, nil
+	}
+	iso := s.isolation()
+	if s.state == explicitTxn {
+		iso = s.txnIso
+	}
+	txn, err := s.srv.cfg.DB.Begin(ctx, kv.TxnOptions{Isolation: iso})
+	if err != nil {
+		return nil, err
+	}
+	s.txn, s.txnTime = txn, time.Now()
+	return txn, nil
+}
+
+// finishTxn commits (or rolls back) the session's transaction.
+func (s *session) finishTxn(ctx context.Context, commit bool) error {
+	txn := s.txn
+	s.txn = nil
+	if txn == nil {
+		return nil
+	}
+	if !commit {
+		txn.Rollback()
+		return nil
+	}
+	_, err := txn.Commit(ctx)
+	return err
+}
+
+// ExecuteSimple runs the statements of a Query message in order; each
+// statement outside an explicit transaction commits on its own.
+func (s *session) ExecuteSimple(ctx context.Context, query string, sink pgwire.ResultSink) error {
+	stmts, err := parser.Parse(query)
+	if err != nil {
+		s.failExplicit()
+		return toPgError(err)
+	}
+	if len(stmts) == 0 {
+		return sink.EmptyQuery()
+	}
+	for i := range stmts {
+		if err := s.runStatement(ctx, &stmts[i], nil, nil, 0, sink, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failExplicit marks an explicit transaction failed after an error.
+func (s *session) failExplicit() {
+	if s.state == explicitTxn {
+		s.state = failedTxn
+	}
+}
+
+// runStatement plans and runs one statement to completion (simple
+// protocol). describe sends the columns first.
+func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, params []types.Datum,
+	formats []int16, maxRows int, sink pgwire.ResultSink, describe bool) error {
+	ctx, done := s.stmtContext(ctx)
+	defer done()
+	if handled, err := s.control(ctx, stmt, sink); handled {
+		if err != nil {
+			s.failExplicit()
+			return toPgError(err)
+		}
+		return nil
+	}
+	if s.state == failedTxn {
+		return toPgError(errInFailedTxn)
+	}
+	p, err := s.plan(ctx, stmt, nil)
+	if err != nil {
+		s.failExplicit()
+		return toPgError(err)
+	}
+	if describe && p.cols != nil {
+		if err := sink.Columns(pgColumns(p.cols, nil)); err != nil {
+			return err
+		}
+	}
+	autocommit := s.state == noTxn
+	for attempt := 0; ; attempt++ {
+		sentAny, err := s.runPlanned(ctx, p, params, formats, sink)
+		if err == nil && autocommit {
+			err = s.finishTxn(ctx, true)
+			if err == nil {
+				return nil
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if autocommit {
+			_ = s.finishTxn(ctx, false)
+			if isRetryable(err) && !sentAny && attempt < maxAutoRetries && ctx.Err() == nil {
+				continue
+			}
+		} else {
+			s.failExplicit()
+		}
+		return toPgError(err)
+	}
+}
+
+var errInFailedTxn = sqlerr.New(sqlerr.CodeInFailedSQLTransaction,
+	"current transaction is aborted, commands ignored until end of transaction block")
+
+// runPlanned runs a planned statement in the session's transaction and
+// streams its rows; sentAny reports whether a row reached the client.
+func (s *session) runPlanned(ctx context.Context, p *planned, params []types.Datum, formats []int16, sink pgwire.ResultSink) (sentAny bool, err error) {
+	var txn *kv.Txn
+	if p.needsTxn {
+		if txn, err = s.ensureTxn(ctx); err != nil {
+			return false, err
+		}
+	}
+	it, err := p.open(ctx, &execCtx{sess: s, txn: txn, params: params})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	var n int64
+	var buf [][]byte
+	for {
+		row, err := it.Next(ctx)
+		if err != nil {
+			return sentAny, err
+		}
+		if row == nil {
+			break
+		}
+		if buf, err = s.encodeRow(buf[:0], row, p.cols, formats); err != nil {
+			return sentAny, err
+		}
+		if err := sink.Row(buf); err != nil {
+			return sentAny, err
+		}
+		sentAny = true
+		n++
+	}
+	if p.cols == nil {
+		n = it.RowsAffected()
+	}
+	return sentAny, sink.Complete(p.tag(n))
+}
+
+// encodeRow encodes a row's values in the requested formats (nil: text).
+func (s *session) encodeRow(dst [][]byte, row []types.Datum, cols []resultCol, formats []int16) ([][]byte, error) {
+	for i, d := range row {
+		if d == nil || d == types.DNull {
+			dst = append(dst, nil)
+			continue
+		}
+		var b []byte
+		if pgwire.ResultFormat(formats, i) == pgwire.FormatBinary {
+			b = types.AppendBinary(nil, d, cols[i].typ)
+		} else {
+			b = types.AppendText(nil, d, cols[i].typ, s.typeSettings())
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		dst = append(dst, b)
+	}
+	return dst, nil
+}
+
+func (s *session) typeSettings() *types.Settings { return nil }
+
+func pgColumns(cols []resultCol, formats []int16) []pgwire.Column {
+	out := make([]pgwire.Column, len(cols))
+	for i, c := range cols {
+		out[i] = pgwire.Column{
+			Name: c.name, TableOID: c.tableOID, TableAttributeNumber: c.attNum,
+			TypeOID: uint32(c.typ.Oid()), TypeSize: c.typ.Size(), TypeModifier: c.typ.Typmod(),
+			Format: pgwire.ResultFormat(formats, i),
+		}
+	}
+	return out
+}
+
+
