@@ -350,5 +350,3 @@ func pgColumns(cols []resultCol, formats []int16) []pgwire.Column {
 	}
 	return out
 }
-
-
