@@ -198,8 +198,18 @@ func confState(d *kvpb.RangeDescriptor) *raftpb.ConfState {
 // its group. campaign asks it to start an election at once (the right half
 // of a split whose left half this node leads); a sole voter always does.
 func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, error) {
-	var self *kvpb.ReplicaDescriptor
-	voters := 0
+	self, voters := s.selfAndVoters(d)
+	if self == nil {
+		return nil, fmt.Errorf("range %d has no replica on node %d", d.RangeId, s.cfg.NodeID)
+	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	return s.addReplicaLocked(d, self, voters, campaign)
+}
+
+// selfAndVoters returns this node's replica in d (nil if none) and the
+// number of voters.
+func (s *Store) selfAndVoters(d *kvpb.RangeDescriptor) (self *kvpb.ReplicaDescriptor, voters int) {
 	for _, rd := range d.Replicas {
 		if rd.NodeId == s.cfg.NodeID {
 			self = rd
@@ -208,11 +218,11 @@ func (s *Store) addReplica(d *kvpb.RangeDescriptor, campaign bool) (*Replica, er
 			voters++
 		}
 	}
-	if self == nil {
-		return nil, fmt.Errorf("range %d has no replica on node %d", d.RangeId, s.cfg.NodeID)
-	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
+	return self, voters
+}
+
+// addReplicaLocked is addReplica with createMu held.
+func (s *Store) addReplicaLocked(d *kvpb.RangeDescriptor, self *kvpb.ReplicaDescriptor, voters int, campaign bool) (*Replica, error) {
 	if s.Replica(d.RangeId) != nil {
 		return nil, fmt.Errorf("range %d already has a replica", d.RangeId)
 	}
@@ -261,6 +271,15 @@ func (s *Store) startReplica(d *kvpb.RangeDescriptor, self *kvpb.ReplicaDescript
 
 // installSplit creates the right-hand replica of an applied split.
 func (s *Store) installSplit(t *kvpb.SplitTrigger, leftLeader bool) {
+	self, voters := s.selfAndVoters(t.Right)
+	if self == nil {
+		s.cfg.Raft.Fatal(fmt.Errorf("installing split of range %d: no replica on node %d", t.Left.RangeId, s.cfg.NodeID))
+		return
+	}
+	// createMu across check, removal and creation: a message from the right
+	// half's leader must not create an uninitialised replica in between.
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
 	if r := s.Replica(t.Right.RangeId); r != nil {
 		if r.Desc().EndKey != nil {
 			return // already initialised (by a snapshot)
@@ -269,7 +288,7 @@ func (s *Store) installSplit(t *kvpb.SplitTrigger, leftLeader bool) {
 		// half's leader: restart it from the state the split just wrote.
 		s.removeReplica(r)
 	}
-	if _, err := s.addReplica(t.Right, leftLeader); err != nil {
+	if _, err := s.addReplicaLocked(t.Right, self, voters, leftLeader); err != nil {
 		s.cfg.Raft.Fatal(fmt.Errorf("installing split of range %d: %w", t.Left.RangeId, err))
 	}
 }
