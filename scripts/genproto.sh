@@ -10,4 +10,4 @@ go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 export PATH="$GOBIN:$PATH"
 protoc -I . --go_out=. --go_opt=module=github.com/cairndb/cairn \
   --go-grpc_out=. --go-grpc_opt=module=github.com/cairndb/cairn \
-  internal/kvpb/*.proto
+  internal/kvpb/*.proto internal/sql/catalog/catalogpb/*.proto

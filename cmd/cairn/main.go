@@ -1,5 +1,5 @@
 // Command cairn is the single Cairn binary: it starts a node, talks to one
-// (kv, debug, workload) and manages certificates. Flags map onto the Config
+// (sql, kv, debug, workload) and manages certificates. Flags map onto the Config
 // structs of the internal packages here and nowhere else.
 package main
 
@@ -13,6 +13,9 @@ import (
 func main() {
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
+		if code, ok := errIsExitCode(err); ok {
+			os.Exit(code) // what failed has been printed (cairn sql)
+		}
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)
 	}
@@ -33,6 +36,7 @@ func newRootCmd() *cobra.Command {
 		newNodeCmd(),
 		newClusterCmd(),
 		newWorkloadCmd(),
+		newSQLCmd(),
 	)
 	return root
 }

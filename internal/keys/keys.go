@@ -173,3 +173,64 @@ func Pretty(key []byte) string {
 	}
 	return fmt.Sprintf("%q", key)
 }
+
+// SQL catalog keys, in the system keyspace (see internal/sql/catalog):
+//
+//	\x03 desc/<id BE32>                          descriptor (catalogpb.Descriptor)
+//	\x03 ns/<parent BE32><schema>\x00<name>      namespace entry -> id (BE32)
+//	\x03 ids                                     last allocated descriptor id (counter)
+//	\x03 catver                                  cluster-wide catalog version (counter)
+//	\x03 seq/<id BE32>                           values handed out by a sequence (counter)
+//
+// Ids are fixed-width big endian so that a scan returns them in order.
+// Databases have parent 0 and schema "". Names never contain NUL (SQL
+// identifiers cannot), which keeps schema and name apart.
+var (
+	descriptorPrefix  = []byte{0x03, 'd', 'e', 's', 'c', '/'}
+	namespacePrefix   = []byte{0x03, 'n', 's', '/'}
+	sequencePrefix    = []byte{0x03, 's', 'e', 'q', '/'}
+	descIDCounterKey  = []byte{0x03, 'i', 'd', 's'}
+	catalogVersionKey = []byte{0x03, 'c', 'a', 't', 'v', 'e', 'r'}
+)
+
+// DescIDCounterKey holds the last allocated SQL descriptor id, as a
+// counter (EncodeCounter).
+func DescIDCounterKey() []byte { return append([]byte(nil), descIDCounterKey...) }
+
+// CatalogVersionKey holds the cluster-wide catalog version, a counter that
+// every schema change bumps in its transaction.
+func CatalogVersionKey() []byte { return append([]byte(nil), catalogVersionKey...) }
+
+// DescriptorKey is the key of SQL descriptor id.
+func DescriptorKey(id uint32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), descriptorPrefix...), id)
+}
+
+// DescriptorSpan is the span of all SQL descriptors.
+func DescriptorSpan() (start, end []byte) { return descriptorPrefix, PrefixEnd(descriptorPrefix) }
+
+// NamespaceKey is the key of the name entry (parentID, schema, name).
+// It panics if schema or name contains a NUL byte, which SQL identifiers
+// cannot (callers validate names first).
+func NamespaceKey(parentID uint32, schema, name string) []byte {
+	if bytes.IndexByte([]byte(schema), 0) >= 0 || bytes.IndexByte([]byte(name), 0) >= 0 {
+		panic(fmt.Sprintf("keys: NUL byte in namespace name %q.%q", schema, name))
+	}
+	k := make([]byte, 0, len(namespacePrefix)+4+len(schema)+1+len(name))
+	k = binary.BigEndian.AppendUint32(append(k, namespacePrefix...), parentID)
+	k = append(append(k, schema...), 0)
+	return append(k, name...)
+}
+
+// NamespaceSpan is the span of all name entries under parentID (the
+// databases for parent 0, a database's tables and sequences otherwise).
+func NamespaceSpan(parentID uint32) (start, end []byte) {
+	start = binary.BigEndian.AppendUint32(append([]byte(nil), namespacePrefix...), parentID)
+	return start, PrefixEnd(start)
+}
+
+// SequenceCounterKey is the counter of the values sequence id has handed
+// out (incremented non-transactionally, as PostgreSQL's nextval is).
+func SequenceCounterKey(id uint32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), sequencePrefix...), id)
+}
