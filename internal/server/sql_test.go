@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -63,4 +65,98 @@ func TestSQLSessionBasics(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SHOW application_name").Scan(&v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestSQLTables(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	conn := connectSQL(t, s)
+	ctx := testCtx(t)
+	mustExec := func(sql string, args ...any) pgconn.CommandTag {
+		t.Helper()
+		tag, err := conn.Exec(ctx, sql, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return tag
+	}
+	mustExec(`CREATE TABLE accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance NUMERIC(12,2) DEFAULT 0 CHECK (balance >= 0))`)
+	if tag := mustExec(`INSERT INTO accounts VALUES (1, 'alice', 100.50), (2, 'bob', 20)`); tag.String() != "INSERT 0 2" {
+		t.Fatalf("tag %q", tag)
+	}
+	mustExec(`INSERT INTO accounts (id, owner) VALUES ($1, $2)`, 3, "carol")
+	var owner, bal string
+	if err := conn.QueryRow(ctx, `SELECT owner, balance::text FROM accounts WHERE id = $1`, 1).Scan(&owner, &bal); err != nil || owner != "alice" || bal != "100.50" {
+		t.Fatalf("select = %q %q %v", owner, bal, err)
+	}
+	// A transfer in a transaction; money does not drift.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET balance = balance - 0.10 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET balance = balance + 0.10 WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, `SELECT id, owner, balance::text FROM accounts ORDER BY balance DESC, id LIMIT 10`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var id int
+		var o, b string
+		if err := rows.Scan(&id, &o, &b); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, o+"="+b)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "alice=100.40 bob=20.10 carol=0.00"; fmt.Sprint(strings.Join(got, " ")) != want {
+		t.Fatalf("rows = %v, want %s", got, want)
+	}
+	// Constraint errors carry their SQLSTATE.
+	var pgErr *pgconn.PgError
+	for _, tc := range []struct{ sql, code string }{
+		{`INSERT INTO accounts VALUES (1, 'dup', 1)`, "23505"},
+		{`INSERT INTO accounts (id) VALUES (9)`, "23502"},
+		{`UPDATE accounts SET balance = -1 WHERE id = 2`, "23514"},
+		{`SELECT * FROM nope`, "42P01"},
+		{`SELECT nope FROM accounts`, "42703"},
+		{`SELECT 1/0`, "22012"},
+		{`CREATE TABLE accounts (x INT)`, "42P07"},
+	} {
+		if _, err := conn.Exec(ctx, tc.sql); !errors.As(err, &pgErr) || pgErr.Code != tc.code {
+			t.Errorf("%s: %v, want SQLSTATE %s", tc.sql, err, tc.code)
+		}
+	}
+	if tag := mustExec(`DELETE FROM accounts WHERE balance < 1`); tag.String() != "DELETE 1" {
+		t.Fatalf("delete tag %q", tag)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, `SELECT id FROM accounts ORDER BY id DESC LIMIT 1`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("max id = %d %v", n, err)
+	}
+	// SERIAL and a table without a primary key.
+	mustExec(`CREATE TABLE events (id SERIAL PRIMARY KEY, what TEXT)`)
+	mustExec(`CREATE TABLE log (msg TEXT)`)
+	var id1, id2 int
+	if err := conn.QueryRow(ctx, `INSERT INTO events (what) VALUES ('a') RETURNING id`).Scan(&id1); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `INSERT INTO events (what) VALUES ('b') RETURNING id`).Scan(&id2); err != nil || id2 <= id1 {
+		t.Fatalf("serial ids %d then %d: %v", id1, id2, err)
+	}
+	mustExec(`INSERT INTO log VALUES ('x'), ('x')`)
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM log`).Scan(&n); err == nil {
+		t.Logf("count(*) = %d", n)
+	}
+	mustExec(`DROP TABLE log`)
+	mustExec(`DROP TABLE IF EXISTS log`)
 }

@@ -68,6 +68,10 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 		case explicitTxn:
 			err := s.finishTxn(ctx, true)
 			s.state = noTxn
+			if err == nil {
+				s.runAfterCommit(ctx)
+			}
+			s.afterCommitFns = nil
 			return "COMMIT", err
 		}
 		_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
@@ -77,7 +81,7 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 			_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
 		}
 		_ = s.finishTxn(ctx, false)
-		s.state = noTxn
+		s.state, s.afterCommitFns = noTxn, nil
 		return "ROLLBACK", nil
 	}
 	return "", sqlerr.Unsupportedf("%s is not supported yet", strings.TrimPrefix(t.Kind.String(), "TRANS_STMT_"))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/cairndb/cairn/internal/kv"
+	"github.com/cairndb/cairn/internal/kvpb"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/cairndb/cairn/internal/sql/parser"
@@ -50,7 +53,7 @@ func (s *session) Prepare(ctx context.Context, name, query string, paramOIDs []u
 				}
 				paramTypes[i] = t
 			}
-			if ps.plan, err = s.plan(ctx, ps.stmt, paramTypes); err != nil {
+			if ps.plan, err = s.planForDescribe(ctx, ps.stmt, paramTypes); err != nil {
 				return toPgError(err)
 			}
 		}
@@ -162,6 +165,9 @@ func (s *session) Execute(ctx context.Context, name string, maxRows int, sink pg
 		return false, toPgError(errInFailedTxn)
 	}
 	suspended, err := s.executePortal(ctx, p, maxRows, sink)
+	if err == nil && !suspended && s.state == noTxn {
+		s.runAfterCommit(ctx)
+	}
 	if err != nil {
 		if p.iter != nil {
 			p.iter.Close()
@@ -182,17 +188,22 @@ func (s *session) executePortal(ctx context.Context, p *portal, maxRows int, sin
 		if s.state == noTxn {
 			s.state = implicitTxn
 		}
-		var err error
-		x := &execCtx{sess: s, params: p.params}
-		if pl.needsTxn {
-			if x.txn, err = s.ensureTxn(ctx); err != nil {
-				return false, err
-			}
+		txn, err := s.ensureTxn(ctx)
+		if err != nil {
+			return false, err
 		}
+		// Plan again in this transaction: the catalog may have changed
+		// since Parse. The parameter types stay those of Parse.
+		x := &execCtx{sess: s, txn: txn, params: p.params, sink: sink}
+		if pl, err = s.plan(ctx, x, p.stmt.stmt, pl.params); err != nil {
+			return false, err
+		}
+		p.live = pl
 		if p.iter, err = pl.open(ctx, x); err != nil {
 			return false, err
 		}
 	}
+	pl = p.live
 	var buf [][]byte
 	for maxRows <= 0 || p.sent < int64(maxRows) {
 		row, err := p.iter.Next(ctx)
@@ -261,4 +272,19 @@ func (s *session) Sync(ctx context.Context) error {
 	// Portals of the implicit transaction end with it.
 	s.closeAllPortals()
 	return toPgError(s.finishTxn(ctx, !failed))
+}
+
+// planForDescribe plans a statement at Parse time, to learn its parameter
+// and result types: in the session's transaction if one is open, else in
+// a read-only transaction of its own.
+func (s *session) planForDescribe(ctx context.Context, stmt *parser.Statement, paramTypes []*types.Type) (*planned, error) {
+	txn := s.txn
+	if txn == nil {
+		var err error
+		if txn, err = s.srv.cfg.DB.Begin(ctx, kv.TxnOptions{Isolation: kvpb.IsolationLevel_REPEATABLE_READ}); err != nil {
+			return nil, err
+		}
+		defer txn.Rollback()
+	}
+	return s.plan(ctx, &execCtx{sess: s, txn: txn}, stmt, paramTypes)
 }

@@ -2,11 +2,16 @@ package sql
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/cairndb/cairn/internal/kv"
+	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/parser"
+	"github.com/cairndb/cairn/internal/sql/pgwire"
+	"github.com/cairndb/cairn/internal/sql/sem"
 	"github.com/cairndb/cairn/internal/sql/sqlerr"
 	"github.com/cairndb/cairn/internal/sql/types"
 )
@@ -29,11 +34,25 @@ type rowIter interface {
 	Close()
 }
 
-// execCtx is what a running statement may use.
+// execCtx is what a statement may use while it is planned and run.
 type execCtx struct {
 	sess   *session
-	txn    *kv.Txn // nil when the plan needs none
+	txn    *kv.Txn
 	params []types.Datum
+	sink   pgwire.ResultSink // for notices; may be nil
+	res    *catalog.Resolver // the statement's catalog view (lazily)
+	eval   *sem.EvalContext  // lazily
+	// builders are the expression builders of the statement being planned
+	// (their inferred parameter types are merged at the end).
+	builders []*sem.Builder
+}
+
+// notice sends a notice to the client, if there is one to send it to.
+func (x *execCtx) notice(e *sqlerr.Error) error {
+	if x.sink == nil {
+		return nil
+	}
+	return x.sink.Notice(&pgwire.Error{Severity: "NOTICE", Code: e.Code, Message: e.Message})
 }
 
 // planned is a statement ready to run (possibly many times, with
@@ -53,10 +72,42 @@ type planned struct {
 
 // plan turns a parsed statement into a planned one. paramTypes are the
 // types the client declared ($n); unknown ones are inferred.
-func (s *session) plan(ctx context.Context, stmt *parser.Statement, paramTypes []*types.Type) (*planned, error) {
+func (s *session) plan(ctx context.Context, x *execCtx, stmt *parser.Statement, paramTypes []*types.Type) (*planned, error) {
+	x.builders = nil
+	p, err := s.planStmt(ctx, x, stmt, paramTypes)
+	if err != nil {
+		return nil, err
+	}
+	p.params = x.paramTypes(paramTypes)
+	for i, t := range p.params {
+		if t == nil || t.Family() == types.UnknownFamily {
+			return nil, sqlerr.Newf("42P18", "could not determine data type of parameter $%d", i+1)
+		}
+	}
+	return p, nil
+}
+
+func (s *session) planStmt(ctx context.Context, x *execCtx, stmt *parser.Statement, paramTypes []*types.Type) (*planned, error) {
+	params := append([]*types.Type(nil), paramTypes...)
 	switch n := stmt.AST.Node.(type) {
 	case *pg_query.Node_VariableShowStmt:
 		return s.planShow(n.VariableShowStmt)
+	case *pg_query.Node_SelectStmt:
+		return s.planSelect(ctx, x, n.SelectStmt, params)
+	case *pg_query.Node_InsertStmt:
+		return s.planInsert(ctx, x, n.InsertStmt, params)
+	case *pg_query.Node_UpdateStmt:
+		return s.planUpdate(ctx, x, n.UpdateStmt, params)
+	case *pg_query.Node_DeleteStmt:
+		return s.planDelete(ctx, x, n.DeleteStmt, params)
+	case *pg_query.Node_CreateStmt:
+		return s.planCreateTable(n.CreateStmt)
+	case *pg_query.Node_DropStmt:
+		return s.planDrop(n.DropStmt)
+	case *pg_query.Node_CreatedbStmt:
+		return s.planCreateDatabase(n.CreatedbStmt)
+	case *pg_query.Node_DropdbStmt:
+		return s.planDropDatabase(n.DropdbStmt)
 	}
 	return nil, sqlerr.Unsupportedf("statement %s is not supported yet", stmtName(stmt.AST))
 }
@@ -76,8 +127,22 @@ func stmtName(n *pg_query.Node) string {
 		return "CREATE TABLE"
 	case *pg_query.Node_DropStmt:
 		return "DROP"
+	case *pg_query.Node_IndexStmt:
+		return "CREATE INDEX"
+	case *pg_query.Node_AlterTableStmt:
+		return "ALTER TABLE"
+	case *pg_query.Node_TruncateStmt:
+		return "TRUNCATE"
+	case *pg_query.Node_CopyStmt:
+		return "COPY"
+	case *pg_query.Node_ExplainStmt:
+		return "EXPLAIN"
+	case *pg_query.Node_CreateSeqStmt:
+		return "CREATE SEQUENCE"
+	case *pg_query.Node_ViewStmt:
+		return "CREATE VIEW"
 	}
-	return "this"
+	return strings.TrimPrefix(fmt.Sprintf("%T", n.Node), "*pg_query.Node_")
 }
 
 // sliceIter returns precomputed rows.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/cairndb/cairn/internal/kv"
+	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/pgwire"
 	"github.com/cairndb/cairn/internal/sql/sqlerr"
 )
@@ -16,14 +18,18 @@ type Config struct {
 	DB *kv.DB
 	// Version is what version() reports, e.g. "PostgreSQL 16.0 (Cairn ...)".
 	Version string
-	// DatabaseExists reports whether a database exists (the catalog); nil
-	// accepts any name (tests of the session alone).
+	// DatabaseExists reports whether a database exists; nil asks the
+	// catalog (creating defaultdb and postgres on first use).
 	DatabaseExists func(ctx context.Context, name string) (bool, error)
 }
 
 // Server creates sessions for pgwire connections.
 type Server struct {
-	cfg Config
+	cfg       Config
+	catalog   *catalog.Cache
+	sequences *catalog.Sequences
+
+	bootstrapOnce sync.Once
 }
 
 // NewServer returns a SessionFactory for pgwire.
@@ -31,15 +37,19 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sql: a kv.DB is required")
 	}
-	return &Server{cfg: cfg}, nil
+	return &Server{cfg: cfg, catalog: catalog.NewCache(), sequences: catalog.NewSequences(cfg.DB)}, nil
 }
 
 var _ pgwire.SessionFactory = (*Server)(nil)
 
 // NewSession implements pgwire.SessionFactory.
 func (s *Server) NewSession(ctx context.Context, p pgwire.StartupParams) (pgwire.Session, error) {
-	if s.cfg.DatabaseExists != nil {
-		ok, err := s.cfg.DatabaseExists(ctx, p.Database)
+	exists := s.cfg.DatabaseExists
+	if exists == nil {
+		exists = s.databaseExists
+	}
+	{
+		ok, err := exists(ctx, p.Database)
 		if err != nil {
 			return nil, err
 		}
@@ -66,4 +76,22 @@ func (s *Server) NewSession(ctx context.Context, p pgwire.StartupParams) (pgwire
 		}
 	}
 	return sess, nil
+}
+
+// databaseExists asks the catalog, bootstrapping the default databases
+// the first time (idempotent across nodes).
+func (s *Server) databaseExists(ctx context.Context, name string) (bool, error) {
+	var bootErr error
+	s.bootstrapOnce.Do(func() { bootErr = catalog.Bootstrap(ctx, s.cfg.DB) })
+	if bootErr != nil {
+		s.bootstrapOnce = sync.Once{} // try again on the next connection
+		return false, bootErr
+	}
+	var found bool
+	err := catalog.RunTxn(ctx, s.cfg.DB, func(ctx context.Context, txn *kv.Txn) error {
+		db, err := catalog.GetDatabase(ctx, txn, name)
+		found = db != nil
+		return err
+	})
+	return found, err
 }

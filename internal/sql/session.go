@@ -9,6 +9,7 @@ import (
 	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/sql/parser"
 	"github.com/cairndb/cairn/internal/sql/pgwire"
+	"github.com/cairndb/cairn/internal/sql/rowenc"
 	"github.com/cairndb/cairn/internal/sql/sqlerr"
 	"github.com/cairndb/cairn/internal/sql/types"
 )
@@ -47,6 +48,8 @@ type portal struct {
 	// rows sent so far.
 	iter rowIter
 	sent int64
+	// live is the plan the running iter belongs to.
+	live *planned
 }
 
 type session struct {
@@ -70,6 +73,10 @@ type session struct {
 
 	statements map[string]*prepared
 	portals    map[string]*portal
+
+	// afterCommitFns run once the current transaction committed (cleanup
+	// of dropped tables' data).
+	afterCommitFns []func(ctx context.Context)
 
 	mu struct {
 		sync.Mutex
@@ -240,22 +247,12 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 	if s.state == failedTxn {
 		return toPgError(errInFailedTxn)
 	}
-	p, err := s.plan(ctx, stmt, nil)
-	if err != nil {
-		s.failExplicit()
-		return toPgError(err)
-	}
-	if describe && p.cols != nil {
-		if err := sink.Columns(pgColumns(p.cols, nil)); err != nil {
-			return err
-		}
-	}
 	autocommit := s.state == noTxn
 	for attempt := 0; ; attempt++ {
-		sentAny, err := s.runPlanned(ctx, p, params, formats, sink)
+		sentAny, err := s.planAndRun(ctx, stmt, params, formats, sink, describe && attempt == 0)
 		if err == nil && autocommit {
-			err = s.finishTxn(ctx, true)
-			if err == nil {
+			if err = s.finishTxn(ctx, true); err == nil {
+				s.runAfterCommit(ctx)
 				return nil
 			}
 		}
@@ -264,6 +261,7 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 		}
 		if autocommit {
 			_ = s.finishTxn(ctx, false)
+			s.afterCommitFns = nil
 			if isRetryable(err) && !sentAny && attempt < maxAutoRetries && ctx.Err() == nil {
 				continue
 			}
@@ -274,19 +272,33 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 	}
 }
 
+// planAndRun plans a statement in the session's transaction and runs it.
+func (s *session) planAndRun(ctx context.Context, stmt *parser.Statement, params []types.Datum,
+	formats []int16, sink pgwire.ResultSink, describe bool) (sentAny bool, err error) {
+	txn, err := s.ensureTxn(ctx)
+	if err != nil {
+		return false, err
+	}
+	x := &execCtx{sess: s, txn: txn, params: params, sink: sink}
+	p, err := s.plan(ctx, x, stmt, nil)
+	if err != nil {
+		return false, err
+	}
+	if describe && p.cols != nil {
+		if err := sink.Columns(pgColumns(p.cols, nil)); err != nil {
+			return false, err
+		}
+	}
+	return s.runPlanned(ctx, x, p, formats, sink)
+}
+
 var errInFailedTxn = sqlerr.New(sqlerr.CodeInFailedSQLTransaction,
 	"current transaction is aborted, commands ignored until end of transaction block")
 
 // runPlanned runs a planned statement in the session's transaction and
 // streams its rows; sentAny reports whether a row reached the client.
-func (s *session) runPlanned(ctx context.Context, p *planned, params []types.Datum, formats []int16, sink pgwire.ResultSink) (sentAny bool, err error) {
-	var txn *kv.Txn
-	if p.needsTxn {
-		if txn, err = s.ensureTxn(ctx); err != nil {
-			return false, err
-		}
-	}
-	it, err := p.open(ctx, &execCtx{sess: s, txn: txn, params: params})
+func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, formats []int16, sink pgwire.ResultSink) (sentAny bool, err error) {
+	it, err := p.open(ctx, x)
 	if err != nil {
 		return false, err
 	}
@@ -349,4 +361,42 @@ func pgColumns(cols []resultCol, formats []int16) []pgwire.Column {
 		}
 	}
 	return out
+}
+
+// afterCommit registers fn to run once the current transaction commits.
+func (s *session) afterCommit(fn func(ctx context.Context)) {
+	s.afterCommitFns = append(s.afterCommitFns, fn)
+}
+
+func (s *session) runAfterCommit(ctx context.Context) {
+	fns := s.afterCommitFns
+	s.afterCommitFns = nil
+	for _, fn := range fns {
+		fn(ctx)
+	}
+}
+
+// deleteSpan removes the data of a dropped table (no longer reachable:
+// its descriptor is gone), in bounded batches of plain deletes. Best
+// effort: what a crash leaves behind is unreachable garbage.
+func (s *session) deleteSpan(ctx context.Context, span rowenc.Span) {
+	db := s.srv.cfg.DB
+	start := span.Key
+	for ctx.Err() == nil {
+		resp, err := db.Scan(ctx, start, span.EndKey, 1000)
+		if err != nil || len(resp.Kvs) == 0 {
+			return
+		}
+		reqs := make([]*kvpb.RequestUnion, len(resp.Kvs))
+		for i, kv := range resp.Kvs {
+			reqs[i] = &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Delete{Delete: &kvpb.DeleteRequest{Key: kv.Key}}}
+		}
+		if _, err := db.Batch(ctx, reqs); err != nil {
+			return
+		}
+		if !resp.More {
+			return
+		}
+		start = resp.ResumeKey
+	}
 }

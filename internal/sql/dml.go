@@ -1,0 +1,664 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/cairndb/cairn/internal/sql/catalog"
+	"github.com/cairndb/cairn/internal/sql/parser"
+	"github.com/cairndb/cairn/internal/sql/rowenc"
+	"github.com/cairndb/cairn/internal/sql/sem"
+	"github.com/cairndb/cairn/internal/sql/sqlerr"
+	"github.com/cairndb/cairn/internal/sql/types"
+)
+
+// tableWriter writes rows of one table with its constraints: NOT NULL,
+// CHECK, primary key and unique index uniqueness, index maintenance.
+type tableWriter struct {
+	desc     *catalog.TableDescriptor
+	defaults []sem.Expr // per column ordinal; nil: NULL (or a sequence)
+	checks   []sem.Expr
+	names    []string // of checks
+}
+
+// newTableWriter builds the default and CHECK expressions of desc.
+func (x *execCtx) newTableWriter(desc *catalog.TableDescriptor) (*tableWriter, error) {
+	w := &tableWriter{desc: desc, defaults: make([]sem.Expr, len(desc.Columns))}
+	for i, c := range desc.Columns {
+		if c.DefaultExpr == "" {
+			continue
+		}
+		n, err := parseExprText(c.DefaultExpr)
+		if err != nil {
+			return nil, err
+		}
+		e, err := x.builder(nil, nil, "DEFAULT").Build(n, c.Type)
+		if err != nil {
+			return nil, err
+		}
+		if e, err = (&sem.Builder{}).Coerce(e, c.Type, types.CoercionAssignment); err != nil {
+			return nil, err
+		}
+		w.defaults[i] = e
+	}
+	scope := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
+	for _, ch := range desc.Checks {
+		n, err := parseExprText(ch.Expr)
+		if err != nil {
+			return nil, err
+		}
+		e, err := x.builder(scope, nil, "CHECK").BuildCondition(n)
+		if err != nil {
+			return nil, err
+		}
+		w.checks = append(w.checks, e)
+		w.names = append(w.names, ch.Name)
+	}
+	return w, nil
+}
+
+// parseExprText parses a stored expression.
+func parseExprText(text string) (*pg_query.Node, error) {
+	st, err := parser.ParseOne("SELECT " + text)
+	if err != nil {
+		return nil, err
+	}
+	return st.AST.GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal(), nil
+}
+
+// fill completes a new row: defaults and sequences for unset columns.
+func (w *tableWriter) fill(ctx context.Context, x *execCtx, row []types.Datum, set []bool) error {
+	for i, c := range w.desc.Columns {
+		if set[i] {
+			continue
+		}
+		switch {
+		case w.defaults[i] != nil:
+			d, err := w.defaults[i].Eval(x.evalCtx(ctx), row)
+			if err != nil {
+				return err
+			}
+			row[i] = d
+		case c.SequenceID != 0:
+			seq, err := catalog.GetSequenceByID(ctx, x.txn, c.SequenceID)
+			if err != nil {
+				return err
+			}
+			if seq == nil {
+				return sqlerr.Internalf("sequence %d of column %q is missing", c.SequenceID, c.Name)
+			}
+			v, err := x.sess.srv.sequences.NextVal(ctx, seq)
+			if err != nil {
+				return err
+			}
+			row[i] = types.DInt(v)
+		default:
+			row[i] = types.DNull
+		}
+	}
+	return nil
+}
+
+// validate checks NOT NULL and CHECK constraints.
+func (w *tableWriter) validate(ctx context.Context, x *execCtx, row []types.Datum) error {
+	for i, c := range w.desc.Columns {
+		if !c.Nullable && row[i] == types.DNull {
+			return (&sqlerr.Error{Code: sqlerr.CodeNotNullViolation,
+				Message: fmt.Sprintf("null value in column %q of relation %q violates not-null constraint", c.Name, w.desc.Name)}).
+				WithDetail("Failing row contains %s.", formatRow(row, w.desc))
+		}
+	}
+	for i, ch := range w.checks {
+		d, err := ch.Eval(x.evalCtx(ctx), row)
+		if err != nil {
+			return err
+		}
+		if d == types.DBool(false) {
+			return (&sqlerr.Error{Code: sqlerr.CodeCheckViolation,
+				Message: fmt.Sprintf("new row for relation %q violates check constraint %q", w.desc.Name, w.names[i])}).
+				WithDetail("Failing row contains %s.", formatRow(row, w.desc))
+		}
+	}
+	return nil
+}
+
+func formatRow(row []types.Datum, desc *catalog.TableDescriptor) string {
+	parts := make([]string, 0, len(row))
+	for i, d := range row {
+		if desc.Columns[i].Hidden {
+			continue
+		}
+		if d == types.DNull {
+			parts = append(parts, "null")
+			continue
+		}
+		parts = append(parts, types.FormatText(d, desc.Columns[i].Type, nil))
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// keyString formats the key columns of an index for a 23505 detail.
+func keyString(desc *catalog.TableDescriptor, idx *catalog.Index, row []types.Datum) string {
+	names, vals := make([]string, len(idx.ColumnIDs)), make([]string, len(idx.ColumnIDs))
+	for i, id := range idx.ColumnIDs {
+		o := desc.ColumnOrdinal(id)
+		names[i] = desc.Columns[o].Name
+		vals[i] = types.FormatText(row[o], desc.Columns[o].Type, nil)
+	}
+	return fmt.Sprintf("Key (%s)=(%s) already exists.", strings.Join(names, ", "), strings.Join(vals, ", "))
+}
+
+func uniqueViolation(desc *catalog.TableDescriptor, idx *catalog.Index, row []types.Datum) error {
+	return (&sqlerr.Error{Code: sqlerr.CodeUniqueViolation,
+		Message: fmt.Sprintf("duplicate key value violates unique constraint %q", idx.Name)}).
+		WithDetail("%s", keyString(desc, idx, row))
+}
+
+// insert writes a new row; exists reports a primary key conflict when
+// skipConflict is set (ON CONFLICT DO NOTHING) instead of failing.
+func (w *tableWriter) insert(ctx context.Context, x *execCtx, row []types.Datum, skipConflict bool) (inserted bool, err error) {
+	if err := w.validate(ctx, x, row); err != nil {
+		return false, err
+	}
+	pk, err := rowenc.EncodePrimaryKey(w.desc, row)
+	if err != nil {
+		return false, err
+	}
+	cur, err := x.txn.Get(ctx, pk)
+	if err != nil {
+		return false, err
+	}
+	if cur.Found {
+		if skipConflict {
+			return false, nil
+		}
+		return false, uniqueViolation(w.desc, &w.desc.PrimaryIndex, row)
+	}
+	if err := w.putIndexes(ctx, x, row, skipConflict); err != nil {
+		if err == errSkipRow {
+			return false, nil
+		}
+		return false, err
+	}
+	val, err := rowenc.EncodeRowValue(w.desc, row)
+	if err != nil {
+		return false, err
+	}
+	return true, x.txn.Put(pk, val)
+}
+
+var errSkipRow = fmt.Errorf("skip row")
+
+// putIndexes writes the secondary index entries of row, checking unique ones.
+func (w *tableWriter) putIndexes(ctx context.Context, x *execCtx, row []types.Datum, skipConflict bool) error {
+	for i := range w.desc.Indexes {
+		idx := &w.desc.Indexes[i]
+		key, checkUnique, err := rowenc.SecondaryIndexKey(w.desc, idx, row)
+		if err != nil {
+			return err
+		}
+		if checkUnique {
+			cur, err := x.txn.Get(ctx, key)
+			if err != nil {
+				return err
+			}
+			if cur.Found {
+				if skipConflict {
+					return errSkipRow
+				}
+				return uniqueViolation(w.desc, idx, row)
+			}
+		}
+		k, v, err := rowenc.EncodeSecondaryIndexEntry(w.desc, idx, row)
+		if err != nil {
+			return err
+		}
+		if err := x.txn.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remove deletes row and its index entries.
+func (w *tableWriter) remove(x *execCtx, row []types.Datum) error {
+	pk, err := rowenc.EncodePrimaryKey(w.desc, row)
+	if err != nil {
+		return err
+	}
+	if err := x.txn.Delete(pk); err != nil {
+		return err
+	}
+	for i := range w.desc.Indexes {
+		k, _, err := rowenc.EncodeSecondaryIndexEntry(w.desc, &w.desc.Indexes[i], row)
+		if err != nil {
+			return err
+		}
+		if err := x.txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dmlIter returns RETURNING rows (or, without RETURNING, just a count).
+type dmlIter struct {
+	rows     [][]types.Datum
+	i        int
+	affected int64
+}
+
+func (d *dmlIter) Next(context.Context) ([]types.Datum, error) {
+	if d.i >= len(d.rows) {
+		return nil, nil
+	}
+	d.i++
+	return d.rows[d.i-1], nil
+}
+func (d *dmlIter) RowsAffected() int64 { return d.affected }
+func (d *dmlIter) Close()              {}
+
+// returning evaluates a RETURNING list over a written row.
+func returning(ctx context.Context, x *execCtx, exprs []sem.Expr, row []types.Datum) ([]types.Datum, error) {
+	out := make([]types.Datum, len(exprs))
+	for i, e := range exprs {
+		d, err := e.Eval(x.evalCtx(ctx), row)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.InsertStmt, params []*types.Type) (*planned, error) {
+	if ins.WithClause != nil {
+		return nil, sqlerr.Unsupportedf("WITH is not supported yet")
+	}
+	desc, err := x.table(ctx, ins.Relation, false)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
+	if ins.Relation.Alias != nil {
+		src.scope.alias = ins.Relation.Alias.Aliasname
+	}
+	// Target columns.
+	var targets []int
+	if len(ins.Cols) == 0 {
+		for i, c := range desc.Columns {
+			if !c.Hidden {
+				targets = append(targets, i)
+			}
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, n := range ins.Cols {
+			name := n.GetResTarget().GetName()
+			if seen[name] {
+				return nil, sqlerr.Newf(sqlerr.CodeDuplicateColumn, "column %q specified more than once", name)
+			}
+			seen[name] = true
+			c := desc.ColumnByName(name)
+			if c == nil {
+				return nil, sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %q of relation %q does not exist", name, desc.Name)
+			}
+			targets = append(targets, desc.ColumnOrdinal(c.ID))
+		}
+	}
+	skipConflict := false
+	if oc := ins.OnConflictClause; oc != nil {
+		if oc.Action != pg_query.OnConflictAction_ONCONFLICT_NOTHING {
+			return nil, sqlerr.Unsupportedf("ON CONFLICT DO UPDATE is not supported yet")
+		}
+		skipConflict = true
+	}
+	sel := ins.SelectStmt.GetSelectStmt()
+	var rows [][]sem.Expr // VALUES rows, one expression per target (nil: DEFAULT)
+	var query *selectPlan
+	switch {
+	case ins.SelectStmt == nil:
+		rows = [][]sem.Expr{make([]sem.Expr, len(targets))} // DEFAULT VALUES
+		if len(ins.Cols) == 0 {
+			targets = nil
+			rows = [][]sem.Expr{nil}
+		}
+	case sel != nil && len(sel.ValuesLists) > 0:
+		for _, vl := range sel.ValuesLists {
+			items := vl.GetList().GetItems()
+			if len(items) > len(targets) {
+				return nil, sqlerr.New(sqlerr.CodeSyntaxError, "INSERT has more expressions than target columns")
+			}
+			if len(items) < len(targets) && len(ins.Cols) > 0 {
+				return nil, sqlerr.New(sqlerr.CodeSyntaxError, "INSERT has more target columns than expressions")
+			}
+			row := make([]sem.Expr, len(targets))
+			for j, it := range items {
+				if it.GetSetToDefault() != nil {
+					continue
+				}
+				col := desc.Columns[targets[j]]
+				b := x.builder(nil, params, "VALUES")
+				e, err := b.Build(it, col.Type)
+				if err != nil {
+					return nil, err
+				}
+				if e, err = b.Coerce(e, col.Type, types.CoercionAssignment); err != nil {
+					return nil, columnTypeError(err, col, e)
+				}
+				row[j] = e
+			}
+			rows = append(rows, row)
+		}
+	case sel != nil:
+		if query, err = x.buildSelect(ctx, sel, params); err != nil {
+			return nil, err
+		}
+		if len(query.cols) > len(targets) {
+			return nil, sqlerr.New(sqlerr.CodeSyntaxError, "INSERT has more expressions than target columns")
+		}
+	default:
+		return nil, sqlerr.Unsupportedf("this form of INSERT is not supported")
+	}
+	var ret []sem.Expr
+	var cols []resultCol
+	if len(ins.ReturningList) > 0 {
+		if ret, cols, err = x.buildTargets(src, ins.ReturningList, params); err != nil {
+			return nil, err
+		}
+	}
+	return &planned{
+		params: params, cols: cols, needsTxn: true,
+		tag: func(n int64) string { return "INSERT 0 " + itoa64(n) },
+		open: func(ctx context.Context, x *execCtx) (rowIter, error) {
+			w, err := x.newTableWriter(desc)
+			if err != nil {
+				return nil, err
+			}
+			out := &dmlIter{}
+			write := func(values []types.Datum) error {
+				row := make([]types.Datum, len(desc.Columns))
+				set := make([]bool, len(desc.Columns))
+				for j, d := range values {
+					row[targets[j]], set[targets[j]] = d, true
+				}
+				if err := w.fill(ctx, x, row, set); err != nil {
+					return err
+				}
+				ok, err := w.insert(ctx, x, row, skipConflict)
+				if err != nil || !ok {
+					return err
+				}
+				out.affected++
+				if ret != nil {
+					r, err := returning(ctx, x, ret, row)
+					if err != nil {
+						return err
+					}
+					out.rows = append(out.rows, r)
+				}
+				return nil
+			}
+			if query != nil {
+				it, err := query.open(ctx, x)
+				if err != nil {
+					return nil, err
+				}
+				defer it.Close()
+				for {
+					r, err := it.Next(ctx)
+					if err != nil {
+						return nil, err
+					}
+					if r == nil {
+						break
+					}
+					vals := make([]types.Datum, len(r))
+					for j, d := range r {
+						col := desc.Columns[targets[j]]
+						if vals[j], err = (types.Caster{Context: types.CoercionAssignment}).Cast(d, query.cols[j].typ, col.Type); err != nil {
+							return nil, err
+						}
+					}
+					if err := write(vals); err != nil {
+						return nil, err
+					}
+				}
+				return out, nil
+			}
+			for _, exprs := range rows {
+				vals := make([]types.Datum, 0, len(exprs))
+				var setTargets []int
+				for j, e := range exprs {
+					if e == nil {
+						continue // DEFAULT
+					}
+					d, err := e.Eval(x.evalCtx(ctx), nil)
+					if err != nil {
+						return nil, err
+					}
+					vals = append(vals, d)
+					setTargets = append(setTargets, targets[j])
+				}
+				row := make([]types.Datum, len(desc.Columns))
+				set := make([]bool, len(desc.Columns))
+				for j, d := range vals {
+					row[setTargets[j]], set[setTargets[j]] = d, true
+				}
+				if err := w.fill(ctx, x, row, set); err != nil {
+					return nil, err
+				}
+				ok, err := w.insert(ctx, x, row, skipConflict)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					continue
+				}
+				out.affected++
+				if ret != nil {
+					r, err := returning(ctx, x, ret, row)
+					if err != nil {
+						return nil, err
+					}
+					out.rows = append(out.rows, r)
+				}
+			}
+			return out, nil
+		},
+	}, nil
+}
+
+// columnTypeError rewords a failed assignment coercion as PostgreSQL does.
+func columnTypeError(err error, col catalog.Column, e sem.Expr) error {
+	if sqlerr.HasCode(err, sqlerr.CodeDatatypeMismatch) {
+		return (&sqlerr.Error{Code: sqlerr.CodeDatatypeMismatch,
+			Message: fmt.Sprintf("column %q is of type %s but expression is of type %s", col.Name, col.Type.Name(), e.Type().Name())}).
+			WithHint("You will need to rewrite or cast the expression.")
+	}
+	return err
+}
+
+// matchingRows reads the rows of desc that satisfy where (all rows when nil).
+func (x *execCtx) matchingRows(ctx context.Context, desc *catalog.TableDescriptor, where sem.Expr) ([][]types.Datum, error) {
+	scan := newTableScan(x.txn, desc)
+	var rows [][]types.Datum
+	for {
+		row, err := scan.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			return rows, nil
+		}
+		if where != nil {
+			ok, err := where.Eval(x.evalCtx(ctx), row)
+			if err != nil {
+				return nil, err
+			}
+			if ok != types.DBool(true) {
+				continue
+			}
+		}
+		rows = append(rows, row)
+	}
+}
+
+func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.UpdateStmt, params []*types.Type) (*planned, error) {
+	if len(up.FromClause) > 0 || up.WithClause != nil {
+		return nil, sqlerr.Unsupportedf("UPDATE ... FROM and WITH are not supported yet")
+	}
+	desc, err := x.table(ctx, up.Relation, false)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
+	if up.Relation.Alias != nil {
+		src.scope.alias = up.Relation.Alias.Aliasname
+	}
+	var where sem.Expr
+	if up.WhereClause != nil {
+		if where, err = x.builder(src, params, "WHERE").BuildCondition(up.WhereClause); err != nil {
+			return nil, err
+		}
+	}
+	type assignment struct {
+		ord  int
+		expr sem.Expr // nil: DEFAULT
+	}
+	var sets []assignment
+	for _, n := range up.TargetList {
+		rt := n.GetResTarget()
+		if len(rt.Indirection) > 0 {
+			return nil, sqlerr.Unsupportedf("assigning to a field or subscript is not supported")
+		}
+		c := desc.ColumnByName(rt.Name)
+		if c == nil {
+			return nil, sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %q of relation %q does not exist", rt.Name, desc.Name)
+		}
+		a := assignment{ord: desc.ColumnOrdinal(c.ID)}
+		if rt.Val.GetSetToDefault() == nil {
+			b := x.builder(src, params, "UPDATE")
+			e, err := b.Build(rt.Val, c.Type)
+			if err != nil {
+				return nil, err
+			}
+			if a.expr, err = b.Coerce(e, c.Type, types.CoercionAssignment); err != nil {
+				return nil, columnTypeError(err, *c, e)
+			}
+		}
+		sets = append(sets, a)
+	}
+	var ret []sem.Expr
+	var cols []resultCol
+	if len(up.ReturningList) > 0 {
+		if ret, cols, err = x.buildTargets(src, up.ReturningList, params); err != nil {
+			return nil, err
+		}
+	}
+	return &planned{
+		params: params, cols: cols, needsTxn: true,
+		tag: func(n int64) string { return "UPDATE " + itoa64(n) },
+		open: func(ctx context.Context, x *execCtx) (rowIter, error) {
+			w, err := x.newTableWriter(desc)
+			if err != nil {
+				return nil, err
+			}
+			// Read every matching row first: writes must not feed the scan.
+			rows, err := x.matchingRows(ctx, desc, where)
+			if err != nil {
+				return nil, err
+			}
+			out := &dmlIter{}
+			for _, old := range rows {
+				row := append([]types.Datum(nil), old...)
+				for _, a := range sets {
+					if a.expr == nil {
+						set := make([]bool, len(row))
+						for i := range set {
+							set[i] = i != a.ord
+						}
+						if err := w.fill(ctx, x, row, set); err != nil {
+							return nil, err
+						}
+						continue
+					}
+					if row[a.ord], err = a.expr.Eval(x.evalCtx(ctx), old); err != nil {
+						return nil, err
+					}
+				}
+				if err := w.remove(x, old); err != nil {
+					return nil, err
+				}
+				if _, err := w.insert(ctx, x, row, false); err != nil {
+					return nil, err
+				}
+				out.affected++
+				if ret != nil {
+					r, err := returning(ctx, x, ret, row)
+					if err != nil {
+						return nil, err
+					}
+					out.rows = append(out.rows, r)
+				}
+			}
+			return out, nil
+		},
+	}, nil
+}
+
+func (s *session) planDelete(ctx context.Context, x *execCtx, del *pg_query.DeleteStmt, params []*types.Type) (*planned, error) {
+	if len(del.UsingClause) > 0 || del.WithClause != nil {
+		return nil, sqlerr.Unsupportedf("DELETE ... USING and WITH are not supported yet")
+	}
+	desc, err := x.table(ctx, del.Relation, false)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
+	if del.Relation.Alias != nil {
+		src.scope.alias = del.Relation.Alias.Aliasname
+	}
+	var where sem.Expr
+	if del.WhereClause != nil {
+		if where, err = x.builder(src, params, "WHERE").BuildCondition(del.WhereClause); err != nil {
+			return nil, err
+		}
+	}
+	var ret []sem.Expr
+	var cols []resultCol
+	if len(del.ReturningList) > 0 {
+		if ret, cols, err = x.buildTargets(src, del.ReturningList, params); err != nil {
+			return nil, err
+		}
+	}
+	return &planned{
+		params: params, cols: cols, needsTxn: true,
+		tag: func(n int64) string { return "DELETE " + itoa64(n) },
+		open: func(ctx context.Context, x *execCtx) (rowIter, error) {
+			w := &tableWriter{desc: desc}
+			rows, err := x.matchingRows(ctx, desc, where)
+			if err != nil {
+				return nil, err
+			}
+			out := &dmlIter{}
+			for _, row := range rows {
+				if err := w.remove(x, row); err != nil {
+					return nil, err
+				}
+				out.affected++
+				if ret != nil {
+					r, err := returning(ctx, x, ret, row)
+					if err != nil {
+						return nil, err
+					}
+					out.rows = append(out.rows, r)
+				}
+			}
+			return out, nil
+		},
+	}, nil
+}

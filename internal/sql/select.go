@@ -1,0 +1,511 @@
+package sql
+
+import (
+	"context"
+	"sort"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/cairndb/cairn/internal/kv"
+	"github.com/cairndb/cairn/internal/sql/catalog"
+	"github.com/cairndb/cairn/internal/sql/rowenc"
+	"github.com/cairndb/cairn/internal/sql/sem"
+	"github.com/cairndb/cairn/internal/sql/sqlerr"
+	"github.com/cairndb/cairn/internal/sql/types"
+)
+
+// Bounds of the executor (documented in docs/sql.md).
+const (
+	// scanBatch is the rows read from the KV layer per request.
+	scanBatch = 1000
+	// maxSortRows bounds ORDER BY's in-memory sort: past it the statement
+	// fails with 53200 instead of exhausting memory (sorts do not spill yet).
+	maxSortRows = 1 << 20
+)
+
+// source is the FROM clause of a single-table query: the table (nil: no
+// FROM) and its scope.
+type source struct {
+	desc  *catalog.TableDescriptor
+	scope *tableScope
+}
+
+func (x *execCtx) fromClause(ctx context.Context, from []*pg_query.Node) (*source, error) {
+	switch len(from) {
+	case 0:
+		return &source{}, nil
+	case 1:
+	default:
+		return nil, sqlerr.Unsupportedf("queries over several tables (joins) are not supported yet")
+	}
+	rv := from[0].GetRangeVar()
+	if rv == nil {
+		return nil, sqlerr.Unsupportedf("this FROM clause (joins, subqueries, functions) is not supported yet")
+	}
+	desc, err := x.table(ctx, rv, false)
+	if err != nil {
+		return nil, err
+	}
+	alias := desc.Name
+	if rv.Alias != nil && rv.Alias.Aliasname != "" {
+		alias = rv.Alias.Aliasname
+	}
+	return &source{desc: desc, scope: &tableScope{desc: desc, alias: alias}}, nil
+}
+
+// builder returns an expression builder over the source.
+func (x *execCtx) builder(src *source, params []*types.Type, clause string) *sem.Builder {
+	b := &sem.Builder{ParamTypes: append([]*types.Type(nil), params...), Clause: clause, Settings: x.sess.typeSettings()}
+	if src != nil && src.scope != nil {
+		b.Scope = src.scope
+	}
+	x.builders = append(x.builders, b)
+	return b
+}
+
+// paramTypes merges the parameter types inferred by the statement's
+// builders with the declared ones.
+func (x *execCtx) paramTypes(declared []*types.Type) []*types.Type {
+	out := append([]*types.Type(nil), declared...)
+	for _, b := range x.builders {
+		for i, t := range b.ParamTypes {
+			for len(out) <= i {
+				out = append(out, nil)
+			}
+			if t != nil && (out[i] == nil || out[i].Family() == types.UnknownFamily) {
+				out[i] = t
+			}
+		}
+	}
+	return out
+}
+
+// evalCtx is the evaluation context of the running statement.
+func (x *execCtx) evalCtx(ctx context.Context) *sem.EvalContext {
+	if x.eval == nil {
+		x.eval = &sem.EvalContext{
+			Ctx: ctx, Params: x.params, TxnTimestamp: x.sess.txnTime, Settings: x.sess.typeSettings(),
+			Session: &sem.SessionInfo{Database: x.sess.dbName, User: x.sess.user, SearchPath: []string{"public"},
+				Version: "PostgreSQL " + serverVersionNumber + " (Cairn)"},
+		}
+	}
+	return x.eval
+}
+
+// selectPlan is a planned single-table SELECT.
+type selectPlan struct {
+	src     *source
+	filter  sem.Expr   // nil: all rows
+	targets []sem.Expr // evaluated over the table row
+	cols    []resultCol
+	order   []sortKey
+	limit   sem.Expr
+	offset  sem.Expr
+}
+
+type sortKey struct {
+	expr       sem.Expr
+	desc       bool
+	nullsFirst bool
+}
+
+func (s *session) planSelect(ctx context.Context, x *execCtx, sel *pg_query.SelectStmt, params []*types.Type) (*planned, error) {
+	sp, err := x.buildSelect(ctx, sel, params)
+	if err != nil {
+		return nil, err
+	}
+	return &planned{
+		params: params, cols: sp.cols, needsTxn: true,
+		open: func(ctx context.Context, x *execCtx) (rowIter, error) { return sp.open(ctx, x) },
+		tag:  func(n int64) string { return "SELECT " + itoa64(n) },
+	}, nil
+}
+
+func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, params []*types.Type) (*selectPlan, error) {
+	switch {
+	case sel.Op != pg_query.SetOperation_SETOP_NONE:
+		return nil, sqlerr.Unsupportedf("UNION, INTERSECT and EXCEPT are not supported yet")
+	case len(sel.ValuesLists) > 0:
+		return nil, sqlerr.Unsupportedf("VALUES as a query is not supported yet")
+	case sel.WithClause != nil:
+		return nil, sqlerr.Unsupportedf("WITH is not supported yet")
+	case len(sel.GroupClause) > 0 || sel.HavingClause != nil:
+		return nil, sqlerr.Unsupportedf("GROUP BY and HAVING are not supported yet")
+	case len(sel.DistinctClause) > 0:
+		return nil, sqlerr.Unsupportedf("DISTINCT is not supported yet")
+	case sel.IntoClause != nil:
+		return nil, sqlerr.Unsupportedf("SELECT INTO is not supported")
+	case len(sel.LockingClause) > 0:
+		return nil, sqlerr.Unsupportedf("SELECT ... FOR UPDATE/SHARE is not supported yet")
+	}
+	src, err := x.fromClause(ctx, sel.FromClause)
+	if err != nil {
+		return nil, err
+	}
+	sp := &selectPlan{src: src}
+	if sel.WhereClause != nil {
+		if sp.filter, err = x.builder(src, params, "WHERE").BuildCondition(sel.WhereClause); err != nil {
+			return nil, err
+		}
+	}
+	if sp.targets, sp.cols, err = x.buildTargets(src, sel.TargetList, params); err != nil {
+		return nil, err
+	}
+	for _, sb := range sel.SortClause {
+		by := sb.GetSortBy()
+		e, err := x.sortExpr(src, by.Node, sp, params)
+		if err != nil {
+			return nil, err
+		}
+		k := sortKey{expr: e, desc: by.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
+		// PostgreSQL: NULLs sort as larger than every value by default.
+		k.nullsFirst = k.desc
+		switch by.SortbyNulls {
+		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+			k.nullsFirst = true
+		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+			k.nullsFirst = false
+		}
+		sp.order = append(sp.order, k)
+	}
+	if sel.LimitCount != nil {
+		if sp.limit, err = x.builder(nil, params, "LIMIT").Build(sel.LimitCount, types.Int8); err != nil {
+			return nil, err
+		}
+	}
+	if sel.LimitOffset != nil {
+		if sp.offset, err = x.builder(nil, params, "OFFSET").Build(sel.LimitOffset, types.Int8); err != nil {
+			return nil, err
+		}
+	}
+	return sp, nil
+}
+
+// buildTargets builds a target list (SELECT list or RETURNING).
+func (x *execCtx) buildTargets(src *source, list []*pg_query.Node, params []*types.Type) ([]sem.Expr, []resultCol, error) {
+	var exprs []sem.Expr
+	var cols []resultCol
+	for _, n := range list {
+		rt := n.GetResTarget()
+		if cr := rt.GetVal().GetColumnRef(); cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
+			if src.desc == nil {
+				return nil, nil, sqlerr.New(sqlerr.CodeSyntaxError, "SELECT * with no tables specified is not valid")
+			}
+			for i, c := range src.desc.Columns {
+				if c.Hidden {
+					continue
+				}
+				exprs = append(exprs, &sem.ColumnRef{Idx: i, Typ: c.Type, Name: c.Name})
+				cols = append(cols, resultCol{name: c.Name, typ: c.Type, tableOID: src.desc.ID, attNum: uint16(i + 1)})
+			}
+			continue
+		}
+		e, err := x.builder(src, params, "SELECT").Build(rt.Val, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		exprs = append(exprs, e)
+		cols = append(cols, resultCol{name: name, typ: e.Type()})
+	}
+	return exprs, cols, nil
+}
+
+// columnName is the name PostgreSQL gives an unnamed result column.
+func columnName(n *pg_query.Node) string {
+	switch v := n.Node.(type) {
+	case *pg_query.Node_ColumnRef:
+		if f := v.ColumnRef.Fields; len(f) > 0 {
+			if s := f[len(f)-1].GetString_(); s != nil {
+				return s.Sval
+			}
+		}
+	case *pg_query.Node_FuncCall:
+		if f := v.FuncCall.Funcname; len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	case *pg_query.Node_TypeCast:
+		if inner := columnName(v.TypeCast.Arg); inner != "?column?" {
+			return inner
+		}
+		if tn := v.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
+			return tn.Names[len(tn.Names)-1].GetString_().GetSval()
+		}
+	case *pg_query.Node_CaseExpr:
+		return "case"
+	case *pg_query.Node_CoalesceExpr:
+		return "coalesce"
+	}
+	return "?column?"
+}
+
+// sortExpr resolves an ORDER BY item: an output column number, an output
+// column name, or an expression over the source.
+func (x *execCtx) sortExpr(src *source, n *pg_query.Node, sp *selectPlan, params []*types.Type) (sem.Expr, error) {
+	if c := n.GetAConst(); c != nil {
+		if iv, ok := c.Val.(*pg_query.A_Const_Ival); ok {
+			i := int(iv.Ival.Ival)
+			if i < 1 || i > len(sp.targets) {
+				return nil, sqlerr.Newf("42P10", "ORDER BY position %d is not in select list", i)
+			}
+			return sp.targets[i-1], nil
+		}
+	}
+	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+		name := cr.Fields[0].GetString_().GetSval()
+		for i, c := range sp.cols {
+			if c.name == name {
+				if _, _, err := src.scope.ResolveColumn(nil, name); err != nil || src.scope == nil {
+					return sp.targets[i], nil
+				}
+			}
+		}
+	}
+	return x.builder(src, params, "ORDER BY").Build(n, nil)
+}
+
+// open starts the query.
+func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
+	ev := x.evalCtx(ctx)
+	limit, offset := int64(-1), int64(0)
+	if sp.limit != nil {
+		d, err := sp.limit.Eval(ev, nil)
+		if err != nil {
+			return nil, err
+		}
+		if d != types.DNull {
+			limit = int64(d.(types.DInt))
+		}
+		if limit < 0 && d != types.DNull {
+			return nil, sqlerr.New("2201W", "LIMIT must not be negative")
+		}
+	}
+	if sp.offset != nil {
+		d, err := sp.offset.Eval(ev, nil)
+		if err != nil {
+			return nil, err
+		}
+		if d != types.DNull {
+			offset = int64(d.(types.DInt))
+		}
+		if offset < 0 {
+			return nil, sqlerr.New("2201X", "OFFSET must not be negative")
+		}
+	}
+	var in rowIter
+	if sp.src.desc == nil {
+		in = &sliceIter{rows: [][]types.Datum{{}}} // one empty row (never nil: nil ends)
+	} else {
+		in = newTableScan(x.txn, sp.src.desc)
+	}
+	it := &projectIter{in: in, filter: sp.filter, targets: sp.targets, ev: ev}
+	var out rowIter = it
+	if len(sp.order) > 0 {
+		// Sort keys are evaluated over the source row; carry them along.
+		it.extra = make([]sem.Expr, len(sp.order))
+		for i, k := range sp.order {
+			it.extra[i] = k.expr
+		}
+		out = &sortIter{in: it, keys: sp.order, width: len(sp.targets)}
+	}
+	if limit >= 0 || offset > 0 {
+		out = &limitIter{in: out, limit: limit, offset: offset}
+	}
+	return out, nil
+}
+
+// tableScan reads a table's rows through the transaction, a batch at a time.
+type tableScan struct {
+	txn       *kv.Txn
+	desc      *catalog.TableDescriptor
+	next, end []byte
+	buf       [][]types.Datum
+	done      bool
+}
+
+func newTableScan(txn *kv.Txn, desc *catalog.TableDescriptor) *tableScan {
+	span := rowenc.PrimaryKeySpan(desc)
+	return &tableScan{txn: txn, desc: desc, next: span.Key, end: span.EndKey}
+}
+
+func (t *tableScan) Next(ctx context.Context) ([]types.Datum, error) {
+	for len(t.buf) == 0 {
+		if t.done {
+			return nil, nil
+		}
+		resp, err := t.txn.Scan(ctx, t.next, t.end, scanBatch)
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range resp.Kvs {
+			row, err := rowenc.DecodeRow(t.desc, kv.Value)
+			if err != nil {
+				return nil, err
+			}
+			t.buf = append(t.buf, row)
+		}
+		if resp.More && len(resp.ResumeKey) > 0 {
+			t.next = resp.ResumeKey
+		} else {
+			t.done = true
+		}
+	}
+	row := t.buf[0]
+	t.buf = t.buf[1:]
+	return row, nil
+}
+func (t *tableScan) RowsAffected() int64 { return 0 }
+func (t *tableScan) Close()              {}
+
+// projectIter filters source rows and evaluates the targets (plus extra
+// expressions appended after them, for sorting).
+type projectIter struct {
+	in      rowIter
+	filter  sem.Expr
+	targets []sem.Expr
+	extra   []sem.Expr
+	ev      *sem.EvalContext
+}
+
+func (p *projectIter) Next(ctx context.Context) ([]types.Datum, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		src, err := p.in.Next(ctx)
+		if err != nil || src == nil {
+			return nil, err
+		}
+		if p.filter != nil {
+			ok, err := p.filter.Eval(p.ev, src)
+			if err != nil {
+				return nil, err
+			}
+			if ok != types.DBool(true) {
+				continue
+			}
+		}
+		out := make([]types.Datum, 0, len(p.targets)+len(p.extra))
+		for _, e := range p.targets {
+			d, err := e.Eval(p.ev, src)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		for _, e := range p.extra {
+			d, err := e.Eval(p.ev, src)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		return out, nil
+	}
+}
+func (p *projectIter) RowsAffected() int64 { return 0 }
+func (p *projectIter) Close()              { p.in.Close() }
+
+// sortIter sorts its input in memory (bounded by maxSortRows); the sort
+// keys are the input's columns from width on, cut off in the output.
+type sortIter struct {
+	in    rowIter
+	keys  []sortKey
+	width int
+	rows  [][]types.Datum
+	i     int
+	ready bool
+}
+
+func (s *sortIter) Next(ctx context.Context) ([]types.Datum, error) {
+	if !s.ready {
+		for {
+			row, err := s.in.Next(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if row == nil {
+				break
+			}
+			if len(s.rows) >= maxSortRows {
+				return nil, sqlerr.Newf(sqlerr.CodeOutOfMemory, "ORDER BY over more than %d rows is not supported yet (sorts do not spill to disk)", maxSortRows)
+			}
+			s.rows = append(s.rows, row)
+		}
+		sort.SliceStable(s.rows, func(i, j int) bool { return s.less(s.rows[i], s.rows[j]) })
+		s.ready = true
+	}
+	if s.i >= len(s.rows) {
+		return nil, nil
+	}
+	s.i++
+	return s.rows[s.i-1][:s.width], nil
+}
+
+func (s *sortIter) less(a, b []types.Datum) bool {
+	for k, key := range s.keys {
+		x, y := a[s.width+k], b[s.width+k]
+		xn, yn := x == types.DNull, y == types.DNull
+		switch {
+		case xn && yn:
+			continue
+		case xn:
+			return key.nullsFirst
+		case yn:
+			return !key.nullsFirst
+		}
+		c := types.Compare(x, y)
+		if c == 0 {
+			continue
+		}
+		if key.desc {
+			return c > 0
+		}
+		return c < 0
+	}
+	return false
+}
+func (s *sortIter) RowsAffected() int64 { return 0 }
+func (s *sortIter) Close()              { s.in.Close() }
+
+type limitIter struct {
+	in            rowIter
+	limit, offset int64
+	seen, sent    int64
+}
+
+func (l *limitIter) Next(ctx context.Context) ([]types.Datum, error) {
+	for {
+		if l.limit >= 0 && l.sent >= l.limit {
+			return nil, nil
+		}
+		row, err := l.in.Next(ctx)
+		if err != nil || row == nil {
+			return nil, err
+		}
+		l.seen++
+		if l.seen <= l.offset {
+			continue
+		}
+		l.sent++
+		return row, nil
+	}
+}
+func (l *limitIter) RowsAffected() int64 { return 0 }
+func (l *limitIter) Close()              { l.in.Close() }
+
+func itoa64(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	return string(b[i:])
+}
