@@ -77,11 +77,20 @@ func intOp(t *types.Type, op string) evalFn {
 			return types.DInt(x % y), nil
 		}
 	case "&":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { x, y := ints(a); return types.DInt(x & y), nil }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			x, y := ints(a)
+			return types.DInt(x & y), nil
+		}
 	case "|":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { x, y := ints(a); return types.DInt(x | y), nil }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			x, y := ints(a)
+			return types.DInt(x | y), nil
+		}
 	case "#":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { x, y := ints(a); return types.DInt(x ^ y), nil }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			x, y := ints(a)
+			return types.DInt(x ^ y), nil
+		}
 	case "<<", ">>":
 		left := op == "<<"
 		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
@@ -201,17 +210,29 @@ func floatPow(x, y float64) (types.Datum, error) {
 func numericOp(op string) evalFn {
 	switch op {
 	case "+":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericAdd(asDec(a[0]), asDec(a[1]), false) }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			return numericAdd(asDec(a[0]), asDec(a[1]), false)
+		}
 	case "-":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericAdd(asDec(a[0]), asDec(a[1]), true) }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			return numericAdd(asDec(a[0]), asDec(a[1]), true)
+		}
 	case "*":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericMul(asDec(a[0]), asDec(a[1])) }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			return numericMul(asDec(a[0]), asDec(a[1]))
+		}
 	case "/":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericDiv(asDec(a[0]), asDec(a[1])) }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			return numericDiv(asDec(a[0]), asDec(a[1]))
+		}
 	case "%":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericMod(asDec(a[0]), asDec(a[1])) }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			return numericMod(asDec(a[0]), asDec(a[1]))
+		}
 	case "^":
-		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericPow(asDec(a[0]), asDec(a[1])) }
+		return func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+			return numericPow(asDec(a[0]), asDec(a[1]))
+		}
 	}
 	panic("sem: numeric operator " + op)
 }

@@ -2,6 +2,7 @@ package sem
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -301,7 +302,12 @@ func buildConst(c *pg_query.A_Const) (Expr, error) {
 		s := c.GetFval().Fval
 		if !strings.ContainsAny(s, ".eE") || strings.HasPrefix(strings.TrimLeft(s, "+-"), "0x") ||
 			strings.HasPrefix(strings.TrimLeft(s, "+-"), "0X") {
+			// A negated integer comes as a Float: "-2147483648" is still
+			// an integer, as PostgreSQL's make_const has it.
 			if d, err := types.ParseText(s, types.Int8, nil); err == nil {
+				if v := d.(types.DInt); v >= math.MinInt32 && v <= math.MaxInt32 {
+					return &Const{Datum: d, Typ: types.Int4}, nil
+				}
 				return &Const{Datum: d, Typ: types.Int8}, nil
 			}
 		}

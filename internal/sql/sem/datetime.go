@@ -22,16 +22,6 @@ func pgMicros(t time.Time) int64 {
 	return (t.Unix()-pgEpochUnix)*microsPerSecond + int64(t.Nanosecond()/1000)
 }
 
-// fromPGMicros is the inverse of pgMicros, in UTC.
-func fromPGMicros(us int64) time.Time {
-	sec, frac := us/microsPerSecond, us%microsPerSecond
-	if frac < 0 {
-		sec--
-		frac += microsPerSecond
-	}
-	return time.Unix(pgEpochUnix+sec, frac*1000).UTC()
-}
-
 func finiteTime(t time.Time) bool {
 	return !t.Equal(types.TimestampInfinity) && !t.Equal(types.TimestampNegInfinity)
 }

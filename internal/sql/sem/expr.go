@@ -270,17 +270,23 @@ func (p *Param) Type() *types.Type { return p.Typ }
 // execution.
 func (p *Param) Volatility() Volatility { return Stable }
 
-// Eval implements Expr. A parameter given as text for another type (a
-// session that did not convert it) is parsed.
+// Eval implements Expr. A parameter value of another type than Typ (text
+// from a session that did not convert it) is converted.
 func (p *Param) Eval(ctx *EvalContext, _ []types.Datum) (types.Datum, error) {
 	if ctx == nil || p.Idx >= len(ctx.Params) {
 		return nil, sqlerr.Newf("08P01", "there is no parameter $%d", p.Idx+1)
 	}
 	d := ctx.Params[p.Idx]
-	if s, ok := d.(types.DString); ok && p.Typ.Family() != types.StringFamily && p.Typ.Family() != types.UnknownFamily {
+	if d == types.DNull || p.Typ.Family() == types.UnknownFamily || d.ResolvedType().Family() == p.Typ.Family() {
+		return d, nil
+	}
+	// A value of another type (a session that did not convert, or gave
+	// text): convert it as an explicit cast would, so that operators see
+	// the type they were resolved for.
+	if s, ok := d.(types.DString); ok {
 		return types.ParseText(string(s), p.Typ, ctx.settings())
 	}
-	return d, nil
+	return types.Caster{Context: types.CoercionExplicit, Settings: ctx.settings()}.Cast(d, nil, p.Typ)
 }
 
 // String implements Expr.

@@ -99,7 +99,9 @@ func init() {
 		def(n, tt(F8), F8, func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return floatLog(f64(a[0]), math.Log10) })
 		def(n, tt(N), N, unaryN(func(d *types.DDecimal) (types.Datum, error) { return numericLog(ten, d) }))
 	}
-	def("log", tt(N, N), N, func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return numericLog(asDec(a[0]), asDec(a[1])) })
+	def("log", tt(N, N), N, func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+		return numericLog(asDec(a[0]), asDec(a[1]))
+	})
 	def("pi", nil, F8, func(*EvalContext, []types.Datum) (types.Datum, error) { return types.DFloat(math.Pi), nil })
 	def("degrees", tt(F8), F8, unaryF(func(x float64) float64 { return x * 180 / math.Pi }))
 	def("radians", tt(F8), F8, unaryF(func(x float64) float64 { return x * math.Pi / 180 }))

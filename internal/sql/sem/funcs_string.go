@@ -415,10 +415,18 @@ func init() {
 	def("right", tt(T, I4), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
 		return leftRight(str(a[0]), i64(a[1]), false), nil
 	})
-	def("lpad", tt(T, I4), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return pad(str(a[0]), i64(a[1]), " ", true) })
-	def("lpad", tt(T, I4, T), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return pad(str(a[0]), i64(a[1]), str(a[2]), true) })
-	def("rpad", tt(T, I4), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return pad(str(a[0]), i64(a[1]), " ", false) })
-	def("rpad", tt(T, I4, T), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return pad(str(a[0]), i64(a[1]), str(a[2]), false) })
+	def("lpad", tt(T, I4), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+		return pad(str(a[0]), i64(a[1]), " ", true)
+	})
+	def("lpad", tt(T, I4, T), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+		return pad(str(a[0]), i64(a[1]), str(a[2]), true)
+	})
+	def("rpad", tt(T, I4), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+		return pad(str(a[0]), i64(a[1]), " ", false)
+	})
+	def("rpad", tt(T, I4, T), T, func(_ *EvalContext, a []types.Datum) (types.Datum, error) {
+		return pad(str(a[0]), i64(a[1]), str(a[2]), false)
+	})
 	posFn := func(_ *EvalContext, a []types.Datum) (types.Datum, error) { return strpos(str(a[0]), str(a[1])), nil }
 	def("strpos", tt(T, T), I4, posFn)
 	def("position", tt(T, T), I4, posFn)

@@ -50,7 +50,8 @@ var testColumns = []testColumn{
 	{"t", "nul", types.Int4, "NULL"},
 	{"t", "nulb", types.Bool, "NULL"},
 	{"t", "nult", types.Text, "NULL"},
-	{"u", "i", types.Int4, "70"},
+	{"t", "dup", types.Int4, "1"},
+	{"u", "dup", types.Int4, "2"},
 }
 
 type testScope struct{}

@@ -170,8 +170,7 @@ type CastExpr struct {
 	// Context decides how a too long string is treated (cut when
 	// explicit, an error otherwise).
 	Context types.CoercionContext
-	// Explicit: written as a cast (printed as such).
-	vol Volatility
+	vol     Volatility
 }
 
 func (*CastExpr) ownNode() {}
@@ -218,12 +217,6 @@ func (c *CastExpr) String() string {
 func castDatum(ctx *EvalContext, v types.Datum, from, to *types.Type, cc types.CoercionContext) (types.Datum, error) {
 	if from.Family() == types.UnknownFamily {
 		from = nil
-	}
-	if to.Family() == types.BoolFamily {
-		if s, ok := v.(types.DString); ok {
-			// PostgreSQL's boolin trims surrounding spaces, as ParseText does.
-			return types.ParseText(string(s), to, ctx.settings())
-		}
 	}
 	return types.Caster{Context: cc, Settings: ctx.settings()}.Cast(v, from, to)
 }
@@ -884,4 +877,3 @@ func (d *DistinctExpr) String() string {
 	}
 	return "(" + d.Left.String() + " IS DISTINCT FROM " + d.Right.String() + ")"
 }
-

@@ -90,10 +90,9 @@ func truncApd(x *apd.Decimal, scale int32) *apd.Decimal {
 	return r
 }
 
-func decNaN() types.Datum             { return types.DecimalNaN() }
-func decInf(neg bool) types.Datum     { return types.DecimalInfinity(neg) }
-func sign(d *types.DDecimal) int      { return d.Sign() }
-func decFromInt(v int64) *apd.Decimal { return apd.New(v, 0) }
+func decNaN() types.Datum         { return types.DecimalNaN() }
+func decInf(neg bool) types.Datum { return types.DecimalInfinity(neg) }
+func sign(d *types.DDecimal) int  { return d.Sign() }
 
 func numericAdd(a, b *types.DDecimal, sub bool) (types.Datum, error) {
 	if isNaN(a) || isNaN(b) {
@@ -472,7 +471,6 @@ func numericPow(base, exp *types.DDecimal) (types.Datum, error) {
 		}
 		return decNaN(), nil
 	}
-	one := apd.New(1, 0)
 	if base.IsZero() && exp.Negative {
 		return nil, sqlerr.New(codeInvalidArgumentForPower, "zero raised to a negative power is undefined")
 	}
@@ -514,7 +512,6 @@ func numericPow(base, exp *types.DDecimal) (types.Datum, error) {
 	if _, err := approxCtx(int64(rscale)+int64(max(val, 0))+12).Pow(r, abs, &exp.Decimal); err != nil {
 		return nil, errNumericOverflow()
 	}
-	_ = one
 	return makeDecimal(roundApd(r, rscale))
 }
 

@@ -184,10 +184,6 @@ func (b *Builder) buildNullIf(l, r Expr) (Expr, error) {
 
 // buildArrayOp builds "l op ANY (r)" / "l op ALL (r)".
 func (b *Builder) buildArrayOp(op string, all bool, l, r Expr) (Expr, error) {
-	q := "ANY"
-	if all {
-		q = "ALL"
-	}
 	rt := r.Type()
 	if isUnknown(rt) {
 		lt := l.Type()
@@ -205,7 +201,7 @@ func (b *Builder) buildArrayOp(op string, all bool, l, r Expr) (Expr, error) {
 		rt = r.Type()
 	}
 	if rt.Family() != types.ArrayFamily {
-		return nil, sqlerr.Newf(codeWrongObjectType, "op %s %s (array) requires array on right side", op, q)
+		return nil, sqlerr.New(codeWrongObjectType, "op ANY/ALL (array) requires array on right side")
 	}
 	elem := rt.Elem()
 	var fn binaryFn
@@ -226,7 +222,7 @@ func (b *Builder) buildArrayOp(op string, all bool, l, r Expr) (Expr, error) {
 			return nil, err
 		}
 		if ov.ret.Family() != types.BoolFamily {
-			return nil, sqlerr.Newf(codeWrongObjectType, "op %s %s (array) requires operator to yield boolean", op, q)
+			return nil, sqlerr.New(codeWrongObjectType, "op ANY/ALL (array) requires operator to yield boolean")
 		}
 		lType, eType, vol = ov.args[0], ov.args[1], ov.vol
 		if ov.cmp {
@@ -449,8 +445,8 @@ func (b *Builder) toText(e Expr) (Expr, error) {
 func outputText(e Expr) Expr {
 	t := e.Type()
 	fn := func(ctx *EvalContext, a []types.Datum) (types.Datum, error) {
-		if s, ok := a[0].(types.DString); ok && t.Oid() != types.OidBPChar {
-			return s, nil
+		if s, ok := a[0].(types.DString); ok {
+			return s, nil // a string type to text: bpchar loses its padding
 		}
 		return types.DString(types.FormatText(a[0], t, ctx.settings())), nil
 	}
@@ -584,7 +580,7 @@ func (b *Builder) buildCase(c *pg_query.CaseExpr) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := resolveBinaryOp("=", ct, ct); err != nil {
+		if _, err := resolveBinaryOp("=", ct, ct); err != nil && ct.Family() != types.ArrayFamily {
 			return nil, err
 		}
 		if operand, err = b.coerce(operand, ct); err != nil {

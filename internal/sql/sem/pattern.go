@@ -237,10 +237,9 @@ func similarToRegex(p string, esc string, hasEsc bool) (string, error) {
 	for _, r := range p {
 		switch {
 		case afterEsc:
-			if r == '"' {
-				// Substring markers, meaningful only to substring(... SIMILAR ...).
-				b.WriteString("")
-			} else {
+			// An escaped " marks substring(... SIMILAR ...)'s match;
+			// in SIMILAR TO it matches nothing.
+			if r != '"' {
 				b.WriteByte('\\')
 				b.WriteRune(r)
 			}
