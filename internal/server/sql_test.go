@@ -102,7 +102,7 @@ func TestSQLTables(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.Query(ctx, `SELECT id, owner, balance::text FROM accounts ORDER BY balance DESC, id LIMIT 10`)
+	rows, err := conn.Query(ctx, `SELECT id, owner, balance::text FROM accounts ORDER BY accounts.balance DESC, id LIMIT 10`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,4 +159,55 @@ func TestSQLTables(t *testing.T) {
 	}
 	mustExec(`DROP TABLE log`)
 	mustExec(`DROP TABLE IF EXISTS log`)
+}
+
+func TestSQLExplainAccessPaths(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	conn := connectSQL(t, s)
+	ctx := testCtx(t)
+	for _, q := range []string{
+		`CREATE TABLE kv (a INT, b INT, v TEXT, PRIMARY KEY (a, b))`,
+		`INSERT INTO kv VALUES (1, 1, 'x'), (1, 2, 'y'), (2, 1, 'z')`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	plan := func(q string) string {
+		t.Helper()
+		rows, err := conn.Query(ctx, "EXPLAIN "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, strings.TrimSpace(l))
+		}
+		return strings.Join(lines, "\n")
+	}
+	for q, want := range map[string]string{
+		`SELECT v FROM kv WHERE a = 1 AND b = 2`: "point lookup on kv@kv_pkey",
+		`SELECT v FROM kv WHERE a = 1`:           "range scan on kv@kv_pkey",
+		`SELECT v FROM kv WHERE v = 'x'`:         "full scan of kv@kv_pkey",
+	} {
+		if got := plan(q); !strings.Contains(got, want) {
+			t.Errorf("EXPLAIN %s:\n%s\nwant %q", q, got, want)
+		}
+	}
+	// The access path returns the same rows as a full scan would.
+	var v string
+	if err := conn.QueryRow(ctx, `SELECT v FROM kv WHERE a = 1 AND b = 2`).Scan(&v); err != nil || v != "y" {
+		t.Fatalf("point lookup = %q %v", v, err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM kv WHERE a = $1`, 1).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("prefix scan count = %d %v", n, err)
+	}
+	if tag, err := conn.Exec(ctx, `UPDATE kv SET v = 'w' WHERE a = 2 AND b = 1`); err != nil || tag.String() != "UPDATE 1" {
+		t.Fatalf("update by key: %v %v", tag, err)
+	}
 }

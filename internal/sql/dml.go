@@ -346,10 +346,11 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 				if err != nil {
 					return nil, err
 				}
-				if e, err = b.Coerce(e, col.Type, types.CoercionAssignment); err != nil {
+				ce, err := b.Coerce(e, col.Type, types.CoercionAssignment)
+				if err != nil {
 					return nil, columnTypeError(err, col, e)
 				}
-				row[j] = e
+				row[j] = ce
 			}
 			rows = append(rows, row)
 		}
@@ -484,7 +485,10 @@ func columnTypeError(err error, col catalog.Column, e sem.Expr) error {
 
 // matchingRows reads the rows of desc that satisfy where (all rows when nil).
 func (x *execCtx) matchingRows(ctx context.Context, desc *catalog.TableDescriptor, where sem.Expr) ([][]types.Datum, error) {
-	scan := newTableScan(x.txn, desc)
+	scan, err := chooseAccess(desc, where).open(ctx, x)
+	if err != nil {
+		return nil, err
+	}
 	var rows [][]types.Datum
 	for {
 		row, err := scan.Next(ctx)

@@ -101,6 +101,13 @@ type selectPlan struct {
 	order   []sortKey
 	limit   sem.Expr
 	offset  sem.Expr
+
+	// Aggregation and DISTINCT (aggregate.go, distinct.go). With agg,
+	// filter is WHERE (applied before aggregating) and targets, order
+	// and distinctOn are over the aggregation's output row.
+	agg        *aggPlan
+	distinct   bool       // SELECT DISTINCT
+	distinctOn []sem.Expr // DISTINCT ON (...) keys
 }
 
 type sortKey struct {
@@ -129,10 +136,6 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 		return nil, sqlerr.Unsupportedf("VALUES as a query is not supported yet")
 	case sel.WithClause != nil:
 		return nil, sqlerr.Unsupportedf("WITH is not supported yet")
-	case len(sel.GroupClause) > 0 || sel.HavingClause != nil:
-		return nil, sqlerr.Unsupportedf("GROUP BY and HAVING are not supported yet")
-	case len(sel.DistinctClause) > 0:
-		return nil, sqlerr.Unsupportedf("DISTINCT is not supported yet")
 	case sel.IntoClause != nil:
 		return nil, sqlerr.Unsupportedf("SELECT INTO is not supported")
 	case len(sel.LockingClause) > 0:
@@ -148,25 +151,26 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 			return nil, err
 		}
 	}
-	if sp.targets, sp.cols, err = x.buildTargets(src, sel.TargetList, params); err != nil {
+	if needsAggregation(sel) { // GROUP BY, HAVING, aggregates: aggregate.go
+		if err := x.planAggregation(src, sel, params, sp); err != nil {
+			return nil, err
+		}
+	} else if sp.targets, sp.cols, err = x.buildTargets(src, sel.TargetList, params); err != nil {
 		return nil, err
 	}
 	for _, sb := range sel.SortClause {
 		by := sb.GetSortBy()
+		if len(by.UseOp) > 0 {
+			return nil, sqlerr.Unsupportedf("ORDER BY ... USING is not supported")
+		}
 		e, err := x.sortExpr(src, by.Node, sp, params)
 		if err != nil {
 			return nil, err
 		}
-		k := sortKey{expr: e, desc: by.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
-		// PostgreSQL: NULLs sort as larger than every value by default.
-		k.nullsFirst = k.desc
-		switch by.SortbyNulls {
-		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
-			k.nullsFirst = true
-		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
-			k.nullsFirst = false
-		}
-		sp.order = append(sp.order, k)
+		sp.order = append(sp.order, makeSortKey(e, by)) // NULLs sort as larger than every value by default
+	}
+	if err := x.planDistinct(src, sel, params, sp); err != nil { // distinct.go
+		return nil, err
 	}
 	if sel.LimitCount != nil {
 		if sp.limit, err = x.builder(nil, params, "LIMIT").Build(sel.LimitCount, types.Int8); err != nil {
@@ -243,28 +247,10 @@ func columnName(n *pg_query.Node) string {
 }
 
 // sortExpr resolves an ORDER BY item: an output column number, an output
-// column name, or an expression over the source.
+// column name, or an expression over the source (see outputExpr in
+// distinct.go).
 func (x *execCtx) sortExpr(src *source, n *pg_query.Node, sp *selectPlan, params []*types.Type) (sem.Expr, error) {
-	if c := n.GetAConst(); c != nil {
-		if iv, ok := c.Val.(*pg_query.A_Const_Ival); ok {
-			i := int(iv.Ival.Ival)
-			if i < 1 || i > len(sp.targets) {
-				return nil, sqlerr.Newf("42P10", "ORDER BY position %d is not in select list", i)
-			}
-			return sp.targets[i-1], nil
-		}
-	}
-	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
-		name := cr.Fields[0].GetString_().GetSval()
-		for i, c := range sp.cols {
-			if c.name == name {
-				if _, _, err := src.scope.ResolveColumn(nil, name); err != nil || src.scope == nil {
-					return sp.targets[i], nil
-				}
-			}
-		}
-	}
-	return x.builder(src, params, "ORDER BY").Build(n, nil)
+	return x.outputExpr(src, n, sp, params, "ORDER BY")
 }
 
 // open starts the query.
@@ -299,17 +285,25 @@ func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
 	if sp.src.desc == nil {
 		in = &sliceIter{rows: [][]types.Datum{{}}} // one empty row (never nil: nil ends)
 	} else {
-		in = newTableScan(x.txn, sp.src.desc)
-	}
-	it := &projectIter{in: in, filter: sp.filter, targets: sp.targets, ev: ev}
-	var out rowIter = it
-	if len(sp.order) > 0 {
-		// Sort keys are evaluated over the source row; carry them along.
-		it.extra = make([]sem.Expr, len(sp.order))
-		for i, k := range sp.order {
-			it.extra[i] = k.expr
+		var err error
+		if in, err = chooseAccess(sp.src.desc, sp.filter).open(ctx, x); err != nil {
+			return nil, err
 		}
-		out = &sortIter{in: it, keys: sp.order, width: len(sp.targets)}
+	}
+	filter := sp.filter
+	if sp.agg != nil { // aggregate.go: WHERE, then aggregation, then HAVING
+		in, filter = &aggIter{plan: sp.agg, in: in, where: sp.filter, ev: ev}, sp.agg.having
+	}
+	it := &projectIter{in: in, filter: filter, targets: sp.targets, ev: ev}
+	// Sort keys (then DISTINCT ON keys) are evaluated over the source
+	// row; carry them along.
+	for _, k := range sp.order {
+		it.extra = append(it.extra, k.expr)
+	}
+	it.extra = append(it.extra, sp.distinctOn...)
+	out := sp.distinctIter(it) // distinct.go
+	if len(sp.order) > 0 {
+		out = &sortIter{in: out, keys: sp.order, width: len(sp.targets)}
 	}
 	if limit >= 0 || offset > 0 {
 		out = &limitIter{in: out, limit: limit, offset: offset}

@@ -1,0 +1,92 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/cairndb/cairn/internal/sql/sem"
+	"github.com/cairndb/cairn/internal/sql/sqlerr"
+	"github.com/cairndb/cairn/internal/sql/types"
+)
+
+// planExplain plans EXPLAIN <select>: one text row per line of the plan,
+// innermost operator last, with the table access (index and key spans).
+func (s *session) planExplain(ctx context.Context, x *execCtx, ex *pg_query.ExplainStmt, params []*types.Type) (*planned, error) {
+	for _, o := range ex.Options {
+		if de := o.GetDefElem(); de != nil && strings.EqualFold(de.Defname, "analyze") {
+			return nil, sqlerr.Unsupportedf("EXPLAIN ANALYZE is not supported yet")
+		}
+	}
+	sel := ex.Query.GetSelectStmt()
+	if sel == nil {
+		return nil, sqlerr.Unsupportedf("EXPLAIN is supported for SELECT only")
+	}
+	sp, err := x.buildSelect(ctx, sel, params)
+	if err != nil {
+		return nil, err
+	}
+	lines := sp.explain()
+	return &planned{
+		params: params, cols: []resultCol{{name: "QUERY PLAN", typ: types.Text}}, needsTxn: true,
+		open: func(context.Context, *execCtx) (rowIter, error) {
+			rows := make([][]types.Datum, len(lines))
+			for i, l := range lines {
+				rows[i] = []types.Datum{types.DString(l)}
+			}
+			return &sliceIter{rows: rows}, nil
+		},
+		tag: constTag("EXPLAIN"),
+	}, nil
+}
+
+// explain lists the operators of a SELECT, outermost first.
+func (sp *selectPlan) explain() []string {
+	var ops []string
+	if sp.limit != nil || sp.offset != nil {
+		ops = append(ops, fmt.Sprintf("limit (count %s, offset %s)", exprText(sp.limit), exprText(sp.offset)))
+	}
+	if len(sp.order) > 0 {
+		keys := make([]string, len(sp.order))
+		for i, k := range sp.order {
+			keys[i] = k.expr.String()
+			if k.desc {
+				keys[i] += " DESC"
+			}
+		}
+		ops = append(ops, "sort (in memory) by "+strings.Join(keys, ", "))
+	}
+	if sp.distinct || len(sp.distinctOn) > 0 {
+		ops = append(ops, "distinct (hash)")
+	}
+	targets := make([]string, len(sp.targets))
+	for i, t := range sp.targets {
+		targets[i] = t.String()
+	}
+	ops = append(ops, "project "+strings.Join(targets, ", "))
+	if sp.agg != nil {
+		ops = append(ops, "aggregate (hash)")
+	}
+	if sp.filter != nil {
+		ops = append(ops, "filter "+sp.filter.String())
+	}
+	if sp.src.desc == nil {
+		ops = append(ops, "one row (no FROM)")
+	} else {
+		ops = append(ops, chooseAccess(sp.src.desc, sp.filter).explain())
+	}
+	for i := range ops {
+		ops[i] = strings.Repeat("  ", i) + "-> " + ops[i]
+	}
+	ops[0] = strings.TrimPrefix(ops[0], "-> ")
+	return ops
+}
+
+func exprText(e sem.Expr) string {
+	if e == nil {
+		return "none"
+	}
+	return e.String()
+}
