@@ -329,7 +329,7 @@ func TestSQLShell(t *testing.T) {
 func TestSQLShellFileAndMeta(t *testing.T) {
 	s := startBankTestNode(t)
 	file := filepath.Join(t.TempDir(), "script.sql")
-	script := "\\timing\nSHOW server_version;\n\\timing off\n\\c otherdb\n\\conninfo\nBEGIN; COMMIT;\n"
+	script := "CREATE DATABASE otherdb;\n\\timing\nSHOW server_version;\n\\timing off\n\\c otherdb\n\\conninfo\nBEGIN; COMMIT;\n"
 	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -420,13 +420,14 @@ func TestSQLShellPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sh.close()
+	_ = sh.handleLine(ctx, "CREATE DATABASE otherdb;")
 	for _, step := range []struct{ line, prompt string }{
 		{"", "defaultdb=> "},
 		{"SHOW", "defaultdb-> "},
 		{"server_version;", "defaultdb=> "},
 		{"BEGIN;", "defaultdb=*> "},
 		{"SELECT 'a", "defaultdb'*> "},
-		{"';", "defaultdb=!> "}, // 0A000 or another error: the transaction failed
+		{"'::int;", "defaultdb=!> "}, // 22P02: the transaction failed
 		{"ROLLBACK; SELECT (", "defaultdb(> "},
 		{`\r`, "defaultdb=> "},
 		{`\c otherdb`, "otherdb=> "},

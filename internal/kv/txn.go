@@ -573,3 +573,37 @@ func (h *heartbeat) stop() {
 	h.timer.Stop()
 	h.mu.Unlock()
 }
+
+// Savepoint is a point a transaction's writes can be rolled back to.
+type Savepoint struct {
+	writes     map[string]txnWrite
+	writeBytes int
+}
+
+// Savepoint records the transaction's writes so far (SQL SAVEPOINT). It
+// copies the write buffer: O(writes), bounded by MaxTxnWrites.
+func (t *Txn) Savepoint() *Savepoint {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sp := &Savepoint{writes: make(map[string]txnWrite, len(t.writes)), writeBytes: t.writeBytes}
+	for k, w := range t.writes {
+		sp.writes[k] = w
+	}
+	return sp
+}
+
+// RollbackToSavepoint discards the writes made since sp. Reads made since
+// stay in the read set: validating more than needed is safe.
+func (t *Txn) RollbackToSavepoint(sp *Savepoint) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return ErrTxnDone
+	}
+	t.writes = make(map[string]txnWrite, len(sp.writes))
+	for k, w := range sp.writes {
+		t.writes[k] = w
+	}
+	t.writeBytes = sp.writeBytes
+	return nil
+}

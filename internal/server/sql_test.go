@@ -211,3 +211,68 @@ func TestSQLExplainAccessPaths(t *testing.T) {
 		t.Fatalf("update by key: %v %v", tag, err)
 	}
 }
+
+func TestSQLImplicitTransactionsAndSavepoints(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	conn := connectSQL(t, s)
+	ctx := testCtx(t)
+	pc := conn.PgConn()
+	if _, err := pc.Exec(ctx, `CREATE TABLE s (k INT PRIMARY KEY)`).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	// Several statements in one Query: one implicit transaction.
+	if _, err := pc.Exec(ctx, `INSERT INTO s VALUES (1); INSERT INTO s VALUES (1)`).ReadAll(); err == nil {
+		t.Fatal("duplicate key in a multi-statement query succeeded")
+	}
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM s`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("the first INSERT of the failed query stayed: %d rows", n)
+	}
+	if _, err := pc.Exec(ctx, `INSERT INTO s VALUES (1); COMMIT; INSERT INTO s VALUES (1)`).ReadAll(); err == nil {
+		t.Fatal("expected the third statement to fail")
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("COMMIT inside the query should have kept row 1: %d rows", n)
+	}
+	// Savepoints.
+	for _, q := range []string{
+		`BEGIN`, `INSERT INTO s VALUES (2)`, `SAVEPOINT a`, `INSERT INTO s VALUES (3)`,
+		`ROLLBACK TO SAVEPOINT a`, `INSERT INTO s VALUES (4)`, `SAVEPOINT b`,
+	} {
+		if _, err := pc.Exec(ctx, q).ReadAll(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := pc.Exec(ctx, `INSERT INTO s VALUES (2)`).ReadAll(); err == nil {
+		t.Fatal("duplicate in the transaction succeeded")
+	}
+	for _, q := range []string{`ROLLBACK TO b`, `RELEASE a`, `COMMIT`} {
+		if _, err := pc.Exec(ctx, q).ReadAll(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows, err := conn.Query(ctx, `SELECT k FROM s ORDER BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []int
+	for rows.Next() {
+		var k int
+		_ = rows.Scan(&k)
+		ks = append(ks, k)
+	}
+	if fmt.Sprint(ks) != "[1 2 4]" {
+		t.Fatalf("rows %v, want [1 2 4]", ks)
+	}
+	var pgErr *pgconn.PgError
+	if _, err := conn.Exec(ctx, `SAVEPOINT x`); !errors.As(err, &pgErr) || pgErr.Code != "25P01" {
+		t.Fatalf("savepoint outside a block: %v", err)
+	}
+}

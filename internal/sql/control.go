@@ -59,8 +59,23 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 		}
 		s.state, s.txnIso = explicitTxn, iso
 		return "BEGIN", nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT,
+		pg_query.TransactionStmtKind_TRANS_STMT_RELEASE,
+		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return s.savepointStmt(ctx, t)
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
+		s.savepoints = nil
 		switch s.state {
+		case implicitTxn:
+			// COMMIT inside a multi-statement query ends its implicit
+			// transaction.
+			err := s.finishTxn(ctx, true)
+			s.state = noTxn
+			if err == nil {
+				s.runAfterCommit(ctx)
+			}
+			s.afterCommitFns = nil
+			return "COMMIT", err
 		case failedTxn:
 			_ = s.finishTxn(ctx, false)
 			s.state = noTxn
@@ -77,6 +92,7 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 		_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
 		return "COMMIT", nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		s.savepoints = nil
 		if s.state == noTxn {
 			_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
 		}
@@ -266,4 +282,67 @@ func (s *session) planShow(v *pg_query.VariableShowStmt) (*planned, error) {
 		},
 		tag: constTag("SHOW"),
 	}, nil
+}
+
+// savepointStmt runs SAVEPOINT, RELEASE [SAVEPOINT] and ROLLBACK TO
+// [SAVEPOINT] in an explicit transaction.
+func (s *session) savepointStmt(ctx context.Context, t *pg_query.TransactionStmt) (string, error) {
+	if s.state != explicitTxn && s.state != failedTxn {
+		return "", sqlerr.Newf("25P01", "%s can only be used in transaction blocks", savepointVerb(t.Kind))
+	}
+	name := t.SavepointName
+	find := func() int {
+		for i := len(s.savepoints) - 1; i >= 0; i-- {
+			if s.savepoints[i].name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		if s.state == failedTxn {
+			return "", errInFailedTxn
+		}
+		txn, err := s.ensureTxn(ctx)
+		if err != nil {
+			return "", err
+		}
+		s.savepoints = append(s.savepoints, namedSavepoint{name: name, sp: txn.Savepoint()})
+		return "SAVEPOINT", nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		if s.state == failedTxn {
+			return "", errInFailedTxn
+		}
+		i := find()
+		if i < 0 {
+			return "", sqlerr.Newf("3B001", "savepoint %q does not exist", name)
+		}
+		s.savepoints = s.savepoints[:i]
+		return "RELEASE", nil
+	}
+	// ROLLBACK TO: undo the writes since the savepoint, keep the savepoint,
+	// and leave a failed block usable again.
+	i := find()
+	if i < 0 {
+		return "", sqlerr.Newf("3B001", "savepoint %q does not exist", name)
+	}
+	if s.txn != nil {
+		if err := s.txn.RollbackToSavepoint(s.savepoints[i].sp); err != nil {
+			return "", err
+		}
+	}
+	s.savepoints = s.savepoints[:i+1]
+	s.state = explicitTxn
+	return "ROLLBACK", nil
+}
+
+func savepointVerb(k pg_query.TransactionStmtKind) string {
+	switch k {
+	case pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		return "RELEASE SAVEPOINT"
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return "ROLLBACK TO SAVEPOINT"
+	}
+	return "SAVEPOINT"
 }

@@ -78,6 +78,9 @@ type session struct {
 	// of dropped tables' data).
 	afterCommitFns []func(ctx context.Context)
 
+	// savepoints of the explicit transaction, innermost last.
+	savepoints []namedSavepoint
+
 	mu struct {
 		sync.Mutex
 		cancel context.CancelFunc // of the running statement
@@ -216,10 +219,28 @@ func (s *session) ExecuteSimple(ctx context.Context, query string, sink pgwire.R
 	if len(stmts) == 0 {
 		return sink.EmptyQuery()
 	}
+	// Several statements without BEGIN run as one implicit transaction,
+	// as in PostgreSQL: a failure rolls back the ones before it.
+	implicit := len(stmts) > 1 && s.state == noTxn
+	if implicit {
+		s.state = implicitTxn
+	}
 	for i := range stmts {
 		if err := s.runStatement(ctx, &stmts[i], nil, nil, 0, sink, true); err != nil {
+			if s.state == implicitTxn {
+				_ = s.finishTxn(ctx, false)
+				s.state, s.afterCommitFns = noTxn, nil
+			}
 			return err
 		}
+	}
+	if implicit && s.state == implicitTxn {
+		s.state = noTxn
+		if err := s.finishTxn(ctx, true); err != nil {
+			s.afterCommitFns = nil
+			return toPgError(err)
+		}
+		s.runAfterCommit(ctx)
 	}
 	return nil
 }
@@ -399,4 +420,10 @@ func (s *session) deleteSpan(ctx context.Context, span rowenc.Span) {
 		}
 		start = resp.ResumeKey
 	}
+}
+
+// namedSavepoint is a SAVEPOINT of the explicit transaction.
+type namedSavepoint struct {
+	name string
+	sp   *kv.Savepoint
 }
