@@ -124,6 +124,10 @@ func (s *Store) Stop() {
 	})
 }
 
+// Stopped is closed when the store stops: in-flight proposals then never
+// complete, so whoever waits for one must also wait for this.
+func (s *Store) Stopped() <-chan struct{} { return s.stopper }
+
 func (s *Store) ticker() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.TickInterval)

@@ -215,12 +215,22 @@ func requestLatches(reqs []*kvpb.RequestUnion, write bool) []latchSpan {
 
 func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
 	r.splitMu.RLock()
-	defer r.splitMu.RUnlock()
 	release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, true))
 	if err != nil {
+		r.splitMu.RUnlock()
 		return nil, err
 	}
-	defer release()
+	// held: the latches and splitMu are released on return, unless the
+	// command was proposed and its caller left before it applied (see
+	// below): then they are released when it applies or its outcome is
+	// settled.
+	held := true
+	defer func() {
+		if held {
+			release()
+			r.splitMu.RUnlock()
+		}
+	}()
 	// Check after latching: a split may have changed the span meanwhile.
 	term, desc, perr := r.leaseCheck()
 	if perr != nil {
@@ -275,10 +285,31 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 		return out, nil // nothing changed (failed CAS, delete of a missing key)
 	}
 	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term, WriteTimestamp: ec.written}
-	if err := r.proposeAndWait(ctx, cmd); err != nil {
+	_, done, err := r.register(cmd, r.group.Propose)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	case <-ctx.Done():
+		// The command may still apply. Its latches must outlive it: a
+		// request evaluated before it applies would read the state it is
+		// about to change (two read-modify-writes would both apply).
+		held = false
+		go func() {
+			select {
+			case <-done:
+			case <-r.store.cfg.Raft.Stopped(): // never completes
+			}
+			release()
+			r.splitMu.RUnlock()
+		}()
+		return nil, kvpb.NewAmbiguousResult(ctx.Err())
+	}
 }
 
 // needsTimestamp reports whether a batch writes versions at a timestamp

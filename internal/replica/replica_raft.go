@@ -28,6 +28,24 @@ func (r *Replica) proposeAndWait(ctx context.Context, cmd *kvpb.RaftCommand) err
 // proposeWith registers cmd as a pending proposal, hands its encoding to
 // propose, and waits for the outcome.
 func (r *Replica) proposeWith(ctx context.Context, cmd *kvpb.RaftCommand, propose func([]byte) error) error {
+	id, done, err := r.register(cmd, propose)
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		r.dropProposal(id)
+		return kvpb.NewAmbiguousResult(ctx.Err())
+	}
+}
+
+// register records cmd as a pending proposal and proposes it. done receives
+// the outcome: nil once applied, the rejection, or an ambiguous result when
+// leadership moved. Every registered proposal gets an outcome (see
+// afterApply and LeadershipChanged) unless dropped with dropProposal.
+func (r *Replica) register(cmd *kvpb.RaftCommand, propose func([]byte) error) (uint64, <-chan error, error) {
 	p := &proposal{done: make(chan error, 1)}
 	r.mu.Lock()
 	r.mu.nextID++
@@ -39,17 +57,11 @@ func (r *Replica) proposeWith(ctx context.Context, cmd *kvpb.RaftCommand, propos
 		r.dropProposal(id)
 		if errors.Is(err, raft.ErrProposalDropped) || errors.Is(err, raftstore.ErrGroupRemoved) || errors.Is(err, raftstore.ErrStoreFailed) {
 			// Not appended anywhere: safe to retry elsewhere.
-			return kvpb.NewNotLeaseholder(r.RangeID, nil)
+			return 0, nil, kvpb.NewNotLeaseholder(r.RangeID, nil)
 		}
-		return err
+		return 0, nil, err
 	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		r.dropProposal(id)
-		return kvpb.NewAmbiguousResult(ctx.Err())
-	}
+	return id, p.done, nil
 }
 
 func (r *Replica) dropProposal(id uint64) {
