@@ -282,8 +282,9 @@ type bankSnapshot struct {
 
 // readAccounts scans every account of the bank in txn.
 func readAccounts(ctx context.Context, txn *client.Txn, cfg bankConfig) (*bankSnapshot, error) {
-	s := &bankSnapshot{ts: txn.StartTS, balances: make([]int64, cfg.accounts), present: make([]bool, cfg.accounts)}
+	s := &bankSnapshot{balances: make([]int64, cfg.accounts), present: make([]bool, cfg.accounts)}
 	err := scanPrefix(ctx, txn, acctPrefix, func(kv client.KeyValue) error {
+		s.ts = txn.StartTS // set once the first scan began the transaction
 		suffix := string(kv.Key[len(acctPrefix):])
 		i, err := strconv.Atoi(suffix)
 		if err != nil || len(suffix) != 6 || i >= cfg.accounts {
@@ -552,6 +553,7 @@ func (w *bankWorker) transfer(ctx context.Context) {
 		if err != nil {
 			return err
 		}
+		st.startTS = txn.StartTS // known once the first read began the transaction
 		old, found := vals[0], present[0]
 		if found {
 			// An earlier attempt committed. Write the same transfer again:

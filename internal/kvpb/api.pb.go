@@ -2996,9 +2996,12 @@ func (x *TxnWrite) GetDelete() bool {
 // TxnGetManyRequest reads several keys in one round trip (ranges in
 // parallel); responses are in key order of the request.
 type TxnGetManyRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
-	Keys          [][]byte               `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	TxnId string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Keys  [][]byte               `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// begin, with an empty txn_id, starts the transaction first (saving the
+	// Begin round trip); the response then carries its id and start_ts.
+	Begin         *TxnBeginRequest `protobuf:"bytes,3,opt,name=begin,proto3" json:"begin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3047,9 +3050,18 @@ func (x *TxnGetManyRequest) GetKeys() [][]byte {
 	return nil
 }
 
+func (x *TxnGetManyRequest) GetBegin() *TxnBeginRequest {
+	if x != nil {
+		return x.Begin
+	}
+	return nil
+}
+
 type TxnGetManyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Responses     []*GetResponse         `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	TxnId         string                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3089,6 +3101,20 @@ func (x *TxnGetManyResponse) GetResponses() []*GetResponse {
 		return x.Responses
 	}
 	return nil
+}
+
+func (x *TxnGetManyResponse) GetTxnId() string {
+	if x != nil {
+		return x.TxnId
+	}
+	return ""
+}
+
+func (x *TxnGetManyResponse) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
 }
 
 type TxnScanRequest struct {
@@ -5689,12 +5715,15 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bTxnWrite\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x16\n" +
-	"\x06delete\x18\x03 \x01(\bR\x06delete\">\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\"q\n" +
 	"\x11TxnGetManyRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x12\n" +
-	"\x04keys\x18\x02 \x03(\fR\x04keys\"K\n" +
+	"\x04keys\x18\x02 \x03(\fR\x04keys\x121\n" +
+	"\x05begin\x18\x03 \x01(\v2\x1b.cairn.kvpb.TxnBeginRequestR\x05begin\"}\n" +
 	"\x12TxnGetManyResponse\x125\n" +
-	"\tresponses\x18\x01 \x03(\v2\x17.cairn.kvpb.GetResponseR\tresponses\"\x82\x01\n" +
+	"\tresponses\x18\x01 \x03(\v2\x17.cairn.kvpb.GetResponseR\tresponses\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\tR\x05txnId\x12\x19\n" +
+	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\"\x82\x01\n" +
 	"\x0eTxnScanRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12+\n" +
 	"\x04scan\x18\x02 \x01(\v2\x17.cairn.kvpb.ScanRequestR\x04scan\x12,\n" +
@@ -6044,91 +6073,92 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	37, // 39: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
 	38, // 40: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
 	0,  // 41: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
-	8,  // 42: cairn.kvpb.TxnGetManyResponse.responses:type_name -> cairn.kvpb.GetResponse
-	13, // 43: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
-	44, // 44: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
-	44, // 45: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
-	2,  // 46: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	55, // 47: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	37, // 48: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	38, // 49: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	67, // 50: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	56, // 51: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	55, // 52: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	56, // 53: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	63, // 54: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
-	5,  // 55: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
-	59, // 56: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	60, // 57: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	61, // 58: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	62, // 59: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	64, // 60: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
-	65, // 61: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
-	66, // 62: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
-	55, // 63: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	69, // 64: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	69, // 65: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	56, // 66: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	68, // 67: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	56, // 68: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	56, // 69: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	56, // 70: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	78, // 71: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	81, // 72: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	90, // 73: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	41, // 74: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
-	43, // 75: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
-	45, // 76: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
-	47, // 77: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
-	48, // 78: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
-	49, // 79: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
-	51, // 80: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
-	53, // 81: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
-	7,  // 82: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	9,  // 83: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	11, // 84: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	13, // 85: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	15, // 86: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	39, // 87: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	57, // 88: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	70, // 89: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	72, // 90: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	73, // 91: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	75, // 92: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	77, // 93: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	82, // 94: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	83, // 95: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	86, // 96: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	88, // 97: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	42, // 98: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
-	8,  // 99: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
-	46, // 100: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
-	14, // 101: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
-	50, // 102: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
-	50, // 103: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
-	52, // 104: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
-	54, // 105: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
-	8,  // 106: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	10, // 107: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	12, // 108: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	14, // 109: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	16, // 110: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	40, // 111: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	58, // 112: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	71, // 113: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	71, // 114: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	74, // 115: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	76, // 116: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	79, // 117: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	85, // 118: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	84, // 119: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	87, // 120: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	89, // 121: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	98, // [98:122] is the sub-list for method output_type
-	74, // [74:98] is the sub-list for method input_type
-	74, // [74:74] is the sub-list for extension type_name
-	74, // [74:74] is the sub-list for extension extendee
-	0,  // [0:74] is the sub-list for field type_name
+	41, // 42: cairn.kvpb.TxnGetManyRequest.begin:type_name -> cairn.kvpb.TxnBeginRequest
+	8,  // 43: cairn.kvpb.TxnGetManyResponse.responses:type_name -> cairn.kvpb.GetResponse
+	13, // 44: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
+	44, // 45: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	44, // 46: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	2,  // 47: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	55, // 48: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	37, // 49: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	38, // 50: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	67, // 51: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	56, // 52: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	55, // 53: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	56, // 54: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	63, // 55: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
+	5,  // 56: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
+	59, // 57: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	60, // 58: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	61, // 59: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	62, // 60: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	64, // 61: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
+	65, // 62: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
+	66, // 63: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
+	55, // 64: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	69, // 65: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	69, // 66: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	56, // 67: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	68, // 68: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	56, // 69: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 70: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	56, // 71: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	78, // 72: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	81, // 73: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	90, // 74: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	41, // 75: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	43, // 76: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	45, // 77: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
+	47, // 78: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	48, // 79: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	49, // 80: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	51, // 81: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	53, // 82: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,  // 83: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,  // 84: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11, // 85: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13, // 86: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15, // 87: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	39, // 88: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	57, // 89: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	70, // 90: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	72, // 91: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	73, // 92: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	75, // 93: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	77, // 94: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	82, // 95: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	83, // 96: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	86, // 97: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	88, // 98: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	42, // 99: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,  // 100: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	46, // 101: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
+	14, // 102: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	50, // 103: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	50, // 104: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	52, // 105: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	54, // 106: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,  // 107: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10, // 108: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12, // 109: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14, // 110: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16, // 111: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	40, // 112: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	58, // 113: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	71, // 114: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	71, // 115: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	74, // 116: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	76, // 117: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	79, // 118: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	85, // 119: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	84, // 120: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	87, // 121: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	89, // 122: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	99, // [99:123] is the sub-list for method output_type
+	75, // [75:99] is the sub-list for method input_type
+	75, // [75:75] is the sub-list for extension type_name
+	75, // [75:75] is the sub-list for extension extendee
+	0,  // [0:75] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }

@@ -61,6 +61,10 @@ func txnStatus(err error) error {
 
 func (a *txnAPI) Begin(ctx context.Context, req *kvpb.TxnBeginRequest) (resp *kvpb.TxnBeginResponse, err error) {
 	defer func(t time.Time) { err = observe("txn_begin", t, txnStatus(err)) }(time.Now())
+	return a.begin(ctx, req)
+}
+
+func (a *txnAPI) begin(ctx context.Context, req *kvpb.TxnBeginRequest) (*kvpb.TxnBeginResponse, error) {
 	if len(req.IdempotencyKey) > maxIdempotencyKeyLen {
 		return nil, invalid("idempotency key of %d bytes exceeds the limit of %d", len(req.IdempotencyKey), maxIdempotencyKeyLen)
 	}
@@ -174,11 +178,26 @@ func (a *txnAPI) GetMany(ctx context.Context, req *kvpb.TxnGetManyRequest) (resp
 		}
 		ks[i] = keys.KVKey(k)
 	}
-	err = a.with(req.TxnId, false, func(t *kv.Txn) error {
+	id := req.TxnId
+	var begun *kvpb.TxnBeginResponse
+	if req.Begin != nil && id == "" {
+		if begun, err = a.begin(ctx, req.Begin); err != nil {
+			return nil, err
+		}
+		id = begun.TxnId
+	}
+	err = a.with(id, false, func(t *kv.Txn) error {
 		rs, err := t.GetMany(ctx, ks)
 		resp = &kvpb.TxnGetManyResponse{Responses: rs}
 		return err
 	})
+	if begun != nil {
+		if err != nil {
+			_ = a.with(id, true, func(t *kv.Txn) error { t.Rollback(); return nil })
+		} else {
+			resp.TxnId, resp.StartTs = begun.TxnId, begun.StartTs
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

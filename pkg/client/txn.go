@@ -64,7 +64,8 @@ func WithMaxAttempts(n int) TxnOption { return func(o *txnOptions) { o.maxAttemp
 type Txn struct {
 	c  *Client
 	id string
-	// StartTS is the transaction's snapshot timestamp.
+	// StartTS is the transaction's snapshot timestamp (0 inside Client.Txn
+	// until the first read or write reached the server).
 	StartTS uint64
 
 	pending      []*kvpb.TxnWrite
@@ -73,6 +74,22 @@ type Txn struct {
 	latest map[string]int
 
 	idempotencyKey string
+	// lazy, until the transaction has begun on the server, holds its Begin
+	// request: the first GetMany carries it (Client.Txn's transactions).
+	lazy *kvpb.TxnBeginRequest
+}
+
+// begun starts a lazily begun transaction with its own Begin call.
+func (t *Txn) begun(ctx context.Context) error {
+	if t.lazy == nil {
+		return nil
+	}
+	resp, err := t.c.txn.Begin(ctx, t.lazy)
+	if err != nil {
+		return wrapTxn(err, false)
+	}
+	t.id, t.StartTS, t.lazy = resp.TxnId, resp.StartTs, nil
+	return nil
 }
 
 // Bounds of a client's buffered writes before they are sent one by one.
@@ -135,6 +152,9 @@ func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, er
 		w := t.pending[i]
 		return w.Value, !w.Delete, nil
 	}
+	if err := t.begun(ctx); err != nil {
+		return nil, false, err
+	}
 	resp, err := t.c.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key})
 	if err != nil {
 		return nil, false, wrapTxn(err, false)
@@ -159,9 +179,12 @@ func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, fou
 	if len(remote) == 0 {
 		return values, found, nil
 	}
-	resp, err := t.c.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote})
+	resp, err := t.c.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote, Begin: t.lazy})
 	if err != nil {
 		return nil, nil, wrapTxn(err, false)
+	}
+	if t.lazy != nil {
+		t.id, t.StartTS, t.lazy = resp.TxnId, resp.StartTs, nil
 	}
 	if len(resp.Responses) != len(remote) {
 		return nil, nil, fmt.Errorf("cairn: %d answers for %d keys", len(resp.Responses), len(remote))
@@ -175,6 +198,9 @@ func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, fou
 // Scan reads up to limit keys of [start, end) in the transaction (end nil:
 // to the end of the keyspace; limit 0: the server default).
 func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
+	if err := t.begun(ctx); err != nil {
+		return nil, false, err
+	}
 	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)}, Writes: t.pending})
 	t.clearPending()
 	if err != nil {
@@ -211,6 +237,9 @@ func (t *Txn) buffer(ctx context.Context, w *kvpb.TxnWrite) error {
 // flush sends the buffered writes one by one.
 func (t *Txn) flush(ctx context.Context) error {
 	defer t.clearPending()
+	if err := t.begun(ctx); err != nil {
+		return err
+	}
 	for _, w := range t.pending {
 		var err error
 		if w.Delete {
@@ -242,6 +271,9 @@ type CommitResult struct {
 // again; ErrAmbiguous: it may have committed (re-run it with the same
 // idempotency key to learn the outcome without applying it twice).
 func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
+	if err := t.begun(ctx); err != nil {
+		return CommitResult{}, err
+	}
 	resp, err := t.c.txn.Commit(ctx, &kvpb.TxnCommitRequest{TxnId: t.id, Writes: t.pending})
 	t.clearPending()
 	if err != nil {
@@ -253,6 +285,10 @@ func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
 // Rollback abandons the transaction.
 func (t *Txn) Rollback(ctx context.Context) error {
 	t.clearPending()
+	if t.lazy != nil {
+		t.lazy = nil
+		return nil // never begun on the server
+	}
 	_, err := t.c.txn.Rollback(ctx, &kvpb.TxnRollbackRequest{TxnId: t.id})
 	if status.Code(err) == codes.NotFound {
 		return nil // already gone
@@ -324,10 +360,13 @@ func (c *Client) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn)
 
 // attempt runs fn once; userErr reports that err came from fn itself.
 func (c *Client) attempt(ctx context.Context, fn func(context.Context, *Txn) error, opts []TxnOption) (res CommitResult, err error, userErr bool) {
-	txn, err := c.BeginTxn(ctx, opts...)
-	if err != nil {
-		return res, err, false
+	o := txnOptions{}
+	for _, f := range opts {
+		f(&o)
 	}
+	// Begun lazily: the first GetMany (or any other call) begins it.
+	txn := &Txn{c: c, idempotencyKey: o.idempotencyKey,
+		lazy: &kvpb.TxnBeginRequest{Isolation: kvpb.IsolationLevel(o.isolation), IdempotencyKey: o.idempotencyKey}}
 	if err := fn(ctx, txn); err != nil {
 		_ = txn.Rollback(context.WithoutCancel(ctx))
 		isTxnErr := errors.Is(err, ErrRetry) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrAmbiguous)
