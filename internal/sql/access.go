@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -12,71 +13,192 @@ import (
 	"github.com/cairndb/cairn/internal/sql/types"
 )
 
-// accessPath is how a query reads its table: the primary-key columns
-// fixed by equalities in WHERE (a prefix of the key), looked up as one key
-// when the whole key is fixed, else as the spans of that prefix; with no
-// prefix, the whole table. The full WHERE is still applied to every row
+// accessPath is how a query reads its table: through one index (the
+// primary index or a public secondary index), the columns of a prefix of
+// that index fixed by equalities in WHERE, and optionally the next column
+// bounded by a range (<, <=, >, >=, BETWEEN). A whole primary key fixed is
+// a point lookup; otherwise the index is read over the spans of that
+// prefix and range, and a secondary index's entries lead to the rows by
+// their primary key (batched point reads). With no prefix and no range,
+// the whole table is read. The full WHERE is still applied to every row
 // read, so the access path only narrows what is read.
 type accessPath struct {
 	desc *catalog.TableDescriptor
-	// eq are the values fixing the first len(eq) primary key columns.
+	// idx is the index read: &desc.PrimaryIndex or a public secondary one.
+	idx *catalog.Index
+	// eq are the values fixing the first len(eq) columns of idx.
 	eq []sem.Expr
+	// lo and hi bound column len(eq) of idx (nil: unbounded).
+	lo, hi *rangeBound
 }
 
-// chooseAccess picks the access path for a filter over desc's rows.
+// rangeBound is one end of a range on an index column.
+type rangeBound struct {
+	val       sem.Expr
+	inclusive bool
+	op        string // as written with the column on the left (EXPLAIN)
+}
+
+// columnConstraints are what WHERE's conjuncts say of one column.
+type columnConstraints struct {
+	eq     sem.Expr
+	lo, hi *rangeBound
+}
+
+// chooseAccess picks the access path for a filter over desc's rows: the
+// primary key when WHERE fixes all of it; else the index (primary or
+// public secondary) with the longest prefix of columns fixed by
+// equalities, then with a range on the next column, the primary index on a
+// tie (it needs no second read per row).
 func chooseAccess(desc *catalog.TableDescriptor, filter sem.Expr) *accessPath {
-	ap := &accessPath{desc: desc}
+	best := &accessPath{desc: desc, idx: &desc.PrimaryIndex}
 	if filter == nil {
-		return ap
+		return best
 	}
-	byCol := map[int]sem.Expr{}
+	cons := map[int]*columnConstraints{}
 	for _, c := range sem.SplitConjuncts(filter) {
 		col, op, val, ok := sem.ColumnComparison(c)
-		if ok && op == "=" && val != nil && sem.IsRowIndependent(val) {
-			if _, dup := byCol[col]; !dup {
-				byCol[col] = val
+		if !ok || val == nil || !sem.IsRowIndependent(val) {
+			continue
+		}
+		cc := cons[col]
+		if cc == nil {
+			cc = &columnConstraints{}
+			cons[col] = cc
+		}
+		switch op {
+		case "=":
+			if cc.eq == nil {
+				cc.eq = val
+			}
+		case ">", ">=":
+			if cc.lo == nil {
+				cc.lo = &rangeBound{val: val, inclusive: op == ">=", op: op}
+			}
+		case "<", "<=":
+			if cc.hi == nil {
+				cc.hi = &rangeBound{val: val, inclusive: op == "<=", op: op}
 			}
 		}
 	}
-	for _, id := range desc.PrimaryIndex.ColumnIDs {
-		v, ok := byCol[desc.ColumnOrdinal(id)]
-		if !ok {
+	best = candidateAccess(desc, &desc.PrimaryIndex, cons)
+	if best.point() {
+		return best
+	}
+	if desc.HashBuckets > 0 {
+		// Ranges of a hash-partitioned primary key would need one span per
+		// bucket: read the prefix only.
+		best.lo, best.hi = nil, nil
+	}
+	bestScore := best.score()
+	for i := range desc.Indexes {
+		idx := &desc.Indexes[i]
+		if !idx.Public() {
+			continue
+		}
+		c := candidateAccess(desc, idx, cons)
+		if s := c.score(); s > bestScore {
+			best, bestScore = c, s
+		}
+	}
+	return best
+}
+
+// candidateAccess is the access path through idx given what WHERE says of
+// the columns.
+func candidateAccess(desc *catalog.TableDescriptor, idx *catalog.Index, cons map[int]*columnConstraints) *accessPath {
+	ap := &accessPath{desc: desc, idx: idx}
+	for _, id := range idx.ColumnIDs {
+		cc := cons[desc.ColumnOrdinal(id)]
+		if cc == nil {
 			break
 		}
-		ap.eq = append(ap.eq, v)
+		if cc.eq != nil {
+			ap.eq = append(ap.eq, cc.eq)
+			continue
+		}
+		ap.lo, ap.hi = cc.lo, cc.hi
+		break
 	}
 	return ap
 }
 
+// score ranks access paths: more fixed columns first, then a range; a
+// unique index fixed entirely finds at most one row.
+func (ap *accessPath) score() int {
+	s := 2 * len(ap.eq)
+	if ap.lo != nil || ap.hi != nil {
+		s++
+	}
+	if ap.idx.Unique && len(ap.eq) == len(ap.idx.ColumnIDs) {
+		s += 1000
+	}
+	return s
+}
+
+func (ap *accessPath) primary() bool { return ap.idx == &ap.desc.PrimaryIndex }
+
 // point reports whether the whole primary key is fixed.
 func (ap *accessPath) point() bool {
-	return len(ap.eq) > 0 && len(ap.eq) == len(ap.desc.PrimaryIndex.ColumnIDs)
+	return ap.primary() && len(ap.eq) > 0 && len(ap.eq) == len(ap.desc.PrimaryIndex.ColumnIDs)
+}
+
+// columnValue evaluates a value compared with column i of the index and
+// converts it to the column's type. ok is false when the value does not
+// convert exactly (the comparison is in a wider type): the caller then
+// does without it.
+func (ap *accessPath) columnValue(ctx context.Context, x *execCtx, i int, e sem.Expr) (d types.Datum, ok bool, err error) {
+	if d, err = e.Eval(x.evalCtx(ctx), nil); err != nil {
+		return nil, false, err
+	}
+	if d == types.DNull {
+		return d, true, nil
+	}
+	col := ap.desc.ColumnByID(ap.idx.ColumnIDs[i])
+	if !e.Type().Identical(col.Type) {
+		// The comparison may be in a wider type (int8 vs an int4 column):
+		// a value the column cannot hold exactly is not usable as a key.
+		if d, err = types.Cast(d, col.Type); err != nil || types.Compare(d, mustCastBack(d, e.Type())) != 0 {
+			return nil, false, nil
+		}
+	}
+	return d, true, nil
 }
 
 // open starts reading the rows of the access path.
 func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
-	if len(ap.eq) == 0 {
+	if len(ap.eq) == 0 && ap.lo == nil && ap.hi == nil {
 		return newTableScan(x.txn, ap.desc), nil
 	}
 	prefix := make([]types.Datum, len(ap.eq))
 	for i, e := range ap.eq {
-		d, err := e.Eval(x.evalCtx(ctx), nil)
+		d, ok, err := ap.columnValue(ctx, x, i, e)
 		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			return newTableScan(x.txn, ap.desc), nil
 		}
 		if d == types.DNull {
 			return &sliceIter{}, nil // key = NULL matches nothing
 		}
-		col := ap.desc.ColumnByID(ap.desc.PrimaryIndex.ColumnIDs[i])
-		if !e.Type().Identical(col.Type) {
-			// The comparison may be in a wider type (int8 vs an int4
-			// column): a value the column cannot hold matches no row, but
-			// to be safe fall back to reading the table.
-			if d, err = types.Cast(d, col.Type); err != nil || types.Compare(d, mustCastBack(d, e.Type())) != 0 {
-				return newTableScan(x.txn, ap.desc), nil
-			}
-		}
 		prefix[i] = d
+	}
+	var bounds [2]*keyBound
+	for j, b := range []*rangeBound{ap.lo, ap.hi} {
+		if b == nil {
+			continue
+		}
+		d, ok, err := ap.columnValue(ctx, x, len(prefix), b.val)
+		if err != nil {
+			return nil, err
+		}
+		if d == types.DNull {
+			return &sliceIter{}, nil // col < NULL matches nothing
+		}
+		if ok {
+			bounds[j] = &keyBound{d: d, inclusive: b.inclusive}
+		}
 	}
 	if ap.point() {
 		row := make([]types.Datum, len(ap.desc.Columns))
@@ -92,11 +214,86 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		}
 		return &pointLookup{txn: x.txn, desc: ap.desc, key: key}, nil
 	}
-	spans, err := rowenc.PrimaryKeyPrefixSpans(ap.desc, prefix)
+	var spans []rowenc.Span
+	var err error
+	if bounds[0] == nil && bounds[1] == nil {
+		if ap.primary() {
+			spans, err = rowenc.PrimaryKeyPrefixSpans(ap.desc, prefix)
+		} else {
+			var key []byte
+			key, err = rowenc.EncodeIndexKeyPrefix(ap.desc, ap.idx, prefix)
+			spans = []rowenc.Span{{Key: key, EndKey: rowenc.PrefixEnd(key)}}
+		}
+	} else {
+		spans, err = rangeSpans(ap.desc, ap.idx, prefix, bounds[0], bounds[1])
+	}
 	if err != nil {
 		return nil, err
 	}
-	return newSpanScan(x.txn, ap.desc, spans), nil
+	if ap.primary() {
+		return newSpanScan(x.txn, ap.desc, spans), nil
+	}
+	return &indexLookup{txn: x.txn, desc: ap.desc, spans: spans}, nil
+}
+
+// keyBound is an evaluated range bound, in the column's type.
+type keyBound struct {
+	d         types.Datum
+	inclusive bool
+}
+
+// rangeSpans returns the span of index idx whose first len(prefix) columns
+// are prefix and whose next column is within [lo, hi] (either may be nil:
+// unbounded, NULLs excluded). A descending column reverses the order of
+// its keys, and puts NULLs first instead of last.
+func rangeSpans(desc *catalog.TableDescriptor, idx *catalog.Index, prefix []types.Datum, lo, hi *keyBound) ([]rowenc.Span, error) {
+	enc := func(d types.Datum) ([]byte, error) {
+		return rowenc.EncodeIndexKeyPrefix(desc, idx, append(prefix[:len(prefix):len(prefix)], d))
+	}
+	base, err := rowenc.EncodeIndexKeyPrefix(desc, idx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	nulls, err := enc(types.DNull)
+	if err != nil {
+		return nil, err
+	}
+	first, last := lo, hi // in key order
+	descending := idx.IsDescending(len(prefix))
+	if descending {
+		first, last = hi, lo
+	}
+	var start, end []byte
+	switch {
+	case first != nil:
+		if start, err = enc(first.d); err != nil {
+			return nil, err
+		}
+		if !first.inclusive {
+			start = rowenc.PrefixEnd(start)
+		}
+	case descending:
+		start = rowenc.PrefixEnd(nulls)
+	default:
+		start = base
+	}
+	switch {
+	case last != nil:
+		if end, err = enc(last.d); err != nil {
+			return nil, err
+		}
+		if last.inclusive {
+			end = rowenc.PrefixEnd(end)
+		}
+	case descending:
+		end = rowenc.PrefixEnd(base)
+	default:
+		end = nulls
+	}
+	if bytes.Compare(start, end) >= 0 {
+		return nil, nil
+	}
+	return []rowenc.Span{{Key: start, EndKey: end}}, nil
 }
 
 // mustCastBack casts d to t, returning DNull when it cannot (so a failed
@@ -111,21 +308,31 @@ func mustCastBack(d types.Datum, t *types.Type) types.Datum {
 
 // explain describes the access path for EXPLAIN.
 func (ap *accessPath) explain() string {
-	idx := ap.desc.PrimaryIndex
+	on := ap.desc.Name + "@" + ap.idx.Name
 	switch {
 	case ap.point():
-		return fmt.Sprintf("point lookup on %s@%s: %s", ap.desc.Name, idx.Name, ap.keyText())
+		return fmt.Sprintf("point lookup on %s: %s", on, ap.keyText())
+	case !ap.primary():
+		return fmt.Sprintf("index lookup on %s: %s", on, ap.keyText())
+	case ap.lo != nil || ap.hi != nil:
+		return fmt.Sprintf("range scan on %s: %s", on, ap.keyText())
 	case len(ap.eq) > 0:
-		return fmt.Sprintf("range scan on %s@%s: prefix %s", ap.desc.Name, idx.Name, ap.keyText())
+		return fmt.Sprintf("range scan on %s: prefix %s", on, ap.keyText())
 	}
-	return fmt.Sprintf("full scan of %s@%s", ap.desc.Name, idx.Name)
+	return fmt.Sprintf("full scan of %s", on)
 }
 
 func (ap *accessPath) keyText() string {
-	parts := make([]string, len(ap.eq))
+	var parts []string
 	for i, e := range ap.eq {
-		col := ap.desc.ColumnByID(ap.desc.PrimaryIndex.ColumnIDs[i])
-		parts[i] = col.Name + " = " + e.String()
+		col := ap.desc.ColumnByID(ap.idx.ColumnIDs[i])
+		parts = append(parts, col.Name+" = "+e.String())
+	}
+	for _, b := range []*rangeBound{ap.lo, ap.hi} {
+		if b != nil {
+			col := ap.desc.ColumnByID(ap.idx.ColumnIDs[len(ap.eq)])
+			parts = append(parts, col.Name+" "+b.op+" "+b.val.String())
+		}
 	}
 	return "/" + strings.Join(parts, "/")
 }
@@ -183,3 +390,68 @@ func (s *spanScan) Next(ctx context.Context) ([]types.Datum, error) {
 }
 func (s *spanScan) RowsAffected() int64 { return 0 }
 func (s *spanScan) Close()              {}
+
+// indexLookup reads the entries of a secondary index over spans, a batch
+// at a time, and fetches their rows by primary key (one GetMany per
+// batch), in index order.
+type indexLookup struct {
+	txn   *kv.Txn
+	desc  *catalog.TableDescriptor
+	spans []rowenc.Span
+	next  []byte // resume key within spans[0]; nil: its start
+	buf   [][]types.Datum
+}
+
+func (l *indexLookup) Next(ctx context.Context) ([]types.Datum, error) {
+	for len(l.buf) == 0 {
+		if len(l.spans) == 0 {
+			return nil, nil
+		}
+		sp := l.spans[0]
+		start := sp.Key
+		if l.next != nil {
+			start = l.next
+		}
+		resp, err := l.txn.Scan(ctx, start, sp.EndKey, scanBatch)
+		if err != nil {
+			return nil, err
+		}
+		if resp.More && len(resp.ResumeKey) > 0 {
+			l.next = resp.ResumeKey
+		} else {
+			l.spans, l.next = l.spans[1:], nil
+		}
+		if len(resp.Kvs) == 0 {
+			continue
+		}
+		keys := make([][]byte, len(resp.Kvs))
+		for i, e := range resp.Kvs {
+			pk, err := rowenc.DecodeIndexValue(l.desc, e.Value)
+			if err != nil {
+				return nil, err
+			}
+			if keys[i], err = rowenc.EncodePrimaryKeyPrefix(l.desc, pk); err != nil {
+				return nil, err
+			}
+		}
+		rows, err := l.txn.GetMany(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if r == nil || !r.Found {
+				continue // cannot happen in a consistent index; skip
+			}
+			row, err := rowenc.DecodeRow(l.desc, r.Value)
+			if err != nil {
+				return nil, err
+			}
+			l.buf = append(l.buf, row)
+		}
+	}
+	row := l.buf[0]
+	l.buf = l.buf[1:]
+	return row, nil
+}
+func (l *indexLookup) RowsAffected() int64 { return 0 }
+func (l *indexLookup) Close()              {}

@@ -99,10 +99,11 @@ type aggPlan struct {
 	aggs    []*aggFunc
 	byText  map[string]int // an aggregate call's text → index in aggs
 	having  sem.Expr       // over the aggregation's output row; nil: none
-	// pkGrouped: the GROUP BY has every primary key column, so every
-	// column of the table is functionally dependent on it and may be used
-	// (carried by an aggFirst aggregate).
-	pkGrouped bool
+	// pkGrouped: the ranges of source columns of the tables whose every
+	// primary key column is in the GROUP BY, so every column of the table
+	// is functionally dependent on it and may be used (carried by an
+	// aggFirst aggregate).
+	pkGrouped [][2]int
 	carried   map[int]int // column index → index in aggs
 }
 
@@ -187,7 +188,7 @@ func hasAggregateCall(m protoreflect.Message) bool {
 // selectItem is an entry of the SELECT list with * expanded.
 type selectItem struct {
 	node *pg_query.Node // nil for a column of *
-	col  int            // the table column of a * entry
+	col  nsCol          // the source column of a * entry
 	name string
 }
 
@@ -195,14 +196,13 @@ func expandTargets(src *source, list []*pg_query.Node) ([]selectItem, error) {
 	var items []selectItem
 	for _, n := range list {
 		rt := n.GetResTarget()
-		if cr := rt.GetVal().GetColumnRef(); cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
-			if src.desc == nil {
-				return nil, sqlerr.New(sqlerr.CodeSyntaxError, "SELECT * with no tables specified is not valid")
+		if q, ok := starQualifier(rt.GetVal()); ok {
+			star, err := src.star(q)
+			if err != nil {
+				return nil, err
 			}
-			for i, c := range src.desc.Columns {
-				if !c.Hidden {
-					items = append(items, selectItem{col: i, name: c.Name})
-				}
+			for _, c := range star {
+				items = append(items, selectItem{col: c, name: c.name})
 			}
 			continue
 		}
@@ -253,9 +253,9 @@ func (x *execCtx) planAggregation(src *source, sel *pg_query.SelectStmt, params 
 		var e sem.Expr
 		var col resultCol
 		if it.node == nil {
-			c := src.desc.Columns[it.col]
-			e = &sem.ColumnRef{Idx: it.col, Typ: c.Type, Name: c.Name}
-			col = resultCol{name: c.Name, typ: c.Type, tableOID: src.desc.ID, attNum: uint16(it.col + 1)}
+			c := it.col
+			e = src.colRef(c)
+			col = resultCol{name: c.name, typ: c.typ, tableOID: c.tableOID, attNum: c.attNum}
 		} else {
 			b := x.builder(src, params, "SELECT")
 			b.AggregateHook = ap.hook
@@ -288,8 +288,7 @@ func (x *execCtx) planAggregation(src *source, sel *pg_query.SelectStmt, params 
 func (x *execCtx) groupExpr(src *source, n *pg_query.Node, items []selectItem, params []*types.Type) (sem.Expr, error) {
 	buildItem := func(it selectItem) (sem.Expr, error) {
 		if it.node == nil {
-			c := src.desc.Columns[it.col]
-			return &sem.ColumnRef{Idx: it.col, Typ: c.Type, Name: c.Name}, nil
+			return src.colRef(it.col), nil
 		}
 		return x.builder(src, params, "GROUP BY").Build(it.node, nil)
 	}
@@ -304,7 +303,7 @@ func (x *execCtx) groupExpr(src *source, n *pg_query.Node, items []selectItem, p
 	}
 	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
 		name := cr.Fields[0].GetString_().GetSval()
-		if _, _, err := src.scope.ResolveColumn(nil, name); err != nil {
+		if sc := src.resolver(); sc == nil || !resolves(sc, name) {
 			var found sem.Expr
 			for _, it := range items {
 				if it.name != name {
@@ -329,6 +328,13 @@ func (x *execCtx) groupExpr(src *source, n *pg_query.Node, items []selectItem, p
 	return x.builder(src, params, "GROUP BY").Build(n, nil)
 }
 
+// resolves reports whether an unqualified name resolves in sc (an
+// ambiguous name does: it is an error there, not an output column).
+func resolves(sc sem.Scope, name string) bool {
+	_, _, err := sc.ResolveColumn(nil, name)
+	return err == nil || sqlerr.CodeOf(err) == sem.CodeAmbiguousColumn
+}
+
 // constPosition reads an ORDER BY, GROUP BY or DISTINCT ON item that is a
 // constant: an integer is an output column position; another constant is
 // an error, as in PostgreSQL.
@@ -348,25 +354,41 @@ func constPosition(n *pg_query.Node, clause string) (pos int, isConst bool, err 
 	return 0, true, sqlerr.Newf(sqlerr.CodeSyntaxError, "non-integer constant in %s", clause)
 }
 
-// groupsPrimaryKey reports whether every primary key column is a GROUP BY
-// key (as a bare column).
-func (ap *aggPlan) groupsPrimaryKey() bool {
-	d := ap.src.desc
-	if d == nil || len(d.PrimaryIndex.ColumnIDs) == 0 {
-		return false
-	}
-	for _, id := range d.PrimaryIndex.ColumnIDs {
-		ord, ok := d.ColumnOrdinal(id), false
-		for _, k := range ap.keys {
-			if c, isCol := k.(*sem.ColumnRef); isCol && c.Idx == ord {
-				ok = true
+// groupsPrimaryKey returns the column ranges of the source's tables whose
+// every primary key column is a GROUP BY key (as a bare column).
+func (ap *aggPlan) groupsPrimaryKey() [][2]int {
+	var out [][2]int
+	for _, t := range ap.src.tables() {
+		d := t.desc
+		if len(d.PrimaryIndex.ColumnIDs) == 0 {
+			continue
+		}
+		all := true
+		for _, id := range d.PrimaryIndex.ColumnIDs {
+			ord, ok := t.offset+d.ColumnOrdinal(id), false
+			for _, k := range ap.keys {
+				if c, isCol := k.(*sem.ColumnRef); isCol && c.Idx == ord {
+					ok = true
+				}
 			}
+			all = all && ok
 		}
-		if !ok {
-			return false
+		if all {
+			out = append(out, [2]int{t.offset, t.offset + len(d.Columns)})
 		}
 	}
-	return true
+	return out
+}
+
+// functionallyDependent reports whether a source column is determined by
+// the GROUP BY (a column of a table whose primary key is grouped).
+func (ap *aggPlan) functionallyDependent(idx int) bool {
+	for _, r := range ap.pkGrouped {
+		if idx >= r[0] && idx < r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // buildExpr builds an expression evaluated after the aggregation (ORDER
@@ -397,12 +419,12 @@ func (ap *aggPlan) mapExpr(e sem.Expr) (sem.Expr, error) {
 	}
 	switch v := e.(type) {
 	case *sem.ColumnRef:
-		if ap.pkGrouped {
+		if ap.functionallyDependent(v.Idx) {
 			return ap.carry(v), nil
 		}
 		name := v.Name
-		if ap.src.desc != nil && v.Idx < len(ap.src.desc.Columns) {
-			name = ap.src.scope.alias + "." + ap.src.desc.Columns[v.Idx].Name
+		if n := ap.src.columnName(v.Idx); n != "" {
+			name = n
 		}
 		return nil, sqlerr.Newf(sem.CodeGroupingError, "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function", name)
 	case sem.Parent:

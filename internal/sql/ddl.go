@@ -301,6 +301,9 @@ func columnType(tn *pg_query.TypeName) (t *types.Type, serial bool, err error) {
 }
 
 func (s *session) planDrop(ds *pg_query.DropStmt) (*planned, error) {
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
+		return ddlPlan("DROP INDEX", func(ctx context.Context, x *execCtx) error { return x.dropIndexes(ctx, ds) }), nil
+	}
 	if ds.RemoveType != pg_query.ObjectType_OBJECT_TABLE {
 		return nil, sqlerr.Unsupportedf("DROP %s is not supported yet", strings.TrimPrefix(ds.RemoveType.String(), "OBJECT_"))
 	}

@@ -21,7 +21,8 @@ type tableWriter struct {
 	desc     *catalog.TableDescriptor
 	defaults []sem.Expr // per column ordinal; nil: NULL (or a sequence)
 	checks   []sem.Expr
-	names    []string // of checks
+	names    []string     // of checks
+	idx      []writeIndex // lazily: see indexes
 }
 
 // newTableWriter builds the default and CHECK expressions of desc.
@@ -152,8 +153,12 @@ func keyString(desc *catalog.TableDescriptor, idx *catalog.Index, row []types.Da
 }
 
 func uniqueViolation(desc *catalog.TableDescriptor, idx *catalog.Index, row []types.Datum) error {
+	name := idx.Name
+	if !idx.Public() {
+		name, _, _ = strings.Cut(name, " (new ") // an index of a primary key change: its final name
+	}
 	return (&sqlerr.Error{Code: sqlerr.CodeUniqueViolation,
-		Message: fmt.Sprintf("duplicate key value violates unique constraint %q", idx.Name)}).
+		Message: fmt.Sprintf("duplicate key value violates unique constraint %q", name)}).
 		WithDetail("%s", keyString(desc, idx, row))
 }
 
@@ -192,16 +197,84 @@ func (w *tableWriter) insert(ctx context.Context, x *execCtx, row []types.Datum,
 
 var errSkipRow = fmt.Errorf("skip row")
 
-// putIndexes writes the secondary index entries of row, checking unique ones.
+// writeIndex is an index a write maintains besides the primary index:
+// every secondary index, public or write-only (being built).
+type writeIndex struct {
+	idx *catalog.Index
+	// enc is the descriptor to encode entries with: the table's, or for an
+	// index rebuilt along with a new primary index (ADD PRIMARY KEY), a copy
+	// whose primary index is that new one.
+	enc *catalog.TableDescriptor
+	// primary: idx is a new primary index (whole rows under its key).
+	primary bool
+}
+
+// writeIndexes lists the indexes writes to desc's rows maintain.
+func writeIndexes(desc *catalog.TableDescriptor) []writeIndex {
+	out := make([]writeIndex, 0, len(desc.Indexes))
+	for i := range desc.Indexes {
+		idx := &desc.Indexes[i]
+		wi := writeIndex{idx: idx, enc: desc, primary: idx.NewPrimary}
+		if k := idx.KeyIndexID; idx.NewPrimary || k != 0 {
+			if !idx.NewPrimary {
+				idx = desc.IndexByID(k)
+			}
+			alt := *desc
+			alt.PrimaryIndex = *idx
+			alt.PrimaryIndex.State, alt.PrimaryIndex.NewPrimary = catalog.IndexPublic, false
+			wi.enc = &alt
+		}
+		out = append(out, wi)
+	}
+	return out
+}
+
+// entry returns the key and value of row's entry in the index, and
+// whether the key is a uniqueness key (see rowenc.SecondaryIndexKey).
+// A new primary index has no entry (nil key) for a row with a NULL key
+// column when missingOK, else that fails with 23502.
+func (wi *writeIndex) entry(row []types.Datum, missingOK bool) (key, value []byte, checkUnique bool, err error) {
+	if !wi.primary {
+		key, value, err = rowenc.EncodeSecondaryIndexEntry(wi.enc, wi.idx, row)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		_, checkUnique, err = rowenc.SecondaryIndexKey(wi.enc, wi.idx, row)
+		return key, value, checkUnique, err
+	}
+	if missingOK {
+		for _, id := range wi.idx.ColumnIDs {
+			if row[wi.enc.ColumnOrdinal(id)] == types.DNull {
+				return nil, nil, false, nil
+			}
+		}
+	}
+	if key, err = rowenc.EncodePrimaryKey(wi.enc, row); err != nil {
+		return nil, nil, false, err
+	}
+	if value, err = rowenc.EncodeRowValue(wi.enc, row); err != nil {
+		return nil, nil, false, err
+	}
+	return key, value, true, nil
+}
+
+func (w *tableWriter) indexes() []writeIndex {
+	if w.idx == nil {
+		w.idx = writeIndexes(w.desc)
+	}
+	return w.idx
+}
+
+// putIndexes writes the secondary index entries of row (write-only
+// indexes included), checking unique ones.
 func (w *tableWriter) putIndexes(ctx context.Context, x *execCtx, row []types.Datum, skipConflict bool) error {
-	for i := range w.desc.Indexes {
-		idx := &w.desc.Indexes[i]
-		key, checkUnique, err := rowenc.SecondaryIndexKey(w.desc, idx, row)
+	for _, wi := range w.indexes() {
+		k, v, checkUnique, err := wi.entry(row, false)
 		if err != nil {
 			return err
 		}
 		if checkUnique {
-			cur, err := x.txn.Get(ctx, key)
+			cur, err := x.txn.Get(ctx, k)
 			if err != nil {
 				return err
 			}
@@ -209,12 +282,8 @@ func (w *tableWriter) putIndexes(ctx context.Context, x *execCtx, row []types.Da
 				if skipConflict {
 					return errSkipRow
 				}
-				return uniqueViolation(w.desc, idx, row)
+				return uniqueViolation(w.desc, wi.idx, row)
 			}
-		}
-		k, v, err := rowenc.EncodeSecondaryIndexEntry(w.desc, idx, row)
-		if err != nil {
-			return err
 		}
 		if err := x.txn.Put(k, v); err != nil {
 			return err
@@ -232,10 +301,13 @@ func (w *tableWriter) remove(x *execCtx, row []types.Datum) error {
 	if err := x.txn.Delete(pk); err != nil {
 		return err
 	}
-	for i := range w.desc.Indexes {
-		k, _, err := rowenc.EncodeSecondaryIndexEntry(w.desc, &w.desc.Indexes[i], row)
+	for _, wi := range w.indexes() {
+		k, _, _, err := wi.entry(row, true)
 		if err != nil {
 			return err
+		}
+		if k == nil {
+			continue
 		}
 		if err := x.txn.Delete(k); err != nil {
 			return err

@@ -44,6 +44,14 @@ func (s *session) planExplain(ctx context.Context, x *execCtx, ex *pg_query.Expl
 
 // explain lists the operators of a SELECT, outermost first.
 func (sp *selectPlan) explain() []string {
+	ops := sp.explainOps()
+	ops[0] = strings.TrimPrefix(ops[0], "-> ")
+	return ops
+}
+
+// explainOps lists the operators of a SELECT, outermost first, each as
+// "-> operator" indented under the one it feeds.
+func (sp *selectPlan) explainOps() []string {
 	var ops []string
 	if sp.limit != nil || sp.offset != nil {
 		ops = append(ops, fmt.Sprintf("limit (count %s, offset %s)", exprText(sp.limit), exprText(sp.offset)))
@@ -72,15 +80,22 @@ func (sp *selectPlan) explain() []string {
 	if sp.filter != nil {
 		ops = append(ops, "filter "+sp.filter.String())
 	}
-	if sp.src.desc == nil {
+	var from []string
+	switch {
+	case sp.src.from != nil:
+		from = sp.src.from.root.explain()
+	case sp.src.desc == nil:
 		ops = append(ops, "one row (no FROM)")
-	} else {
+	default:
 		ops = append(ops, chooseAccess(sp.src.desc, sp.filter).explain())
 	}
 	for i := range ops {
 		ops[i] = strings.Repeat("  ", i) + "-> " + ops[i]
 	}
-	ops[0] = strings.TrimPrefix(ops[0], "-> ")
+	depth := len(ops)
+	for _, l := range from {
+		ops = append(ops, strings.Repeat("  ", depth)+l)
+	}
 	return ops
 }
 

@@ -110,6 +110,14 @@ func (s *session) planStmt(ctx context.Context, x *execCtx, stmt *parser.Stateme
 		return s.planDropDatabase(n.DropdbStmt)
 	case *pg_query.Node_ExplainStmt:
 		return s.planExplain(ctx, x, n.ExplainStmt, params)
+	case *pg_query.Node_IndexStmt:
+		return s.planCreateIndex(n.IndexStmt)
+	case *pg_query.Node_AlterTableStmt:
+		return s.planAlterTable(n.AlterTableStmt)
+	case *pg_query.Node_RenameStmt:
+		return s.planRename(n.RenameStmt)
+	case *pg_query.Node_TruncateStmt:
+		return s.planTruncate(n.TruncateStmt)
 	}
 	return nil, sqlerr.Unsupportedf("statement %s is not supported yet", stmtName(stmt.AST))
 }

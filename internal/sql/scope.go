@@ -20,10 +20,8 @@ func (s *tableScope) ResolveColumn(qualifier []string, name string) (int, *types
 	if s == nil || s.desc == nil {
 		return 0, nil, sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %q does not exist", name)
 	}
-	if n := len(qualifier); n > 0 {
-		if qualifier[n-1] != s.alias || (n >= 2 && s.alias != s.desc.Name) {
-			return 0, nil, sqlerr.Newf(sqlerr.CodeUndefinedTable, "missing FROM-clause entry for table %q", qualifier[n-1])
-		}
+	if err := s.checkQualifier(qualifier); err != nil {
+		return 0, nil, err
 	}
 	for i, c := range s.desc.Columns {
 		if c.Name == name {
@@ -34,4 +32,17 @@ func (s *tableScope) ResolveColumn(qualifier []string, name string) (int, *types
 		return 0, nil, sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %s.%s does not exist", qualifier[len(qualifier)-1], name)
 	}
 	return 0, nil, sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %q does not exist", name)
+}
+
+// checkQualifier checks that a column's qualifier names the table.
+func (s *tableScope) checkQualifier(qualifier []string) error {
+	n := len(qualifier)
+	if n == 0 {
+		return nil
+	}
+	if qualifier[n-1] != s.alias || (n >= 2 && (s.alias != s.desc.Name || qualifier[n-2] != s.desc.Schema)) {
+		e := &rangeEntry{alias: s.alias, aliased: s.alias != s.desc.Name, desc: s.desc}
+		return missingEntry(qualifier[n-1], []*rangeEntry{e}, nil)
+	}
+	return nil
 }

@@ -23,41 +23,133 @@ const (
 	maxSortRows = 1 << 20
 )
 
-// source is the FROM clause of a single-table query: the table (nil: no
-// FROM) and its scope.
+// source is the FROM clause of a query: a single table (desc and its
+// scope), several tables, joins or subqueries (from, see from.go), or none.
 type source struct {
 	desc  *catalog.TableDescriptor
 	scope *tableScope
+	from  *fromPlan
 }
 
-func (x *execCtx) fromClause(ctx context.Context, from []*pg_query.Node) (*source, error) {
-	switch len(from) {
-	case 0:
+func (x *execCtx) fromClause(ctx context.Context, from []*pg_query.Node, params []*types.Type) (*source, error) {
+	if len(from) == 0 {
 		return &source{}, nil
-	case 1:
-	default:
-		return nil, sqlerr.Unsupportedf("queries over several tables (joins) are not supported yet")
 	}
-	rv := from[0].GetRangeVar()
-	if rv == nil {
-		return nil, sqlerr.Unsupportedf("this FROM clause (joins, subqueries, functions) is not supported yet")
+	if rv := from[0].GetRangeVar(); len(from) == 1 && rv != nil && (rv.Alias == nil || len(rv.Alias.Colnames) == 0) {
+		desc, err := x.table(ctx, rv, false)
+		if err != nil {
+			return nil, err
+		}
+		alias := desc.Name
+		if rv.Alias != nil && rv.Alias.Aliasname != "" {
+			alias = rv.Alias.Aliasname
+		}
+		return &source{desc: desc, scope: &tableScope{desc: desc, alias: alias}}, nil
 	}
-	desc, err := x.table(ctx, rv, false)
+	fp, err := x.planFrom(ctx, from, params)
 	if err != nil {
 		return nil, err
 	}
-	alias := desc.Name
-	if rv.Alias != nil && rv.Alias.Aliasname != "" {
-		alias = rv.Alias.Aliasname
+	return &source{from: fp}, nil
+}
+
+// resolver is the scope of the source's columns; nil for no FROM.
+func (s *source) resolver() sem.Scope {
+	switch {
+	case s == nil:
+		return nil
+	case s.from != nil:
+		return s.from.scope
+	case s.scope != nil:
+		return s.scope
 	}
-	return &source{desc: desc, scope: &tableScope{desc: desc, alias: alias}}, nil
+	return nil
+}
+
+// star expands * (qualifier nil) or t.* into the columns of the source row.
+func (s *source) star(qualifier []string) ([]nsCol, error) {
+	var cols []nsCol
+	switch {
+	case s.from != nil:
+		cols = s.from.scope.ns
+		if len(qualifier) > 0 {
+			e, err := s.from.scope.entry(qualifier)
+			if err != nil {
+				return nil, err
+			}
+			cols = e.cols
+		}
+	case s.desc != nil:
+		if err := s.scope.checkQualifier(qualifier); err != nil {
+			return nil, err
+		}
+		for i, c := range s.desc.Columns {
+			cols = append(cols, nsCol{name: c.Name, idx: i, typ: c.Type, hidden: c.Hidden, tableOID: s.desc.ID, attNum: uint16(i + 1)})
+		}
+	case len(qualifier) > 0:
+		return nil, missingEntry(qualifier[len(qualifier)-1], nil, nil)
+	default:
+		return nil, sqlerr.New(sqlerr.CodeSyntaxError, "SELECT * with no tables specified is not valid")
+	}
+	out := make([]nsCol, 0, len(cols))
+	for _, c := range cols {
+		if !c.hidden {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// starQualifier returns whether n is * or t.*, and the qualifier.
+func starQualifier(n *pg_query.Node) ([]string, bool) {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) == 0 || cr.Fields[len(cr.Fields)-1].GetAStar() == nil {
+		return nil, false
+	}
+	var q []string
+	for _, f := range cr.Fields[:len(cr.Fields)-1] {
+		q = append(q, f.GetString_().GetSval())
+	}
+	return q, true
+}
+
+// colRef is a reference to a column of the source row, named for EXPLAIN
+// (qualified in a query over several tables).
+func (s *source) colRef(c nsCol) *sem.ColumnRef {
+	name := c.name
+	if s.from != nil {
+		name = qualifiedName(c)
+	}
+	return &sem.ColumnRef{Idx: c.idx, Typ: c.typ, Name: name}
+}
+
+// columnName names a column of the source row for messages: "t.x".
+func (s *source) columnName(idx int) string {
+	switch {
+	case s.from != nil:
+		for _, e := range s.from.entries {
+			for _, c := range e.cols {
+				if c.idx == idx {
+					return qualifiedName(c)
+				}
+			}
+		}
+		for _, c := range s.from.scope.ns {
+			if c.idx == idx {
+				return c.name
+			}
+		}
+	case s.desc != nil && idx < len(s.desc.Columns):
+		return s.scope.alias + "." + s.desc.Columns[idx].Name
+	}
+	return ""
 }
 
 // builder returns an expression builder over the source.
 func (x *execCtx) builder(src *source, params []*types.Type, clause string) *sem.Builder {
 	b := &sem.Builder{ParamTypes: append([]*types.Type(nil), params...), Clause: clause, Settings: x.sess.typeSettings()}
-	if src != nil && src.scope != nil {
-		b.Scope = src.scope
+	if sc := src.resolver(); sc != nil {
+		b.Scope = sc
 	}
 	x.builders = append(x.builders, b)
 	return b
@@ -141,7 +233,7 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 	case len(sel.LockingClause) > 0:
 		return nil, sqlerr.Unsupportedf("SELECT ... FOR UPDATE/SHARE is not supported yet")
 	}
-	src, err := x.fromClause(ctx, sel.FromClause)
+	src, err := x.fromClause(ctx, sel.FromClause, params)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +242,11 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 		if sp.filter, err = x.builder(src, params, "WHERE").BuildCondition(sel.WhereClause); err != nil {
 			return nil, err
 		}
+	}
+	if src.from != nil {
+		// Push WHERE down into the FROM clause (from.go).
+		sp.filter = src.from.placeWhere(sp.filter)
+		src.from.finish()
 	}
 	if needsAggregation(sel) { // GROUP BY, HAVING, aggregates: aggregate.go
 		if err := x.planAggregation(src, sel, params, sp); err != nil {
@@ -191,16 +288,14 @@ func (x *execCtx) buildTargets(src *source, list []*pg_query.Node, params []*typ
 	var cols []resultCol
 	for _, n := range list {
 		rt := n.GetResTarget()
-		if cr := rt.GetVal().GetColumnRef(); cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
-			if src.desc == nil {
-				return nil, nil, sqlerr.New(sqlerr.CodeSyntaxError, "SELECT * with no tables specified is not valid")
+		if q, ok := starQualifier(rt.GetVal()); ok {
+			star, err := src.star(q)
+			if err != nil {
+				return nil, nil, err
 			}
-			for i, c := range src.desc.Columns {
-				if c.Hidden {
-					continue
-				}
-				exprs = append(exprs, &sem.ColumnRef{Idx: i, Typ: c.Type, Name: c.Name})
-				cols = append(cols, resultCol{name: c.Name, typ: c.Type, tableOID: src.desc.ID, attNum: uint16(i + 1)})
+			for _, c := range star {
+				exprs = append(exprs, src.colRef(c))
+				cols = append(cols, resultCol{name: c.name, typ: c.typ, tableOID: c.tableOID, attNum: c.attNum})
 			}
 			continue
 		}
@@ -282,10 +377,15 @@ func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		}
 	}
 	var in rowIter
-	if sp.src.desc == nil {
+	var err error
+	switch {
+	case sp.src.from != nil:
+		if in, err = sp.src.from.root.open(ctx, x); err != nil {
+			return nil, err
+		}
+	case sp.src.desc == nil:
 		in = &sliceIter{rows: [][]types.Datum{{}}} // one empty row (never nil: nil ends)
-	} else {
-		var err error
+	default:
 		if in, err = chooseAccess(sp.src.desc, sp.filter).open(ctx, x); err != nil {
 			return nil, err
 		}

@@ -14,7 +14,8 @@ const (
 	// FirstDescriptorID is the first id handed to a database, table or
 	// sequence; smaller ids are reserved for system tables.
 	FirstDescriptorID = 100
-	// PrimaryIndexID is the id of every table's primary index.
+	// PrimaryIndexID is the id of a new table's primary index (TRUNCATE
+	// and ADD PRIMARY KEY give it a fresh one: use PrimaryIndex.ID).
 	PrimaryIndexID = 1
 	// DefaultSchema is the schema of a table created without one.
 	DefaultSchema = "public"
@@ -40,7 +41,25 @@ type Column struct {
 	// SequenceID is the sequence a SERIAL (or identity) column draws its
 	// default from, 0 for none. The sequence is dropped with the table.
 	SequenceID uint32
+	// Missing is the column's value in rows written before the column was
+	// added (ALTER TABLE ADD COLUMN ... DEFAULT, evaluated once, as
+	// PostgreSQL's attmissingval); nil for NULL. rowenc.DecodeRow fills
+	// it in for a value that lacks the column.
+	Missing types.Datum
 }
+
+// IndexState is where an index is in its life.
+type IndexState int32
+
+const (
+	// IndexPublic: the index is complete; reads may use it.
+	IndexPublic IndexState = 0
+	// IndexWriteOnly: the index is being built (backfilled) over the
+	// existing rows. Every write maintains it (and enforces its
+	// uniqueness), but no read uses it: it may lack rows written before it
+	// was added.
+	IndexWriteOnly IndexState = 1
+)
 
 // Index is the primary index or a secondary index of a table.
 type Index struct {
@@ -51,7 +70,20 @@ type Index struct {
 	// entry of ColumnIDs.
 	Descending []bool
 	Unique     bool
+	// State is IndexPublic except while the index is being built.
+	State IndexState
+	// NewPrimary marks a write-only index that is to replace the primary
+	// index (ALTER TABLE ADD PRIMARY KEY): its entries are encoded as the
+	// primary index's are, whole rows keyed by its columns.
+	NewPrimary bool
+	// KeyIndexID, for a write-only secondary index rebuilt along with a
+	// new primary index, is the id of that (NewPrimary) index: its entries
+	// carry that index's columns as the row's key. 0: the primary index.
+	KeyIndexID uint32
 }
+
+// Public reports whether reads may use the index.
+func (idx *Index) Public() bool { return idx.State == IndexPublic }
 
 // IsDescending reports whether the i-th column of the index is descending.
 func (idx *Index) IsDescending(i int) bool { return i < len(idx.Descending) && idx.Descending[i] }
@@ -75,9 +107,11 @@ type ForeignKey struct {
 // shared: Clone one before changing it.
 //
 // Invariants (Validate): column ids are unique, nonzero and below
-// NextColumnID; index ids are unique, PrimaryIndex.ID is 1 and the others
-// are in [2, NextIndexID); primary key columns are NOT NULL; HashColumnID
-// is a primary key column when HashBuckets > 0.
+// NextColumnID; index ids are unique, nonzero and below NextIndexID (the
+// primary index is 1 at creation, and gets a fresh id when the table's data
+// is replaced: TRUNCATE, ALTER TABLE ADD PRIMARY KEY); the primary index is
+// public; primary key columns are NOT NULL; HashColumnID is a primary key
+// column when HashBuckets > 0.
 type TableDescriptor struct {
 	ID uint32
 	// ParentID is the id of the database.
@@ -309,8 +343,11 @@ func (d *TableDescriptor) Validate() error {
 		}
 		names[c.Name], ids[c.ID] = true, true
 	}
-	if d.PrimaryIndex.ID != PrimaryIndexID {
-		return invalidTable("primary index of table %q has id %d, want %d", d.Name, d.PrimaryIndex.ID, PrimaryIndexID)
+	if d.PrimaryIndex.ID == 0 || d.PrimaryIndex.ID >= max(d.NextIndexID, PrimaryIndexID+1) {
+		return invalidTable("primary index of table %q has id %d (next id %d)", d.Name, d.PrimaryIndex.ID, d.NextIndexID)
+	}
+	if !d.PrimaryIndex.Public() || d.PrimaryIndex.NewPrimary || d.PrimaryIndex.KeyIndexID != 0 {
+		return invalidTable("primary index of table %q is not public", d.Name)
 	}
 	if len(d.PrimaryIndex.ColumnIDs) == 0 {
 		return invalidTable("table %q has no primary key", d.Name)
@@ -321,7 +358,7 @@ func (d *TableDescriptor) Validate() error {
 		idx := &d.PrimaryIndex
 		if i >= 0 {
 			idx = &d.Indexes[i]
-			if idx.ID <= PrimaryIndexID || idx.ID >= d.NextIndexID || indexIDs[idx.ID] {
+			if idx.ID == 0 || idx.ID >= d.NextIndexID || indexIDs[idx.ID] {
 				return invalidTable("index %q of table %q has id %d (next id %d, or a repeated id)", idx.Name, d.Name, idx.ID, d.NextIndexID)
 			}
 		}
@@ -337,6 +374,11 @@ func (d *TableDescriptor) Validate() error {
 		}
 		if len(idx.Descending) != 0 && len(idx.Descending) != len(idx.ColumnIDs) {
 			return invalidTable("index %q has %d directions for %d columns", idx.Name, len(idx.Descending), len(idx.ColumnIDs))
+		}
+		if i >= 0 {
+			if err := d.validateIndexState(idx); err != nil {
+				return err
+			}
 		}
 	}
 	for _, id := range d.PrimaryIndex.ColumnIDs {
@@ -368,6 +410,27 @@ func (d *TableDescriptor) Validate() error {
 	return nil
 }
 
+// validateIndexState checks the build state of a secondary index.
+func (d *TableDescriptor) validateIndexState(idx *Index) error {
+	switch idx.State {
+	case IndexPublic, IndexWriteOnly:
+	default:
+		return invalidTable("index %q has unknown state %d", idx.Name, idx.State)
+	}
+	if (idx.NewPrimary || idx.KeyIndexID != 0) && idx.Public() {
+		return invalidTable("index %q rebuilt for a new primary key must be write-only", idx.Name)
+	}
+	if idx.NewPrimary && (!idx.Unique || idx.KeyIndexID != 0) {
+		return invalidTable("new primary index %q must be unique", idx.Name)
+	}
+	if idx.KeyIndexID != 0 {
+		if k := d.IndexByID(idx.KeyIndexID); k == nil || !k.NewPrimary {
+			return invalidTable("index %q is keyed by index %d, which is not a new primary index", idx.Name, idx.KeyIndexID)
+		}
+	}
+	return nil
+}
+
 func (d *TableDescriptor) validateColumnList(what string, ids []uint32) error {
 	if len(ids) == 0 {
 		return invalidTable("%s of table %q has no columns", what, d.Name)
@@ -381,4 +444,13 @@ func (d *TableDescriptor) validateColumnList(what string, ids []uint32) error {
 		}
 	}
 	return nil
+}
+
+// NewIndexID returns an index id never used in the table (TRUNCATE gives
+// every index a fresh one: the old data is left behind, to be deleted).
+func (d *TableDescriptor) NewIndexID() uint32 {
+	d.fixNextIDs()
+	id := d.NextIndexID
+	d.NextIndexID++
+	return id
 }

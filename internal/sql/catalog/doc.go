@@ -53,4 +53,10 @@
 // and a statement reads no version key at all. That needs online schema
 // change states (delete-only, write-only) for indexes and columns; until
 // then, the version key is simple and correct.
+//
+// Indexes have one such state already: Index.State IndexWriteOnly marks an
+// index being built over existing rows (CREATE INDEX, ADD UNIQUE, ADD
+// PRIMARY KEY: see internal/sql/schema.go and docs/design/sql.md), which
+// writes maintain and reads ignore; Index.NewPrimary and KeyIndexID
+// describe the indexes of a primary key change in progress.
 package catalog

@@ -29,14 +29,16 @@ func decodeType(ct *catalogpb.ColumnType) (*types.Type, error) {
 }
 
 func encodeIndex(idx *Index) *catalogpb.Index {
-	return &catalogpb.Index{Id: idx.ID, Name: idx.Name, ColumnIds: idx.ColumnIDs, Descending: idx.Descending, Unique: idx.Unique}
+	return &catalogpb.Index{Id: idx.ID, Name: idx.Name, ColumnIds: idx.ColumnIDs, Descending: idx.Descending, Unique: idx.Unique,
+		State: catalogpb.IndexState(idx.State), NewPrimary: idx.NewPrimary, KeyIndexId: idx.KeyIndexID}
 }
 
 func decodeIndex(p *catalogpb.Index) Index {
 	if p == nil {
 		return Index{}
 	}
-	return Index{ID: p.Id, Name: p.Name, ColumnIDs: p.ColumnIds, Descending: p.Descending, Unique: p.Unique}
+	return Index{ID: p.Id, Name: p.Name, ColumnIDs: p.ColumnIds, Descending: p.Descending, Unique: p.Unique,
+		State: IndexState(p.State), NewPrimary: p.NewPrimary, KeyIndexID: p.KeyIndexId}
 }
 
 func tableToProto(d *TableDescriptor) *catalogpb.TableDescriptor {
@@ -47,10 +49,14 @@ func tableToProto(d *TableDescriptor) *catalogpb.TableDescriptor {
 		HashBuckets: d.HashBuckets, HashColumnId: d.HashColumnID,
 	}
 	for _, c := range d.Columns {
-		p.Columns = append(p.Columns, &catalogpb.Column{
+		pc := &catalogpb.Column{
 			Id: c.ID, Name: c.Name, Type: encodeType(c.Type), Nullable: c.Nullable,
 			DefaultExpr: c.DefaultExpr, Hidden: c.Hidden, SequenceId: c.SequenceID,
-		})
+		}
+		if c.Missing != nil && c.Missing != types.DNull {
+			pc.HasMissingValue, pc.MissingValue = true, types.AppendBinary(nil, c.Missing, c.Type)
+		}
+		p.Columns = append(p.Columns, pc)
 	}
 	for i := range d.Indexes {
 		p.Indexes = append(p.Indexes, encodeIndex(&d.Indexes[i]))
@@ -78,10 +84,16 @@ func tableFromProto(p *catalogpb.TableDescriptor) (*TableDescriptor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: column %q of table %d: %w", c.Name, p.Id, err)
 		}
-		d.Columns = append(d.Columns, Column{
+		col := Column{
 			ID: c.Id, Name: c.Name, Type: t, Nullable: c.Nullable,
 			DefaultExpr: c.DefaultExpr, Hidden: c.Hidden, SequenceID: c.SequenceId,
-		})
+		}
+		if c.HasMissingValue {
+			if col.Missing, err = types.ParseBinary(c.MissingValue, t); err != nil {
+				return nil, fmt.Errorf("catalog: missing value of column %q of table %d: %w", c.Name, p.Id, err)
+			}
+		}
+		d.Columns = append(d.Columns, col)
 	}
 	for _, idx := range p.Indexes {
 		d.Indexes = append(d.Indexes, decodeIndex(idx))

@@ -250,3 +250,18 @@ func sequenceValue(seq *SequenceDescriptor, pos int64) (int64, bool) {
 func (s *SequenceDescriptor) String() string {
 	return fmt.Sprintf("sequence %d %s.%s", s.ID, s.Schema, s.Name)
 }
+
+// DropOwnedSequence removes sequence id, which a column being dropped
+// owned (SERIAL): unlike DropSequence it leaves the tables alone, the
+// caller updating the owner's descriptor in the same transaction. A
+// missing sequence is not an error.
+func DropOwnedSequence(ctx context.Context, txn *kv.Txn, id uint32) error {
+	seq, err := GetSequenceByID(ctx, txn, id)
+	if err != nil || seq == nil {
+		return err
+	}
+	if err := beginDDL(ctx, txn); err != nil {
+		return err
+	}
+	return deleteSequence(txn, seq)
+}

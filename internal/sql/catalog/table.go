@@ -116,7 +116,7 @@ func hasUniqueIndexOn(d *TableDescriptor, ids []uint32) bool {
 		return true
 	}
 	for i := range d.Indexes {
-		if d.Indexes[i].Unique && same(&d.Indexes[i]) {
+		if d.Indexes[i].Unique && d.Indexes[i].Public() && same(&d.Indexes[i]) {
 			return true
 		}
 	}

@@ -4,7 +4,7 @@
 //
 // # Layout
 //
-//	primary index    t ‖ varint(table) ‖ varint(1) ‖ [varint(bucket)] ‖ key columns
+//	primary index    t ‖ varint(table) ‖ varint(primary index id) ‖ [varint(bucket)] ‖ key columns
 //	                   → value: every column (EncodeRowValue)
 //	secondary index  t ‖ varint(table) ‖ varint(index) ‖ indexed columns ‖ [key columns]
 //	                   → value: the primary key columns (DecodeIndexValue)
@@ -41,9 +41,10 @@
 // uvarint(0) for NULL or uvarint(len+1) and the datum in PostgreSQL's
 // binary format for the column's type. Decoding matches columns by id: a
 // column the value lacks (ADD COLUMN after the row was written) decodes as
-// NULL and is reported absent (DecodeRowInto) so that the executor can
-// apply its default; a column id the descriptor lacks (DROP COLUMN) is
-// skipped. Column ids are never reused, which makes both safe.
+// the column's Missing value (its DEFAULT as the ALTER evaluated it; NULL
+// without one) and is reported absent (DecodeRowInto); a column id the
+// descriptor lacks (DROP COLUMN) is skipped. Column ids are never reused,
+// which makes both safe.
 //
 // Callers: the executor (insert, update, delete, scans, index lookups) and
 // the planner (spans: EncodeIndexKeyPrefix, PrimaryKeyPrefixSpans).

@@ -46,7 +46,7 @@ func IndexSpan(tableID, indexID uint32) Span {
 
 // PrimaryKeySpan is the span of the table's primary index: all its rows.
 func PrimaryKeySpan(desc *catalog.TableDescriptor) Span {
-	return IndexSpan(desc.ID, catalog.PrimaryIndexID)
+	return IndexSpan(desc.ID, desc.PrimaryIndex.ID)
 }
 
 // HashBucket returns the hash bucket of a row whose hash partitioning
@@ -146,7 +146,7 @@ func EncodeIndexKeyPrefix(desc *catalog.TableDescriptor, idx *catalog.Index, pre
 		return nil, sqlerr.Internalf("rowenc: %d values for index %q of %d columns", len(prefix), idx.Name, len(idx.ColumnIDs))
 	}
 	key := IndexPrefix(desc.ID, idx.ID)
-	if idx.ID == catalog.PrimaryIndexID && desc.HashBuckets > 0 {
+	if idx.ID == desc.PrimaryIndex.ID && desc.HashBuckets > 0 {
 		i := slices.Index(idx.ColumnIDs[:len(prefix)], desc.HashColumnID)
 		if i < 0 {
 			return nil, sqlerr.Internalf("rowenc: the key prefix of hash-partitioned table %q does not fix its hash column", desc.Name)

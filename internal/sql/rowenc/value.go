@@ -106,8 +106,9 @@ func valueColumns(value []byte, fn func(id uint32, data []byte, null bool) error
 
 // DecodeRow decodes a primary index value into a row indexed like
 // desc.Columns. A column absent from the value (added after the row was
-// written) is DNull; see DecodeRowInto to tell it from a stored NULL. A
-// column of the value that desc no longer has (dropped) is skipped.
+// written) gets the column's Missing value (DNull when it has none); see
+// DecodeRowInto to tell it from a stored value. A column of the value that
+// desc no longer has (dropped) is skipped.
 func DecodeRow(desc *catalog.TableDescriptor, value []byte) ([]types.Datum, error) {
 	row := make([]types.Datum, len(desc.Columns))
 	if err := DecodeRowInto(desc, value, row, nil); err != nil {
@@ -118,14 +119,17 @@ func DecodeRow(desc *catalog.TableDescriptor, value []byte) ([]types.Datum, erro
 
 // DecodeRowInto is DecodeRow into row (len(desc.Columns) datums). When
 // present is not nil (also len(desc.Columns)), present[i] reports whether
-// the value held column i, NULL or not: the executor fills the columns
-// that were added later with their default.
+// the value held column i, NULL or not; a column it did not hold (added
+// later) reads as the column's Missing value either way.
 func DecodeRowInto(desc *catalog.TableDescriptor, value []byte, row []types.Datum, present []bool) error {
 	if len(row) != len(desc.Columns) || (present != nil && len(present) != len(desc.Columns)) {
 		return sqlerr.Internalf("rowenc: decoding a row of table %q of %d columns into %d values", desc.Name, len(desc.Columns), len(row))
 	}
 	for i := range row {
 		row[i] = types.DNull
+		if m := desc.Columns[i].Missing; m != nil {
+			row[i] = m
+		}
 	}
 	clear(present)
 	next := 0 // values are written in column order: guess the next column first
@@ -141,6 +145,7 @@ func DecodeRowInto(desc *catalog.TableDescriptor, value []byte, row []types.Datu
 			present[o] = true
 		}
 		if null {
+			row[o] = types.DNull
 			return nil
 		}
 		d, err := types.ParseBinary(data, desc.Columns[o].Type)

@@ -162,19 +162,11 @@ SELECT id FROM e
 # (feature_not_supported); PostgreSQL runs them.
 onlyif cairn
 statement error 0A000
-SELECT * FROM e, e AS f
+SELECT * FROM e, LATERAL (SELECT e.id) AS sub
 
 onlyif cairn
 statement error 0A000
-SELECT * FROM e JOIN e AS f ON e.id = f.id
-
-onlyif cairn
-statement error 0A000
-SELECT * FROM e LEFT JOIN e AS f USING (id)
-
-onlyif cairn
-statement error 0A000
-SELECT * FROM (SELECT 1) AS sub
+SELECT * FROM generate_series(1, 3)
 
 onlyif cairn
 statement error 0A000
@@ -198,15 +190,15 @@ INSERT INTO e VALUES (1, 'a', 1, 'x') ON CONFLICT (id) DO UPDATE SET name = 'b'
 
 onlyif cairn
 statement error 0A000
-CREATE INDEX e_name ON e (name)
+CREATE INDEX e_lower ON e (lower(name))
 
 onlyif cairn
 statement error 0A000
-ALTER TABLE e ADD COLUMN z INT
+ALTER TABLE e ALTER COLUMN name TYPE VARCHAR(10)
 
 onlyif cairn
 statement error 0A000
-TRUNCATE e
+TRUNCATE e RESTART IDENTITY
 
 onlyif cairn
 statement error 0A000

@@ -21,6 +21,55 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// IndexState is where an index is in its life: a public index serves
+// reads; a write-only index (being built by a backfill) is maintained by
+// every write but never read.
+type IndexState int32
+
+const (
+	IndexState_INDEX_PUBLIC     IndexState = 0
+	IndexState_INDEX_WRITE_ONLY IndexState = 1
+)
+
+// Enum value maps for IndexState.
+var (
+	IndexState_name = map[int32]string{
+		0: "INDEX_PUBLIC",
+		1: "INDEX_WRITE_ONLY",
+	}
+	IndexState_value = map[string]int32{
+		"INDEX_PUBLIC":     0,
+		"INDEX_WRITE_ONLY": 1,
+	}
+)
+
+func (x IndexState) Enum() *IndexState {
+	p := new(IndexState)
+	*p = x
+	return p
+}
+
+func (x IndexState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IndexState) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes[0].Descriptor()
+}
+
+func (IndexState) Type() protoreflect.EnumType {
+	return &file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes[0]
+}
+
+func (x IndexState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IndexState.Descriptor instead.
+func (IndexState) EnumDescriptor() ([]byte, []int) {
+	return file_internal_sql_catalog_catalogpb_catalog_proto_rawDescGZIP(), []int{0}
+}
+
 // ColumnType is a SQL type as PostgreSQL's catalog keeps it: the type's OID
 // (pg_type) and its modifier (pg_attribute.atttypmod, -1 for none).
 type ColumnType struct {
@@ -86,9 +135,14 @@ type Column struct {
 	// hidden marks the implicit rowid column of a table without primary key.
 	Hidden bool `protobuf:"varint,6,opt,name=hidden,proto3" json:"hidden,omitempty"`
 	// sequence_id is the sequence a SERIAL or identity column draws from.
-	SequenceId    uint32 `protobuf:"varint,7,opt,name=sequence_id,json=sequenceId,proto3" json:"sequence_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SequenceId uint32 `protobuf:"varint,7,opt,name=sequence_id,json=sequenceId,proto3" json:"sequence_id,omitempty"`
+	// missing_value is the value of the column in rows written before it was
+	// added (ALTER TABLE ADD COLUMN ... DEFAULT), in PostgreSQL's binary
+	// format for the column's type; has_missing_value false: NULL.
+	HasMissingValue bool   `protobuf:"varint,8,opt,name=has_missing_value,json=hasMissingValue,proto3" json:"has_missing_value,omitempty"`
+	MissingValue    []byte `protobuf:"bytes,9,opt,name=missing_value,json=missingValue,proto3" json:"missing_value,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Column) Reset() {
@@ -170,14 +224,36 @@ func (x *Column) GetSequenceId() uint32 {
 	return 0
 }
 
+func (x *Column) GetHasMissingValue() bool {
+	if x != nil {
+		return x.HasMissingValue
+	}
+	return false
+}
+
+func (x *Column) GetMissingValue() []byte {
+	if x != nil {
+		return x.MissingValue
+	}
+	return nil
+}
+
 type Index struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Id        uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	ColumnIds []uint32               `protobuf:"varint,3,rep,packed,name=column_ids,json=columnIds,proto3" json:"column_ids,omitempty"`
 	// descending is empty (all ascending) or has one entry per column.
-	Descending    []bool `protobuf:"varint,4,rep,packed,name=descending,proto3" json:"descending,omitempty"`
-	Unique        bool   `protobuf:"varint,5,opt,name=unique,proto3" json:"unique,omitempty"`
+	Descending []bool     `protobuf:"varint,4,rep,packed,name=descending,proto3" json:"descending,omitempty"`
+	Unique     bool       `protobuf:"varint,5,opt,name=unique,proto3" json:"unique,omitempty"`
+	State      IndexState `protobuf:"varint,6,opt,name=state,proto3,enum=cairn.catalogpb.IndexState" json:"state,omitempty"`
+	// new_primary marks a write-only index that is to become the primary
+	// index (ALTER TABLE ADD PRIMARY KEY): its entries are whole rows.
+	NewPrimary bool `protobuf:"varint,7,opt,name=new_primary,json=newPrimary,proto3" json:"new_primary,omitempty"`
+	// key_index_id, for a write-only secondary index rebuilt along with a
+	// new primary index, is the id of that index: its entries carry that
+	// index's columns as the row's key. 0: the table's primary index.
+	KeyIndexId    uint32 `protobuf:"varint,8,opt,name=key_index_id,json=keyIndexId,proto3" json:"key_index_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +321,27 @@ func (x *Index) GetUnique() bool {
 		return x.Unique
 	}
 	return false
+}
+
+func (x *Index) GetState() IndexState {
+	if x != nil {
+		return x.State
+	}
+	return IndexState_INDEX_PUBLIC
+}
+
+func (x *Index) GetNewPrimary() bool {
+	if x != nil {
+		return x.NewPrimary
+	}
+	return false
+}
+
+func (x *Index) GetKeyIndexId() uint32 {
+	if x != nil {
+		return x.KeyIndexId
+	}
+	return 0
 }
 
 type Check struct {
@@ -782,7 +879,7 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"\n" +
 	"ColumnType\x12\x10\n" +
 	"\x03oid\x18\x01 \x01(\rR\x03oid\x12\x16\n" +
-	"\x06typmod\x18\x02 \x01(\x05R\x06typmod\"\xd5\x01\n" +
+	"\x06typmod\x18\x02 \x01(\x05R\x06typmod\"\xa6\x02\n" +
 	"\x06Column\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
@@ -791,7 +888,9 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"\fdefault_expr\x18\x05 \x01(\tR\vdefaultExpr\x12\x16\n" +
 	"\x06hidden\x18\x06 \x01(\bR\x06hidden\x12\x1f\n" +
 	"\vsequence_id\x18\a \x01(\rR\n" +
-	"sequenceId\"\x82\x01\n" +
+	"sequenceId\x12*\n" +
+	"\x11has_missing_value\x18\b \x01(\bR\x0fhasMissingValue\x12#\n" +
+	"\rmissing_value\x18\t \x01(\fR\fmissingValue\"\xf8\x01\n" +
 	"\x05Index\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
@@ -800,7 +899,12 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"\n" +
 	"descending\x18\x04 \x03(\bR\n" +
 	"descending\x12\x16\n" +
-	"\x06unique\x18\x05 \x01(\bR\x06unique\"/\n" +
+	"\x06unique\x18\x05 \x01(\bR\x06unique\x121\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x1b.cairn.catalogpb.IndexStateR\x05state\x12\x1f\n" +
+	"\vnew_primary\x18\a \x01(\bR\n" +
+	"newPrimary\x12 \n" +
+	"\fkey_index_id\x18\b \x01(\rR\n" +
+	"keyIndexId\"/\n" +
 	"\x05Check\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04expr\x18\x02 \x01(\tR\x04expr\"\x87\x01\n" +
@@ -846,7 +950,11 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"\x05table\x18\x01 \x01(\v2 .cairn.catalogpb.TableDescriptorH\x00R\x05table\x12A\n" +
 	"\bdatabase\x18\x02 \x01(\v2#.cairn.catalogpb.DatabaseDescriptorH\x00R\bdatabase\x12A\n" +
 	"\bsequence\x18\x03 \x01(\v2#.cairn.catalogpb.SequenceDescriptorH\x00R\bsequenceB\a\n" +
-	"\x05unionB9Z7github.com/cairndb/cairn/internal/sql/catalog/catalogpbb\x06proto3"
+	"\x05union*4\n" +
+	"\n" +
+	"IndexState\x12\x10\n" +
+	"\fINDEX_PUBLIC\x10\x00\x12\x14\n" +
+	"\x10INDEX_WRITE_ONLY\x10\x01B9Z7github.com/cairndb/cairn/internal/sql/catalog/catalogpbb\x06proto3"
 
 var (
 	file_internal_sql_catalog_catalogpb_catalog_proto_rawDescOnce sync.Once
@@ -860,33 +968,36 @@ func file_internal_sql_catalog_catalogpb_catalog_proto_rawDescGZIP() []byte {
 	return file_internal_sql_catalog_catalogpb_catalog_proto_rawDescData
 }
 
+var file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_internal_sql_catalog_catalogpb_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_internal_sql_catalog_catalogpb_catalog_proto_goTypes = []any{
-	(*ColumnType)(nil),         // 0: cairn.catalogpb.ColumnType
-	(*Column)(nil),             // 1: cairn.catalogpb.Column
-	(*Index)(nil),              // 2: cairn.catalogpb.Index
-	(*Check)(nil),              // 3: cairn.catalogpb.Check
-	(*ForeignKey)(nil),         // 4: cairn.catalogpb.ForeignKey
-	(*TableDescriptor)(nil),    // 5: cairn.catalogpb.TableDescriptor
-	(*DatabaseDescriptor)(nil), // 6: cairn.catalogpb.DatabaseDescriptor
-	(*SequenceDescriptor)(nil), // 7: cairn.catalogpb.SequenceDescriptor
-	(*Descriptor)(nil),         // 8: cairn.catalogpb.Descriptor
+	(IndexState)(0),            // 0: cairn.catalogpb.IndexState
+	(*ColumnType)(nil),         // 1: cairn.catalogpb.ColumnType
+	(*Column)(nil),             // 2: cairn.catalogpb.Column
+	(*Index)(nil),              // 3: cairn.catalogpb.Index
+	(*Check)(nil),              // 4: cairn.catalogpb.Check
+	(*ForeignKey)(nil),         // 5: cairn.catalogpb.ForeignKey
+	(*TableDescriptor)(nil),    // 6: cairn.catalogpb.TableDescriptor
+	(*DatabaseDescriptor)(nil), // 7: cairn.catalogpb.DatabaseDescriptor
+	(*SequenceDescriptor)(nil), // 8: cairn.catalogpb.SequenceDescriptor
+	(*Descriptor)(nil),         // 9: cairn.catalogpb.Descriptor
 }
 var file_internal_sql_catalog_catalogpb_catalog_proto_depIdxs = []int32{
-	0, // 0: cairn.catalogpb.Column.type:type_name -> cairn.catalogpb.ColumnType
-	1, // 1: cairn.catalogpb.TableDescriptor.columns:type_name -> cairn.catalogpb.Column
-	2, // 2: cairn.catalogpb.TableDescriptor.primary_index:type_name -> cairn.catalogpb.Index
-	2, // 3: cairn.catalogpb.TableDescriptor.indexes:type_name -> cairn.catalogpb.Index
-	3, // 4: cairn.catalogpb.TableDescriptor.checks:type_name -> cairn.catalogpb.Check
-	4, // 5: cairn.catalogpb.TableDescriptor.foreign_keys:type_name -> cairn.catalogpb.ForeignKey
-	5, // 6: cairn.catalogpb.Descriptor.table:type_name -> cairn.catalogpb.TableDescriptor
-	6, // 7: cairn.catalogpb.Descriptor.database:type_name -> cairn.catalogpb.DatabaseDescriptor
-	7, // 8: cairn.catalogpb.Descriptor.sequence:type_name -> cairn.catalogpb.SequenceDescriptor
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	1,  // 0: cairn.catalogpb.Column.type:type_name -> cairn.catalogpb.ColumnType
+	0,  // 1: cairn.catalogpb.Index.state:type_name -> cairn.catalogpb.IndexState
+	2,  // 2: cairn.catalogpb.TableDescriptor.columns:type_name -> cairn.catalogpb.Column
+	3,  // 3: cairn.catalogpb.TableDescriptor.primary_index:type_name -> cairn.catalogpb.Index
+	3,  // 4: cairn.catalogpb.TableDescriptor.indexes:type_name -> cairn.catalogpb.Index
+	4,  // 5: cairn.catalogpb.TableDescriptor.checks:type_name -> cairn.catalogpb.Check
+	5,  // 6: cairn.catalogpb.TableDescriptor.foreign_keys:type_name -> cairn.catalogpb.ForeignKey
+	6,  // 7: cairn.catalogpb.Descriptor.table:type_name -> cairn.catalogpb.TableDescriptor
+	7,  // 8: cairn.catalogpb.Descriptor.database:type_name -> cairn.catalogpb.DatabaseDescriptor
+	8,  // 9: cairn.catalogpb.Descriptor.sequence:type_name -> cairn.catalogpb.SequenceDescriptor
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_internal_sql_catalog_catalogpb_catalog_proto_init() }
@@ -904,13 +1015,14 @@ func file_internal_sql_catalog_catalogpb_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc), len(file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_internal_sql_catalog_catalogpb_catalog_proto_goTypes,
 		DependencyIndexes: file_internal_sql_catalog_catalogpb_catalog_proto_depIdxs,
+		EnumInfos:         file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes,
 		MessageInfos:      file_internal_sql_catalog_catalogpb_catalog_proto_msgTypes,
 	}.Build()
 	File_internal_sql_catalog_catalogpb_catalog_proto = out.File
