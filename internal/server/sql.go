@@ -20,7 +20,9 @@ func (s *Server) serveSQL(serverTLS *tls.Config) error {
 	}
 	cfg := pgwire.DefaultConfig()
 	if serverTLS != nil {
-		cfg.TLS, cfg.RequireTLS = serverTLS, true
+		// A copy: net/http mutates its own config (ALPN for HTTP/2) while
+		// serving, and a shared one would race with SQL handshakes.
+		cfg.TLS, cfg.RequireTLS = serverTLS.Clone(), true
 	}
 	if s.pgwire, err = pgwire.NewServer(cfg, factory); err != nil {
 		return err
