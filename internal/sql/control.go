@@ -66,28 +66,14 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
 		s.savepoints = nil
 		switch s.state {
-		case implicitTxn:
-			// COMMIT inside a multi-statement query ends its implicit
+		case implicitTxn, explicitTxn:
+			// In a multi-statement query COMMIT ends its implicit
 			// transaction.
-			err := s.finishTxn(ctx, true)
-			s.state = noTxn
-			if err == nil {
-				s.runAfterCommit(ctx)
-			}
-			s.afterCommitFns = nil
-			return "COMMIT", err
+			return "COMMIT", s.commitBlock(ctx)
 		case failedTxn:
 			_ = s.finishTxn(ctx, false)
 			s.state = noTxn
 			return "ROLLBACK", nil
-		case explicitTxn:
-			err := s.finishTxn(ctx, true)
-			s.state = noTxn
-			if err == nil {
-				s.runAfterCommit(ctx)
-			}
-			s.afterCommitFns = nil
-			return "COMMIT", err
 		}
 		_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
 		return "COMMIT", nil
@@ -101,6 +87,18 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 		return "ROLLBACK", nil
 	}
 	return "", sqlerr.Unsupportedf("%s is not supported yet", strings.TrimPrefix(t.Kind.String(), "TRANS_STMT_"))
+}
+
+// commitBlock commits the session's transaction block and runs what waits
+// for the commit.
+func (s *session) commitBlock(ctx context.Context) error {
+	err := s.finishTxn(ctx, true)
+	s.state = noTxn
+	if err == nil {
+		s.runAfterCommit(ctx)
+	}
+	s.afterCommitFns = nil
+	return err
 }
 
 // applyTxnOptions reads BEGIN / SET TRANSACTION options.

@@ -78,6 +78,13 @@ type session struct {
 	// of dropped tables' data).
 	afterCommitFns []func(ctx context.Context)
 
+	// seqLast is the last value nextval (or setval) gave each sequence in
+	// this session, for currval.
+	seqLast map[uint32]int64
+	// copyStarted: the running statement consumed COPY data, so it cannot
+	// be re-run transparently.
+	copyStarted bool
+
 	// savepoints of the explicit transaction, innermost last.
 	savepoints []namedSavepoint
 
@@ -235,12 +242,9 @@ func (s *session) ExecuteSimple(ctx context.Context, query string, sink pgwire.R
 		}
 	}
 	if implicit && s.state == implicitTxn {
-		s.state = noTxn
-		if err := s.finishTxn(ctx, true); err != nil {
-			s.afterCommitFns = nil
+		if err := s.commitBlock(ctx); err != nil {
 			return toPgError(err)
 		}
-		s.runAfterCommit(ctx)
 	}
 	return nil
 }
@@ -269,6 +273,7 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 		return toPgError(errInFailedTxn)
 	}
 	autocommit := s.state == noTxn
+	s.copyStarted = false
 	for attempt := 0; ; attempt++ {
 		sentAny, err := s.planAndRun(ctx, stmt, params, formats, sink, describe && attempt == 0)
 		if err == nil && autocommit {
@@ -283,7 +288,7 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 		if autocommit {
 			_ = s.finishTxn(ctx, false)
 			s.afterCommitFns = nil
-			if isRetryable(err) && !sentAny && attempt < maxAutoRetries && ctx.Err() == nil {
+			if isRetryable(err) && !sentAny && !s.copyStarted && attempt < maxAutoRetries && ctx.Err() == nil {
 				continue
 			}
 		} else {
