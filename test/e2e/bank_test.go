@@ -151,6 +151,40 @@ func bankSplit(t *testing.T, n *node, key string, step func(string, ...any)) err
 	return nil
 }
 
+// killAndRestart kills nodes[v] with SIGKILL, waits bankDownFor, restarts
+// it on its data directory (same addresses, joining through the others)
+// and waits until the nodes agree again; nodes[v] becomes the new process.
+func killAndRestart(t *testing.T, nodes []*node, ids []uint64, v, kill int, step func(string, ...any)) {
+	t.Helper()
+	vn := nodes[v]
+	vn.kill9()
+	step("kill -9 %s (node id %d), kill %d", vn.name, ids[v], kill)
+	time.Sleep(bankDownFor) // fault duration
+	var join []string
+	for i, n := range nodes {
+		if i != v {
+			join = append(join, n.RPCAddr)
+		}
+	}
+	restartAt := time.Now()
+	rn := startNode(t, nodeConfig{DataDir: vn.cfg.DataDir, RPCAddr: vn.RPCAddr, HTTPAddr: vn.HTTPAddr, SQLAddr: vn.SQLAddr, Join: join})
+	if id := rn.nodeID(t); id != ids[v] {
+		t.Fatalf("restarted %s came back as node %d, want %d", vn.name, id, ids[v])
+	}
+	nodes[v] = rn
+	var diff string
+	err := pollUntil(bankConvergeTimeout, 100*time.Millisecond, func() (bool, error) {
+		diff = converged(nodes)
+		return diff == "", nil
+	})
+	if err != nil {
+		step("restarted %s as %s: healthy after %v; not converged within %v: %s", vn.name, rn.name,
+			time.Since(restartAt).Round(time.Millisecond), bankConvergeTimeout, diff)
+	} else {
+		step("restarted %s as %s: converged %v after the restart", vn.name, rn.name, time.Since(restartAt).Round(time.Millisecond))
+	}
+}
+
 // TestBankUnderFaults runs `cairn workload bank` against three real nodes
 // while one node at a time is killed with SIGKILL and restarted, and the
 // bank's ranges are split: every transaction invariant the workload checks
@@ -209,35 +243,8 @@ func TestBankUnderFaults(t *testing.T) {
 		if !time.Now().Before(faultsUntil) {
 			break
 		}
-		v := rng.IntN(len(nodes))
-		vn := nodes[v]
-		vn.kill9()
 		kills++
-		step("kill -9 %s (node id %d), kill %d", vn.name, ids[v], kills)
-		time.Sleep(bankDownFor) // fault duration
-		var join []string
-		for i, n := range nodes {
-			if i != v {
-				join = append(join, n.RPCAddr)
-			}
-		}
-		restartAt := time.Now()
-		rn := startNode(t, nodeConfig{DataDir: vn.cfg.DataDir, RPCAddr: vn.RPCAddr, HTTPAddr: vn.HTTPAddr, SQLAddr: vn.SQLAddr, Join: join})
-		if id := rn.nodeID(t); id != ids[v] {
-			t.Fatalf("restarted %s came back as node %d, want %d", vn.name, id, ids[v])
-		}
-		nodes[v] = rn
-		var diff string
-		err := pollUntil(bankConvergeTimeout, 100*time.Millisecond, func() (bool, error) {
-			diff = converged(nodes)
-			return diff == "", nil
-		})
-		if err != nil {
-			step("restarted %s as %s: healthy after %v; not converged within %v: %s", vn.name, rn.name,
-				time.Since(restartAt).Round(time.Millisecond), bankConvergeTimeout, diff)
-		} else {
-			step("restarted %s as %s: converged %v after the restart", vn.name, rn.name, time.Since(restartAt).Round(time.Millisecond))
-		}
+		killAndRestart(t, nodes, ids, rng.IntN(len(nodes)), kills, step)
 		time.Sleep(bankUpFor) // all three up between faults
 	}
 	for len(splits) > 0 && time.Now().Before(runStart.Add(duration)) {
