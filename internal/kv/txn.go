@@ -50,6 +50,10 @@ type CommitResult struct {
 // ErrTxnDone is returned by operations on a finished transaction.
 var ErrTxnDone = errors.New("kv: the transaction has already committed or rolled back")
 
+// ErrTxnTooLarge is returned (wrapped) by a write past MaxTxnWrites keys or
+// MaxTxnWriteBytes bytes.
+var ErrTxnTooLarge = errors.New("kv: transaction too large")
+
 type txnWrite struct {
 	del   bool
 	value []byte
@@ -253,10 +257,10 @@ func (t *Txn) buffer(key []byte, w txnWrite) error {
 		return ErrTxnDone
 	}
 	if _, ok := t.writes[string(key)]; !ok && len(t.writes) >= MaxTxnWrites {
-		return fmt.Errorf("kv: a transaction writes at most %d keys", MaxTxnWrites)
+		return fmt.Errorf("%w: a transaction writes at most %d keys", ErrTxnTooLarge, MaxTxnWrites)
 	}
 	if t.writeBytes+len(key)+len(w.value) > MaxTxnWriteBytes {
-		return fmt.Errorf("kv: a transaction writes at most %d bytes", MaxTxnWriteBytes)
+		return fmt.Errorf("%w: a transaction writes at most %d bytes", ErrTxnTooLarge, MaxTxnWriteBytes)
 	}
 	t.writeBytes += len(key) + len(w.value)
 	t.writes[string(key)] = w

@@ -167,6 +167,9 @@ func (ap *accessPath) columnValue(ctx context.Context, x *execCtx, i int, e sem.
 
 // open starts reading the rows of the access path.
 func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
+	if isVirtual(ap.desc) {
+		return openVirtual(ctx, x, ap.desc)
+	}
 	if len(ap.eq) == 0 && ap.lo == nil && ap.hi == nil {
 		return newTableScan(x.txn, ap.desc), nil
 	}

@@ -484,7 +484,7 @@ func (ap *aggPlan) hook(b *sem.Builder, fc *pg_query.FuncCall) (sem.Expr, error)
 		return nil, sqlerr.Unsupportedf("aggregate function %s is not supported yet", name)
 	}
 	inner := &sem.Builder{Scope: b.Scope, ParamTypes: b.ParamTypes, Settings: b.Settings, Clause: b.Clause,
-		AggregateHook: errNestedAggregate}
+		AggregateHook: errNestedAggregate, OuterHook: b.OuterHook}
 	defer func() { b.ParamTypes = inner.ParamTypes }()
 
 	f := &aggFunc{kind: kind, distinct: fc.AggDistinct}

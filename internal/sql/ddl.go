@@ -304,6 +304,9 @@ func (s *session) planDrop(ds *pg_query.DropStmt) (*planned, error) {
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
 		return ddlPlan("DROP INDEX", func(ctx context.Context, x *execCtx) error { return x.dropIndexes(ctx, ds) }), nil
 	}
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_SEQUENCE {
+		return ddlPlan("DROP SEQUENCE", func(ctx context.Context, x *execCtx) error { return x.dropSequences(ctx, ds) }), nil
+	}
 	if ds.RemoveType != pg_query.ObjectType_OBJECT_TABLE {
 		return nil, sqlerr.Unsupportedf("DROP %s is not supported yet", strings.TrimPrefix(ds.RemoveType.String(), "OBJECT_"))
 	}

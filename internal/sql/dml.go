@@ -91,7 +91,7 @@ func (w *tableWriter) fill(ctx context.Context, x *execCtx, row []types.Datum, s
 			if seq == nil {
 				return sqlerr.Internalf("sequence %d of column %q is missing", c.SequenceID, c.Name)
 			}
-			v, err := x.sess.srv.sequences.NextVal(ctx, seq)
+			v, err := x.nextVal(ctx, seq)
 			if err != nil {
 				return err
 			}

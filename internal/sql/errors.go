@@ -23,7 +23,7 @@ func toPgError(err error) error {
 	}
 	var se *sqlerr.Error
 	if errors.As(err, &se) {
-		return &pgwire.Error{Code: se.Code, Message: se.Message, Detail: se.Detail, Hint: se.Hint}
+		return &pgwire.Error{Code: se.Code, Message: se.Message, Detail: se.Detail, Hint: se.Hint, Where: se.Where}
 	}
 	var syn *parser.SyntaxError
 	if errors.As(err, &syn) {

@@ -44,6 +44,7 @@ const (
 	relTable relKind = iota
 	relSubquery
 	relJoin
+	relFunc // a set-returning function (funcscan.go)
 )
 
 type joinKind uint8
@@ -94,6 +95,7 @@ type rel struct {
 	entry *rangeEntry
 	desc  *catalog.TableDescriptor
 	sub   *selectPlan
+	fn    *funcScan
 
 	// A join.
 	join        joinKind
@@ -282,7 +284,7 @@ func (fb *fromBuilder) item(ctx context.Context, n *pg_query.Node) (*rel, error)
 	switch v := n.Node.(type) {
 	case *pg_query.Node_RangeVar:
 		rv := v.RangeVar
-		desc, err := fb.x.table(ctx, rv, false)
+		desc, err := fb.x.readTable(ctx, rv)
 		if err != nil {
 			return nil, err
 		}
@@ -325,7 +327,7 @@ func (fb *fromBuilder) item(ctx context.Context, n *pg_query.Node) (*rel, error)
 	case *pg_query.Node_JoinExpr:
 		return fb.joinItem(ctx, v.JoinExpr)
 	case *pg_query.Node_RangeFunction:
-		return nil, sqlerr.Unsupportedf("functions in FROM are not supported yet")
+		return fb.funcItem(v.RangeFunction)
 	}
 	return nil, sqlerr.Unsupportedf("this FROM clause item is not supported yet")
 }

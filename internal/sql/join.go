@@ -29,6 +29,11 @@ func (r *rel) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		if it, err = chooseAccess(r.desc, r.localFilter).open(ctx, x); err != nil {
 			return nil, err
 		}
+	case relFunc:
+		var err error
+		if it, err = r.fn.open(ctx, x); err != nil {
+			return nil, err
+		}
 	case relSubquery:
 		in, err := r.sub.open(ctx, x)
 		if err != nil {
@@ -324,6 +329,8 @@ func (r *rel) explain() []string {
 	switch r.kind {
 	case relTable:
 		add(d, chooseAccess(r.desc, r.localFilter).explain())
+	case relFunc:
+		add(d, "function scan "+r.fn.name)
 	case relSubquery:
 		add(d, "subquery "+r.entry.alias)
 		nest(d+1, r.sub.explainOps())

@@ -42,6 +42,12 @@ type execCtx struct {
 	sink   pgwire.ResultSink // for notices; may be nil
 	res    *catalog.Resolver // the statement's catalog view (lazily)
 	eval   *sem.EvalContext  // lazily
+	snap   *catalogSnapshot  // for virtual tables (lazily)
+	// planCtx is the context of planning (subqueries are planned from
+	// within expression builders); outer resolves names of enclosing
+	// queries while a subquery is planned.
+	planCtx context.Context
+	outer   func(qualifier []string, name string) (sem.Expr, bool)
 	// builders are the expression builders of the statement being planned
 	// (their inferred parameter types are merged at the end).
 	builders []*sem.Builder
@@ -74,6 +80,7 @@ type planned struct {
 // types the client declared ($n); unknown ones are inferred.
 func (s *session) plan(ctx context.Context, x *execCtx, stmt *parser.Statement, paramTypes []*types.Type) (*planned, error) {
 	x.builders = nil
+	x.planCtx = ctx
 	p, err := s.planStmt(ctx, x, stmt, paramTypes)
 	if err != nil {
 		return nil, err
@@ -118,6 +125,10 @@ func (s *session) planStmt(ctx context.Context, x *execCtx, stmt *parser.Stateme
 		return s.planRename(n.RenameStmt)
 	case *pg_query.Node_TruncateStmt:
 		return s.planTruncate(n.TruncateStmt)
+	case *pg_query.Node_CreateSeqStmt:
+		return s.planCreateSequence(n.CreateSeqStmt)
+	case *pg_query.Node_CopyStmt:
+		return s.planCopy(ctx, x, n.CopyStmt)
 	}
 	return nil, sqlerr.Unsupportedf("statement %s is not supported yet", stmtName(stmt.AST))
 }

@@ -29,6 +29,10 @@ type source struct {
 	desc  *catalog.TableDescriptor
 	scope *tableScope
 	from  *fromPlan
+	// setop: the rows of a UNION, INTERSECT or EXCEPT (setop.go),
+	// named by setScope.
+	setop    *setopPlan
+	setScope *fromScope
 }
 
 func (x *execCtx) fromClause(ctx context.Context, from []*pg_query.Node, params []*types.Type) (*source, error) {
@@ -36,7 +40,7 @@ func (x *execCtx) fromClause(ctx context.Context, from []*pg_query.Node, params 
 		return &source{}, nil
 	}
 	if rv := from[0].GetRangeVar(); len(from) == 1 && rv != nil && (rv.Alias == nil || len(rv.Alias.Colnames) == 0) {
-		desc, err := x.table(ctx, rv, false)
+		desc, err := x.readTable(ctx, rv)
 		if err != nil {
 			return nil, err
 		}
@@ -60,6 +64,8 @@ func (s *source) resolver() sem.Scope {
 		return nil
 	case s.from != nil:
 		return s.from.scope
+	case s.setScope != nil:
+		return s.setScope
 	case s.scope != nil:
 		return s.scope
 	}
@@ -151,6 +157,8 @@ func (x *execCtx) builder(src *source, params []*types.Type, clause string) *sem
 	if sc := src.resolver(); sc != nil {
 		b.Scope = sc
 	}
+	b.SubqueryHook = x.subquery
+	b.OuterHook = x.outer
 	x.builders = append(x.builders, b)
 	return b
 }
@@ -179,6 +187,8 @@ func (x *execCtx) evalCtx(ctx context.Context) *sem.EvalContext {
 			Ctx: ctx, Params: x.params, TxnTimestamp: x.sess.txnTime, Settings: x.sess.typeSettings(),
 			Session: &sem.SessionInfo{Database: x.sess.dbName, User: x.sess.user, SearchPath: []string{"public"},
 				Version: "PostgreSQL " + serverVersionNumber + " (Cairn)"},
+			Catalog:   &catalogAccess{ctx: ctx, x: x},
+			Sequences: seqOps{x},
 		}
 	}
 	return x.eval
@@ -223,7 +233,7 @@ func (s *session) planSelect(ctx context.Context, x *execCtx, sel *pg_query.Sele
 func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, params []*types.Type) (*selectPlan, error) {
 	switch {
 	case sel.Op != pg_query.SetOperation_SETOP_NONE:
-		return nil, sqlerr.Unsupportedf("UNION, INTERSECT and EXCEPT are not supported yet")
+		return x.buildSetOp(ctx, sel, params) // setop.go
 	case len(sel.ValuesLists) > 0:
 		return nil, sqlerr.Unsupportedf("VALUES as a query is not supported yet")
 	case sel.WithClause != nil:
@@ -335,6 +345,26 @@ func columnName(n *pg_query.Node) string {
 		}
 	case *pg_query.Node_CaseExpr:
 		return "case"
+	case *pg_query.Node_SubLink:
+		switch v.SubLink.SubLinkType {
+		case pg_query.SubLinkType_EXISTS_SUBLINK:
+			return "exists"
+		case pg_query.SubLinkType_ARRAY_SUBLINK:
+			return "array"
+		case pg_query.SubLinkType_EXPR_SUBLINK:
+			sel := v.SubLink.Subselect.GetSelectStmt()
+			for sel != nil && sel.Op != pg_query.SetOperation_SETOP_NONE {
+				sel = sel.Larg
+			}
+			if sel != nil && len(sel.TargetList) > 0 {
+				if rt := sel.TargetList[0].GetResTarget(); rt != nil {
+					if rt.Name != "" {
+						return rt.Name
+					}
+					return columnName(rt.Val)
+				}
+			}
+		}
 	case *pg_query.Node_CoalesceExpr:
 		return "coalesce"
 	}
@@ -381,6 +411,10 @@ func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
 	switch {
 	case sp.src.from != nil:
 		if in, err = sp.src.from.root.open(ctx, x); err != nil {
+			return nil, err
+		}
+	case sp.src.setop != nil:
+		if in, err = sp.src.setop.open(ctx, x); err != nil {
 			return nil, err
 		}
 	case sp.src.desc == nil:

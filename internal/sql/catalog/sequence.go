@@ -265,3 +265,49 @@ func DropOwnedSequence(ctx context.Context, txn *kv.Txn, id uint32) error {
 	}
 	return deleteSequence(txn, seq)
 }
+
+// SetVal sets seq's last value to v: NextVal next hands out v plus
+// Increment if isCalled, else v itself (PostgreSQL's setval). v must lie
+// in [Min, Max] (22003) and be Start plus a multiple of Increment (the
+// counter counts steps). This node's reserved block is dropped; as in
+// PostgreSQL the change is not transactional, and values another node
+// reserved before are still handed out by it.
+func (s *Sequences) SetVal(ctx context.Context, seq *SequenceDescriptor, v int64, isCalled bool) error {
+	if err := seq.Validate(); err != nil {
+		return err
+	}
+	if v < seq.Min || v > seq.Max {
+		return sqlerr.Newf(sqlerr.CodeNumericValueOutOfRange,
+			"setval: value %d is out of bounds for sequence %q (%d..%d)", v, seq.Name, seq.Min, seq.Max)
+	}
+	diff, step := uint64(v)-uint64(seq.Start), uint64(seq.Increment)
+	if seq.Increment < 0 {
+		diff, step = uint64(seq.Start)-uint64(v), -uint64(seq.Increment)
+	}
+	if (seq.Increment > 0) != (v >= seq.Start) && v != seq.Start || diff%step != 0 {
+		return sqlerr.Newf(sqlerr.CodeFeatureNotSupported,
+			"setval: value %d is not START (%d) plus a multiple of INCREMENT (%d) for sequence %q", v, seq.Start, seq.Increment, seq.Name)
+	}
+	pos := int64(diff / step)
+	if isCalled {
+		pos++
+	}
+	s.mu.Lock()
+	b := s.mu.blocks[seq.ID]
+	if b == nil {
+		b = &seqBlock{}
+		s.mu.blocks[seq.ID] = b
+	}
+	s.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur, err := s.db.Increment(ctx, keys.SequenceCounterKey(seq.ID), 0)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.Increment(ctx, keys.SequenceCounterKey(seq.ID), pos-cur); err != nil {
+		return err
+	}
+	b.next, b.end = 0, 0
+	return nil
+}

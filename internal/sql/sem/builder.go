@@ -50,6 +50,10 @@ type Builder struct {
 	// scalar subquery, ARRAY(...)). nil means subqueries are not
 	// supported here (0A000).
 	SubqueryHook func(b *Builder, link *pg_query.SubLink) (Expr, error)
+	// OuterHook, if set, resolves a column name that Scope does not know
+	// against the scopes of enclosing queries (a correlated subquery):
+	// it returns the expression that reads the outer column, or false.
+	OuterHook func(qualifier []string, name string) (Expr, bool)
 
 	depth int
 }
@@ -355,10 +359,20 @@ func (b *Builder) buildColumnRef(c *pg_query.ColumnRef) (Expr, error) {
 	}
 	display := strings.Join(full, ".")
 	if b.Scope == nil {
+		if b.OuterHook != nil {
+			if e, ok := b.OuterHook(names[:len(names)-1], names[len(names)-1]); ok {
+				return e, nil
+			}
+		}
 		return nil, sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %s does not exist", quoteColumnName(display))
 	}
 	idx, typ, err := b.Scope.ResolveColumn(names[:len(names)-1], names[len(names)-1])
 	if err != nil {
+		if b.OuterHook != nil {
+			if e, ok := b.OuterHook(names[:len(names)-1], names[len(names)-1]); ok {
+				return e, nil
+			}
+		}
 		return nil, err
 	}
 	return &ColumnRef{Idx: idx, Typ: typ, Name: display}, nil
@@ -421,6 +435,15 @@ func ResolveTypeName(tn *pg_query.TypeName) (*types.Type, error) {
 }
 
 func (b *Builder) buildTypeCast(tc *pg_query.TypeCast) (Expr, error) {
+	if names := tc.TypeName.GetNames(); len(names) > 0 && len(tc.TypeName.ArrayBounds) == 0 {
+		if reg, _ := strVal(names[len(names)-1]); regTypes[reg] {
+			e, err := b.build(tc.Arg)
+			if err != nil {
+				return nil, err
+			}
+			return b.buildRegCast(reg, e)
+		}
+	}
 	t, err := ResolveTypeName(tc.TypeName)
 	if err != nil {
 		return nil, err

@@ -85,6 +85,12 @@ type EvalContext struct {
 	// Session describes the session for current_user, version() and the
 	// like; nil gives empty values.
 	Session *SessionInfo
+	// Sequences serves nextval, currval and setval; nil makes them fail
+	// with 0A000.
+	Sequences SequenceOps
+	// Catalog serves the system catalog functions (pg_get_indexdef,
+	// 'name'::regclass); nil makes them return NULL.
+	Catalog CatalogAccess
 }
 
 // SessionInfo is what the system information functions report.
@@ -379,3 +385,28 @@ func isOwnPackageNode(e Expr) bool {
 func (*Const) ownNode()     {}
 func (*ColumnRef) ownNode() {}
 func (*Param) ownNode()     {}
+
+// SequenceOps gives the sequence functions (nextval, currval, setval)
+// access to the catalog and the session: the session implements it, so
+// that this package needs neither. name is the sequence's name as the
+// function's argument gives it ('s', 'public.s', '"S"'), resolved as
+// PostgreSQL's regclass input does.
+type SequenceOps interface {
+	NextVal(ctx context.Context, name string) (int64, error)
+	CurrVal(ctx context.Context, name string) (int64, error)
+	SetVal(ctx context.Context, name string, v int64, isCalled bool) (int64, error)
+}
+
+func (c *EvalContext) sequences() (SequenceOps, error) {
+	if c == nil || c.Sequences == nil {
+		return nil, sqlerr.Unsupportedf("sequence functions are not available here")
+	}
+	return c.Sequences, nil
+}
+
+func (c *EvalContext) ctx() context.Context {
+	if c == nil || c.Ctx == nil {
+		return context.Background()
+	}
+	return c.Ctx
+}

@@ -76,6 +76,9 @@ type Error struct {
 	Message string
 	Detail  string
 	Hint    string
+	// Where is the context (PostgreSQL's CONTEXT line), e.g.
+	// "COPY t, line 3"; optional.
+	Where string
 }
 
 // Error returns "message (SQLSTATE code)".

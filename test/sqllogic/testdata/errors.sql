@@ -166,11 +166,11 @@ SELECT * FROM e, LATERAL (SELECT e.id) AS sub
 
 onlyif cairn
 statement error 0A000
-SELECT * FROM generate_series(1, 3)
+SELECT * FROM generate_series(1, 3) WITH ORDINALITY
 
 onlyif cairn
 statement error 0A000
-SELECT 1 UNION SELECT 2
+SELECT id FROM e WHERE id = ALL (SELECT 1)
 
 onlyif cairn
 statement error 0A000
@@ -206,7 +206,7 @@ CREATE VIEW v AS SELECT id FROM e
 
 onlyif cairn
 statement error 0A000
-CREATE SEQUENCE s
+CREATE SEQUENCE s CYCLE
 
 onlyif cairn
 statement error 0A000
