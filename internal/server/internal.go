@@ -105,6 +105,16 @@ func (a *internalAPI) Join(ctx context.Context, req *kvpb.JoinRequest) (*kvpb.Jo
 		id = uint64(n)
 	}
 	nd := &kvpb.NodeDescriptor{NodeId: id, Address: req.Address}
+	if req.NodeId != 0 {
+		// A known node re-registering keeps its other attributes
+		// (decommissioning).
+		if cur, err := db.Get(ctx, keys.NodeKey(id)); err == nil && cur.Found {
+			old := &kvpb.NodeDescriptor{}
+			if proto.Unmarshal(cur.Value, old) == nil {
+				nd.Decommissioning = old.Decommissioning
+			}
+		}
+	}
 	if _, err := db.Put(ctx, keys.NodeKey(id), marshalProto(nd)); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "join: registering node %d: %v", id, err)
 	}
@@ -168,6 +178,12 @@ func (b *addressBook) NodeAddress(ctx context.Context, nodeID uint64) (string, e
 	ctx = context.WithValue(ctx, resolvingKey{}, true)
 	value, found, err := b.s.readRegistry(ctx, nodeID)
 	if err != nil {
+		// The registry may be out of reach for want of this very address
+		// (the meta leaseholder is the node being resolved): ask the nodes
+		// whose addresses are known for theirs.
+		if addr, ok := b.askKnownNodes(ctx, nodeID); ok {
+			return addr, nil
+		}
 		return "", err
 	}
 	if !found {
@@ -182,6 +198,42 @@ func (b *addressBook) NodeAddress(ctx context.Context, nodeID uint64) (string, e
 }
 
 type resolvingKey struct{}
+
+// askKnownNodes re-registers this node through each node whose address is
+// known, until one answers with the registry (a JoinRequest naming this
+// node is idempotent and returns every node's address), and learns it.
+func (b *addressBook) askKnownNodes(ctx context.Context, nodeID uint64) (string, bool) {
+	b.mu.Lock()
+	var addrs []string
+	for id, a := range b.m {
+		if id != b.s.ident.NodeId && id != nodeID {
+			addrs = append(addrs, a)
+		}
+	}
+	b.mu.Unlock()
+	dial := dialInternal(b.s.clientTLS)
+	for _, a := range addrs {
+		c, closeConn, err := dial(a)
+		if err != nil {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		resp, err := c.Join(cctx, &kvpb.JoinRequest{Address: b.s.RPCAddr(), NodeId: b.s.ident.NodeId})
+		cancel()
+		closeConn()
+		if err != nil {
+			continue
+		}
+		b.learn(resp.Nodes...)
+		b.mu.Lock()
+		addr, ok := b.m[nodeID]
+		b.mu.Unlock()
+		if ok {
+			return addr, true
+		}
+	}
+	return "", false
+}
 
 // readRegistry reads a node's registry entry: from this node's own replica
 // of the meta range when it has one (addresses change rarely, and a

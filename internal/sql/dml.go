@@ -436,12 +436,9 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 	default:
 		return nil, sqlerr.Unsupportedf("this form of INSERT is not supported")
 	}
-	var ret []sem.Expr
-	var cols []resultCol
-	if len(ins.ReturningList) > 0 {
-		if ret, cols, err = x.buildTargets(src, ins.ReturningList, params); err != nil {
-			return nil, err
-		}
+	ret, cols, err := x.returningList(src, ins.ReturningList, params)
+	if err != nil {
+		return nil, err
 	}
 	return &planned{
 		params: params, cols: cols, needsTxn: true,
@@ -583,23 +580,41 @@ func (x *execCtx) matchingRows(ctx context.Context, desc *catalog.TableDescripto
 	}
 }
 
+// dmlTarget resolves the table of an UPDATE or DELETE and builds its WHERE.
+func (x *execCtx) dmlTarget(ctx context.Context, rel *pg_query.RangeVar, whereNode *pg_query.Node, params []*types.Type) (
+	*catalog.TableDescriptor, *source, sem.Expr, error) {
+	desc, err := x.table(ctx, rel, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	src := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
+	if rel.Alias != nil {
+		src.scope.alias = rel.Alias.Aliasname
+	}
+	var where sem.Expr
+	if whereNode != nil {
+		if where, err = x.builder(src, params, "WHERE").BuildCondition(whereNode); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return desc, src, where, nil
+}
+
+// returningList builds a RETURNING list (none: nil, nil).
+func (x *execCtx) returningList(src *source, list []*pg_query.Node, params []*types.Type) ([]sem.Expr, []resultCol, error) {
+	if len(list) == 0 {
+		return nil, nil, nil
+	}
+	return x.buildTargets(src, list, params)
+}
+
 func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.UpdateStmt, params []*types.Type) (*planned, error) {
 	if len(up.FromClause) > 0 || up.WithClause != nil {
 		return nil, sqlerr.Unsupportedf("UPDATE ... FROM and WITH are not supported yet")
 	}
-	desc, err := x.table(ctx, up.Relation, false)
+	desc, src, where, err := x.dmlTarget(ctx, up.Relation, up.WhereClause, params)
 	if err != nil {
 		return nil, err
-	}
-	src := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
-	if up.Relation.Alias != nil {
-		src.scope.alias = up.Relation.Alias.Aliasname
-	}
-	var where sem.Expr
-	if up.WhereClause != nil {
-		if where, err = x.builder(src, params, "WHERE").BuildCondition(up.WhereClause); err != nil {
-			return nil, err
-		}
 	}
 	type assignment struct {
 		ord  int
@@ -628,12 +643,9 @@ func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.Updat
 		}
 		sets = append(sets, a)
 	}
-	var ret []sem.Expr
-	var cols []resultCol
-	if len(up.ReturningList) > 0 {
-		if ret, cols, err = x.buildTargets(src, up.ReturningList, params); err != nil {
-			return nil, err
-		}
+	ret, cols, err := x.returningList(src, up.ReturningList, params)
+	if err != nil {
+		return nil, err
 	}
 	return &planned{
 		params: params, cols: cols, needsTxn: true,
@@ -690,26 +702,13 @@ func (s *session) planDelete(ctx context.Context, x *execCtx, del *pg_query.Dele
 	if len(del.UsingClause) > 0 || del.WithClause != nil {
 		return nil, sqlerr.Unsupportedf("DELETE ... USING and WITH are not supported yet")
 	}
-	desc, err := x.table(ctx, del.Relation, false)
+	desc, src, where, err := x.dmlTarget(ctx, del.Relation, del.WhereClause, params)
 	if err != nil {
 		return nil, err
 	}
-	src := &source{desc: desc, scope: &tableScope{desc: desc, alias: desc.Name}}
-	if del.Relation.Alias != nil {
-		src.scope.alias = del.Relation.Alias.Aliasname
-	}
-	var where sem.Expr
-	if del.WhereClause != nil {
-		if where, err = x.builder(src, params, "WHERE").BuildCondition(del.WhereClause); err != nil {
-			return nil, err
-		}
-	}
-	var ret []sem.Expr
-	var cols []resultCol
-	if len(del.ReturningList) > 0 {
-		if ret, cols, err = x.buildTargets(src, del.ReturningList, params); err != nil {
-			return nil, err
-		}
+	ret, cols, err := x.returningList(src, del.ReturningList, params)
+	if err != nil {
+		return nil, err
 	}
 	return &planned{
 		params: params, cols: cols, needsTxn: true,
