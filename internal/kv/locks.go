@@ -144,6 +144,12 @@ func (db *DB) sendGroupedAt(ctx context.Context, ts uint64, reqs []*kvpb.Request
 	return db.sendGroupedN(ctx, ts, reqs, 0)
 }
 
+// Bounds of sendGrouped: requests per batch, batches in flight.
+const (
+	maxGroupedBatch    = 2000
+	maxGroupedParallel = 8
+)
+
 // maxRegroups bounds sendGrouped's regrouping after splits: a request that
 // itself spans ranges (a span) would otherwise be regrouped forever.
 const maxRegroups = 3
@@ -162,8 +168,18 @@ func (db *DB) sendGroupedN(ctx context.Context, ts uint64, reqs []*kvpb.RequestU
 		}
 		groups[d.RangeId] = append(groups[d.RangeId], i)
 	}
+	// Large groups go in several batches: a Raft command (and an RPC) per
+	// maxGroupedBatch requests.
+	var chunks [][]int
+	for _, id := range order {
+		for idx := groups[id]; len(idx) > 0; {
+			n := min(len(idx), maxGroupedBatch)
+			chunks = append(chunks, idx[:n])
+			idx = idx[n:]
+		}
+	}
 	out := make([]*kvpb.ResponseUnion, len(reqs))
-	errs := make([]error, len(order))
+	errs := make([]error, len(chunks))
 	sendGroup := func(gi int, idx []int) {
 		batch := make([]*kvpb.RequestUnion, len(idx))
 		for j, i := range idx {
@@ -183,15 +199,17 @@ func (db *DB) sendGroupedN(ctx context.Context, ts uint64, reqs []*kvpb.RequestU
 			out[i] = resps[j]
 		}
 	}
-	if len(order) == 1 {
-		sendGroup(0, groups[order[0]])
+	if len(chunks) == 1 {
+		sendGroup(0, chunks[0])
 	} else {
 		var wg sync.WaitGroup
-		for gi, id := range order {
+		sem := make(chan struct{}, maxGroupedParallel)
+		for gi, idx := range chunks {
 			wg.Add(1)
+			sem <- struct{}{}
 			go func() {
-				defer wg.Done()
-				sendGroup(gi, groups[id])
+				defer func() { <-sem; wg.Done() }()
+				sendGroup(gi, idx)
 			}()
 		}
 		wg.Wait()

@@ -23,9 +23,9 @@ const DefaultLockTTL = 3 * time.Second
 
 // Transaction size bounds (documented in docs/transactions.md).
 const (
-	MaxTxnWrites     = 10000
+	MaxTxnWrites     = 250000
 	MaxTxnWriteBytes = 64 << 20
-	maxTxnReadSpans  = 100000
+	maxTxnReadSpans  = 1000000
 )
 
 // TxnOptions configure a transaction.
@@ -472,7 +472,9 @@ func (c *committer) tryOnePhase(ctx context.Context) (res CommitResult, err erro
 	batch := make([]*kvpb.RequestUnion, 0, len(c.prewrites)+len(c.validations))
 	batch = append(batch, c.prewrites...)
 	batch = append(batch, c.validations...)
-	if !batchWithin(desc, batch) {
+	if len(batch) > maxGroupedBatch || !batchWithin(desc, batch) {
+		// Too large for one command (two-phase commit batches it), or
+		// across ranges.
 		return res, nil, false
 	}
 	for _, p := range c.prewrites {

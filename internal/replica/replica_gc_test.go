@@ -191,7 +191,11 @@ func TestGCRequest(t *testing.T) {
 			t.Fatalf("after restart range %d has GC threshold %d, want %d", id, got, threshold2)
 		}
 	}
+	// Wait until both ranges serve again (sendAt does not retry).
 	if _, err := n.send(t, keys.FirstUserRangeID, get("a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.send(t, 3, get("m01")); err != nil {
 		t.Fatal(err)
 	}
 	_, perr = n.sendAt(3, threshold2-1, get("m01"))

@@ -115,6 +115,8 @@ func (s *session) planStmt(ctx context.Context, x *execCtx, stmt *parser.Stateme
 		return s.planCreateDatabase(n.CreatedbStmt)
 	case *pg_query.Node_DropdbStmt:
 		return s.planDropDatabase(n.DropdbStmt)
+	case *pg_query.Node_VacuumStmt:
+		return s.planVacuum(n.VacuumStmt)
 	case *pg_query.Node_ExplainStmt:
 		return s.planExplain(ctx, x, n.ExplainStmt, params)
 	case *pg_query.Node_IndexStmt:
