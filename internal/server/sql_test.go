@@ -276,3 +276,29 @@ func TestSQLImplicitTransactionsAndSavepoints(t *testing.T) {
 		t.Fatalf("savepoint outside a block: %v", err)
 	}
 }
+
+// LIMIT and OFFSET take any value castable to bigint (numerics round);
+// other types are refused — never a crash.
+func TestSQLLimitArguments(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	conn := connectSQL(t, s)
+	ctx := testCtx(t)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT * FROM generate_series(1, 10) LIMIT 2.5 OFFSET 1.4) s`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("LIMIT 2.5 OFFSET 1.4: %d rows, %v; want 3", n, err)
+	}
+	var pgErr *pgconn.PgError
+	for q, code := range map[string]string{
+		`SELECT 1 LIMIT 'a'`:                 "22P02",
+		`SELECT 1 LIMIT true`:                "42804",
+		`SELECT 1 LIMIT 9223372036854775808`: "22003",
+		`SELECT 1 OFFSET -1`:                 "2201X",
+	} {
+		if _, err := conn.Exec(ctx, q); !errors.As(err, &pgErr) || pgErr.Code != code {
+			t.Errorf("%s: %v, want SQLSTATE %s", q, err, code)
+		}
+	}
+	if err := conn.QueryRow(ctx, `SELECT 1 LIMIT $1`, "1").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("LIMIT $1: %d %v", n, err)
+	}
+}

@@ -280,16 +280,32 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 		return nil, err
 	}
 	if sel.LimitCount != nil {
-		if sp.limit, err = x.builder(nil, params, "LIMIT").Build(sel.LimitCount, types.Int8); err != nil {
+		if sp.limit, err = x.buildCount(sel.LimitCount, params, "LIMIT"); err != nil {
 			return nil, err
 		}
 	}
 	if sel.LimitOffset != nil {
-		if sp.offset, err = x.builder(nil, params, "OFFSET").Build(sel.LimitOffset, types.Int8); err != nil {
+		if sp.offset, err = x.buildCount(sel.LimitOffset, params, "OFFSET"); err != nil {
 			return nil, err
 		}
 	}
 	return sp, nil
+}
+
+// buildCount builds a LIMIT or OFFSET expression as a bigint, as
+// PostgreSQL does: a numeric value is rounded, other types are refused
+// (42804), so evaluating it always yields a DInt or NULL.
+func (x *execCtx) buildCount(n *pg_query.Node, params []*types.Type, clause string) (sem.Expr, error) {
+	b := x.builder(nil, params, clause)
+	e, err := b.Build(n, types.Int8)
+	if err != nil {
+		return nil, err
+	}
+	ce, err := b.Coerce(e, types.Int8, types.CoercionAssignment)
+	if err != nil {
+		return nil, sqlerr.Newf(sqlerr.CodeDatatypeMismatch, "argument of %s must be type bigint, not type %s", clause, e.Type().Name())
+	}
+	return ce, nil
 }
 
 // buildTargets builds a target list (SELECT list or RETURNING).

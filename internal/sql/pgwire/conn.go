@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -99,6 +100,13 @@ func (c *conn) setIO(nc net.Conn) {
 // serve runs the connection to its end and releases it.
 func (c *conn) serve() {
 	defer c.finish()
+	defer func() {
+		// A bug in the session must end this connection, not the node.
+		if r := recover(); r != nil {
+			c.log.Error("pgwire: session panicked; closing the connection", "panic", r, "stack", string(debug.Stack()))
+			c.sendFatal(&Error{Code: "XX000", Message: fmt.Sprintf("internal error: %v", r)})
+		}
+	}()
 	c.setDeadline(time.Now().Add(c.srv.cfg.StartupTimeout))
 	if !c.startup() {
 		return

@@ -446,6 +446,8 @@ func (s *fakeSession) run(ctx context.Context, p *fakePortal, maxRows int, sink 
 			e.Severity = SeverityFatal
 		}
 		return false, e
+	case "PANIC":
+		panic("fake session bug")
 	case "PLAIN":
 		return false, errors.New("plain failure")
 	case "PARSEERROR":

@@ -721,3 +721,23 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// A panic in a session ends that connection with XX000; the server and
+// other connections keep working.
+func TestSessionPanicEndsOnlyItsConnection(t *testing.T) {
+	ts := startServer(t, Config{})
+	ctx := testCtx(t)
+	other := ts.pgConnect(t, "")
+	victim := ts.pgConnect(t, "")
+	_, err := victim.Exec(ctx, "PANIC").ReadAll()
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "XX000" {
+		t.Fatalf("panicking statement: %v, want XX000", err)
+	}
+	if _, err := other.Exec(ctx, "SELECT 1").ReadAll(); err != nil {
+		t.Fatalf("another connection after the panic: %v", err)
+	}
+	if _, err := ts.pgConnect(t, "").Exec(ctx, "SELECT 2").ReadAll(); err != nil {
+		t.Fatalf("a new connection after the panic: %v", err)
+	}
+}
