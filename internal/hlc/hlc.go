@@ -43,6 +43,12 @@ func Physical(ts uint64) time.Time {
 	return time.UnixMilli(int64(ts >> LogicalBits))
 }
 
+// Expired reports whether a lifetime of ttl, counted from the physical time
+// of start, is over at the wall time now (transaction lock TTLs).
+func Expired(start uint64, ttl time.Duration, now time.Time) bool {
+	return now.After(Physical(start).Add(ttl))
+}
+
 // Now returns a timestamp greater than every earlier one.
 func (c *Clock) Now() uint64 {
 	phys := FromPhysical(c.wallNow().UnixMilli(), 0)

@@ -62,7 +62,7 @@ func (w *lockWaiter) resolve(ctx context.Context, db *DB, lc *kvpb.LockConflict,
 
 // lockExpired reports whether a lock's TTL has run out by this node's clock.
 func lockExpired(l *kvpb.LockInfo) bool {
-	return time.Now().After(hlc.Physical(l.StartTs).Add(time.Duration(l.TtlMs) * time.Millisecond))
+	return hlc.Expired(l.StartTs, time.Duration(l.TtlMs)*time.Millisecond, time.Now())
 }
 
 // resolveLocks finds the fate of each lock's transaction at its primary key

@@ -41,8 +41,7 @@ func singleLockConflict(key []byte, l *storage.Lock) *kvpb.Error {
 // lockExpired reports whether l is past its TTL at now (a timestamp of the
 // evaluating leaseholder's clock).
 func lockExpired(l *storage.Lock, now uint64) bool {
-	deadline := hlc.Physical(l.StartTS).Add(time.Duration(l.TTLMillis) * time.Millisecond)
-	return hlc.Physical(now).After(deadline)
+	return hlc.Expired(l.StartTS, time.Duration(l.TTLMillis)*time.Millisecond, hlc.Physical(now))
 }
 
 func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion, error) {
@@ -108,6 +107,9 @@ func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion
 
 // evalResolve commits or rolls back one key of a transaction.
 func evalResolve(ec *evalContext, q *kvpb.ResolveRequest) (*kvpb.ResponseUnion, error) {
+	if q.StartTs == 0 {
+		return nil, kvpb.NewErrorf("transaction request without a start timestamp")
+	}
 	ok := &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Resolve{Resolve: &kvpb.ResolveResponse{}}}
 	l, err := storage.GetLock(ec.r, q.Key)
 	if err != nil {
@@ -146,6 +148,9 @@ func evalResolve(ec *evalContext, q *kvpb.ResolveRequest) (*kvpb.ResponseUnion, 
 // evalCheckTxn reports the fate of the transaction whose primary is q.Key,
 // rolling it back when asked and its lock has expired at now.
 func evalCheckTxn(ec *evalContext, q *kvpb.CheckTxnRequest, now uint64) (*kvpb.ResponseUnion, error) {
+	if q.StartTs == 0 {
+		return nil, kvpb.NewErrorf("transaction request without a start timestamp")
+	}
 	status := func(s kvpb.TxnStatus, commitTS uint64) (*kvpb.ResponseUnion, error) {
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_CheckTxn{CheckTxn: &kvpb.CheckTxnResponse{Status: s, CommitTs: commitTS}}}, nil
 	}
@@ -188,6 +193,9 @@ func evalCheckTxn(ec *evalContext, q *kvpb.CheckTxnRequest, now uint64) (*kvpb.R
 }
 
 func evalHeartbeatTxn(ec *evalContext, q *kvpb.HeartbeatTxnRequest) (*kvpb.ResponseUnion, error) {
+	if q.StartTs == 0 {
+		return nil, kvpb.NewErrorf("transaction request without a start timestamp")
+	}
 	status := func(s kvpb.TxnStatus) (*kvpb.ResponseUnion, error) {
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_HeartbeatTxn{HeartbeatTxn: &kvpb.HeartbeatTxnResponse{Status: s}}}, nil
 	}
@@ -216,6 +224,9 @@ func evalHeartbeatTxn(ec *evalContext, q *kvpb.HeartbeatTxnRequest) (*kvpb.Respo
 
 // evalValidateRead checks a serializable transaction's read of a key or span.
 func evalValidateRead(ec *evalContext, q *kvpb.ValidateReadRequest) (*kvpb.ResponseUnion, error) {
+	if q.StartTs == 0 {
+		return nil, kvpb.NewErrorf("transaction request without a start timestamp")
+	}
 	upTo := q.CommitTs
 	if upTo == 0 {
 		upTo = ec.ts // inside a one-phase batch
