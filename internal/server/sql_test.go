@@ -302,3 +302,26 @@ func TestSQLLimitArguments(t *testing.T) {
 		t.Fatalf("LIMIT $1: %d %v", n, err)
 	}
 }
+
+// A DROP TABLE undone by ROLLBACK TO SAVEPOINT (or by a failed block) must
+// not delete the table's data when the transaction later commits.
+func TestSQLUndoneDropKeepsData(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	conn := connectSQL(t, s)
+	ctx := testCtx(t)
+	pc := conn.PgConn()
+	for _, q := range []string{
+		`CREATE TABLE keep (k INT PRIMARY KEY)`, `INSERT INTO keep VALUES (1), (2), (3)`,
+		`BEGIN`, `SAVEPOINT a`, `DROP TABLE keep`, `ROLLBACK TO SAVEPOINT a`, `COMMIT`,
+		`BEGIN`, `DROP TABLE keep`, `SELECT 1/0`,
+	} {
+		_, _ = pc.Exec(ctx, q).ReadAll() // the division fails the block on purpose
+	}
+	if _, err := pc.Exec(ctx, `COMMIT`).ReadAll(); err != nil { // a failed block: rolls back
+		t.Fatal(err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM keep`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("rows after undone drops: %d, %v; want 3", n, err)
+	}
+}

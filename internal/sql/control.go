@@ -64,7 +64,6 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
 		return s.savepointStmt(ctx, t)
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
-		s.savepoints = nil
 		switch s.state {
 		case implicitTxn, explicitTxn:
 			// In a multi-statement query COMMIT ends its implicit
@@ -78,12 +77,11 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 		_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
 		return "COMMIT", nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
-		s.savepoints = nil
 		if s.state == noTxn {
 			_ = sink.Notice(&pgwire.Error{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
 		}
 		_ = s.finishTxn(ctx, false)
-		s.state, s.afterCommitFns = noTxn, nil
+		s.state = noTxn
 		return "ROLLBACK", nil
 	}
 	return "", sqlerr.Unsupportedf("%s is not supported yet", strings.TrimPrefix(t.Kind.String(), "TRANS_STMT_"))
@@ -94,10 +92,6 @@ func (s *session) transactionStmt(ctx context.Context, t *pg_query.TransactionSt
 func (s *session) commitBlock(ctx context.Context) error {
 	err := s.finishTxn(ctx, true)
 	s.state = noTxn
-	if err == nil {
-		s.runAfterCommit(ctx)
-	}
-	s.afterCommitFns = nil
 	return err
 }
 
@@ -306,7 +300,7 @@ func (s *session) savepointStmt(ctx context.Context, t *pg_query.TransactionStmt
 		if err != nil {
 			return "", err
 		}
-		s.savepoints = append(s.savepoints, namedSavepoint{name: name, sp: txn.Savepoint()})
+		s.savepoints = append(s.savepoints, namedSavepoint{name: name, sp: txn.Savepoint(), afterCommit: len(s.afterCommitFns)})
 		return "SAVEPOINT", nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
 		if s.state == failedTxn {
@@ -330,6 +324,9 @@ func (s *session) savepointStmt(ctx context.Context, t *pg_query.TransactionStmt
 			return "", err
 		}
 	}
+	// Work registered since the savepoint (a DROP's data cleanup) is undone
+	// with it.
+	s.afterCommitFns = s.afterCommitFns[:s.savepoints[i].afterCommit]
 	s.savepoints = s.savepoints[:i+1]
 	s.state = explicitTxn
 	return "ROLLBACK", nil

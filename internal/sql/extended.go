@@ -165,9 +165,6 @@ func (s *session) Execute(ctx context.Context, name string, maxRows int, sink pg
 		return false, toPgError(errInFailedTxn)
 	}
 	suspended, err := s.executePortal(ctx, p, maxRows, sink)
-	if err == nil && !suspended && s.state == noTxn {
-		s.runAfterCommit(ctx)
-	}
 	if err != nil {
 		if p.iter != nil {
 			p.iter.Close()
@@ -269,8 +266,7 @@ func (s *session) Sync(ctx context.Context) error {
 	}
 	failed := s.implicitFailed
 	s.state, s.implicitFailed = noTxn, false
-	// Portals of the implicit transaction end with it.
-	s.closeAllPortals()
+	// Portals of the implicit transaction end with it (finishTxn).
 	return toPgError(s.finishTxn(ctx, !failed))
 }
 

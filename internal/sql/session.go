@@ -200,18 +200,26 @@ func (s *session) ensureTxn(ctx context.Context) (*kv.Txn, error) {
 	return txn, nil
 }
 
-// finishTxn commits (or rolls back) the session's transaction.
+// finishTxn commits (or rolls back) the session's transaction and ends
+// what belongs to it: its savepoints, its portals, and the work waiting for
+// its commit (run after a successful commit, dropped otherwise).
 func (s *session) finishTxn(ctx context.Context, commit bool) error {
 	txn := s.txn
-	s.txn = nil
-	if txn == nil {
-		return nil
+	s.txn, s.savepoints = nil, nil
+	s.closeAllPortals()
+	var err error
+	if txn != nil {
+		if commit {
+			_, err = txn.Commit(ctx)
+		} else {
+			txn.Rollback()
+		}
 	}
-	if !commit {
-		txn.Rollback()
-		return nil
+	if commit && err == nil {
+		s.runAfterCommit(ctx)
+	} else {
+		s.afterCommitFns = nil
 	}
-	_, err := txn.Commit(ctx)
 	return err
 }
 
@@ -236,7 +244,7 @@ func (s *session) ExecuteSimple(ctx context.Context, query string, sink pgwire.R
 		if err := s.runStatement(ctx, &stmts[i], nil, nil, 0, sink, true); err != nil {
 			if s.state == implicitTxn {
 				_ = s.finishTxn(ctx, false)
-				s.state, s.afterCommitFns = noTxn, nil
+				s.state = noTxn
 			}
 			return err
 		}
@@ -275,19 +283,17 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 	autocommit := s.state == noTxn
 	s.copyStarted = false
 	for attempt := 0; ; attempt++ {
-		sentAny, err := s.planAndRun(ctx, stmt, params, formats, sink, describe && attempt == 0)
+		sentAny, tag, err := s.planAndRun(ctx, stmt, params, formats, sink, describe && attempt == 0)
 		if err == nil && autocommit {
-			if err = s.finishTxn(ctx, true); err == nil {
-				s.runAfterCommit(ctx)
-				return nil
-			}
+			err = s.finishTxn(ctx, true)
 		}
 		if err == nil {
-			return nil
+			// Complete only once committed: a retried statement must not
+			// complete twice.
+			return sink.Complete(tag)
 		}
 		if autocommit {
 			_ = s.finishTxn(ctx, false)
-			s.afterCommitFns = nil
 			if isRetryable(err) && !sentAny && !s.copyStarted && attempt < maxAutoRetries && ctx.Err() == nil {
 				continue
 			}
@@ -300,19 +306,19 @@ func (s *session) runStatement(ctx context.Context, stmt *parser.Statement, para
 
 // planAndRun plans a statement in the session's transaction and runs it.
 func (s *session) planAndRun(ctx context.Context, stmt *parser.Statement, params []types.Datum,
-	formats []int16, sink pgwire.ResultSink, describe bool) (sentAny bool, err error) {
+	formats []int16, sink pgwire.ResultSink, describe bool) (sentAny bool, tag string, err error) {
 	txn, err := s.ensureTxn(ctx)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	x := &execCtx{sess: s, txn: txn, params: params, sink: sink}
 	p, err := s.plan(ctx, x, stmt, nil)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	if describe && p.cols != nil {
 		if err := sink.Columns(pgColumns(p.cols, nil)); err != nil {
-			return false, err
+			return false, "", err
 		}
 	}
 	return s.runPlanned(ctx, x, p, formats, sink)
@@ -322,11 +328,12 @@ var errInFailedTxn = sqlerr.New(sqlerr.CodeInFailedSQLTransaction,
 	"current transaction is aborted, commands ignored until end of transaction block")
 
 // runPlanned runs a planned statement in the session's transaction and
-// streams its rows; sentAny reports whether a row reached the client.
-func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, formats []int16, sink pgwire.ResultSink) (sentAny bool, err error) {
+// streams its rows; sentAny reports whether a row reached the client, tag
+// is the completion tag the caller sends (once the statement committed).
+func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, formats []int16, sink pgwire.ResultSink) (sentAny bool, tag string, err error) {
 	it, err := p.open(ctx, x)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	defer it.Close()
 	var n int64
@@ -334,16 +341,16 @@ func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, format
 	for {
 		row, err := it.Next(ctx)
 		if err != nil {
-			return sentAny, err
+			return sentAny, "", err
 		}
 		if row == nil {
 			break
 		}
 		if buf, err = s.encodeRow(buf[:0], row, p.cols, formats); err != nil {
-			return sentAny, err
+			return sentAny, "", err
 		}
 		if err := sink.Row(buf); err != nil {
-			return sentAny, err
+			return sentAny, "", err
 		}
 		sentAny = true
 		n++
@@ -351,7 +358,7 @@ func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, format
 	if p.cols == nil {
 		n = it.RowsAffected()
 	}
-	return sentAny, sink.Complete(p.tag(n))
+	return sentAny, p.tag(n), nil
 }
 
 // encodeRow encodes a row's values in the requested formats (nil: text).
@@ -431,4 +438,6 @@ func (s *session) deleteSpan(ctx context.Context, span rowenc.Span) {
 type namedSavepoint struct {
 	name string
 	sp   *kv.Savepoint
+	// afterCommit is len(afterCommitFns) when the savepoint was taken.
+	afterCommit int
 }
