@@ -325,3 +325,35 @@ func TestSQLUndoneDropKeepsData(t *testing.T) {
 		t.Fatalf("rows after undone drops: %d, %v; want 3", n, err)
 	}
 }
+
+// INSERT INTO t SELECT ... FROM t reads the query before it writes (it
+// doubled the table forever before), and a prepared statement whose
+// result columns changed under it fails instead of sending mismatched rows.
+func TestSQLSelfInsertAndStalePlan(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	conn := connectSQL(t, s)
+	ctx := testCtx(t)
+	for _, q := range []string{
+		`CREATE TABLE dbl (k SERIAL PRIMARY KEY, v INT)`,
+		`INSERT INTO dbl (v) VALUES (1), (2), (3)`,
+		`INSERT INTO dbl (v) SELECT v FROM dbl`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM dbl`).Scan(&n); err != nil || n != 6 {
+		t.Fatalf("rows after INSERT ... SELECT from itself: %d, %v; want 6", n, err)
+	}
+	if _, err := conn.Prepare(ctx, "all", `SELECT * FROM dbl`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `ALTER TABLE dbl ADD COLUMN w TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	var pgErr *pgconn.PgError
+	if _, err := conn.Exec(ctx, "all"); !errors.As(err, &pgErr) || pgErr.Code != "0A000" {
+		t.Fatalf("stale prepared statement: %v, want 0A000", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/parser"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
@@ -478,6 +479,11 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 					return nil, err
 				}
 				defer it.Close()
+				// Read the whole query before writing: its rows must not
+				// include the ones it inserts (INSERT INTO t SELECT ... FROM t
+				// would otherwise never end). A transaction writes at most
+				// kv.MaxTxnWrites keys, which bounds what is held here.
+				var rows [][]types.Datum
 				for {
 					r, err := it.Next(ctx)
 					if err != nil {
@@ -486,6 +492,12 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 					if r == nil {
 						break
 					}
+					if len(rows) >= kv.MaxTxnWrites {
+						return nil, sqlerr.Newf("54000", "INSERT ... SELECT of more than %d rows is not supported in one transaction", kv.MaxTxnWrites)
+					}
+					rows = append(rows, append([]types.Datum(nil), r...))
+				}
+				for _, r := range rows {
 					vals := make([]types.Datum, len(r))
 					for j, d := range r {
 						col := desc.Columns[targets[j]]
@@ -558,6 +570,7 @@ func (x *execCtx) matchingRows(ctx context.Context, desc *catalog.TableDescripto
 	if err != nil {
 		return nil, err
 	}
+	defer scan.Close()
 	var rows [][]types.Datum
 	for {
 		row, err := scan.Next(ctx)

@@ -195,6 +195,11 @@ func (s *session) executePortal(ctx context.Context, p *portal, maxRows int, sin
 		if pl, err = s.plan(ctx, x, p.stmt.stmt, pl.params); err != nil {
 			return false, err
 		}
+		// The client learned the result columns (and chose their formats)
+		// from the plan of Parse; a schema change since may not alter them.
+		if !sameColumns(pl.cols, p.stmt.plan.cols) {
+			return false, sqlerr.New("0A000", "cached plan must not change result type")
+		}
 		p.live = pl
 		if p.iter, err = pl.open(ctx, x); err != nil {
 			return false, err
@@ -283,4 +288,17 @@ func (s *session) planForDescribe(ctx context.Context, stmt *parser.Statement, p
 		defer txn.Rollback()
 	}
 	return s.plan(ctx, &execCtx{sess: s, txn: txn}, stmt, paramTypes)
+}
+
+// sameColumns reports whether two plans return the same columns and types.
+func sameColumns(a, b []resultCol) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		if !a[i].typ.Identical(b[i].typ) {
+			return false
+		}
+	}
+	return true
 }

@@ -29,7 +29,9 @@ type Server struct {
 	catalog   *catalog.Cache
 	sequences *catalog.Sequences
 
-	bootstrapOnce sync.Once
+	// bootMu guards booted: the default databases exist.
+	bootMu sync.Mutex
+	booted bool
 }
 
 // NewServer returns a SessionFactory for pgwire.
@@ -81,12 +83,15 @@ func (s *Server) NewSession(ctx context.Context, p pgwire.StartupParams) (pgwire
 // databaseExists asks the catalog, bootstrapping the default databases
 // the first time (idempotent across nodes).
 func (s *Server) databaseExists(ctx context.Context, name string) (bool, error) {
-	var bootErr error
-	s.bootstrapOnce.Do(func() { bootErr = catalog.Bootstrap(ctx, s.cfg.DB) })
-	if bootErr != nil {
-		s.bootstrapOnce = sync.Once{} // try again on the next connection
-		return false, bootErr
+	s.bootMu.Lock()
+	if !s.booted {
+		if err := catalog.Bootstrap(ctx, s.cfg.DB); err != nil {
+			s.bootMu.Unlock()
+			return false, err // tried again by the next connection
+		}
+		s.booted = true
 	}
+	s.bootMu.Unlock()
 	var found bool
 	err := catalog.RunTxn(ctx, s.cfg.DB, func(ctx context.Context, txn *kv.Txn) error {
 		db, err := catalog.GetDatabase(ctx, txn, name)
