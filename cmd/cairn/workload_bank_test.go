@@ -269,6 +269,9 @@ func TestBankWorkloadAmbiguousCommits(t *testing.T) {
 	out, err := runCairn("workload", "bank", "--insecure", "--addr", p.ln.Addr().String(),
 		"--duration", "3s", "--accounts", "20", "--concurrency", "8")
 	t.Logf("%d connection cuts; output:\n%s", p.cuts.Load(), out)
+	if p.cuts.Load() == 0 {
+		t.Fatal("the proxy cut no connection: ambiguous commits were not exercised")
+	}
 	if err != nil {
 		t.Fatalf("bank workload: %v", err)
 	}

@@ -131,7 +131,10 @@ func TestTxnIdempotentRetry(t *testing.T) {
 	// A user error from fn is returned and nothing is written.
 	boom := errors.New("boom")
 	if _, err := c.Txn(ctx, func(ctx context.Context, txn *client.Txn) error {
-		_ = txn.Put(ctx, []byte("x"), []byte("99"))
+		if err := txn.Put(ctx, []byte("x"), []byte("99")); err != nil {
+			t.Errorf("put: %v", err)
+			return err
+		}
 		return boom
 	}); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)

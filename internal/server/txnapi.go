@@ -71,12 +71,6 @@ func (a *txnAPI) begin(ctx context.Context, req *kvpb.TxnBeginRequest) (*kvpb.Tx
 	if _, ok := kvpb.IsolationLevel_name[int32(req.Isolation)]; !ok {
 		return nil, invalid("unknown isolation level %d", req.Isolation)
 	}
-	a.mu.Lock()
-	n := len(a.open)
-	a.mu.Unlock()
-	if n >= maxOpenTxns {
-		return nil, status.Errorf(codes.ResourceExhausted, "too many open transactions on this node (%d)", maxOpenTxns)
-	}
 	txn, err := a.db.Begin(ctx, kv.TxnOptions{Isolation: req.Isolation, IdempotencyKey: req.IdempotencyKey})
 	if err != nil {
 		return nil, err
@@ -85,6 +79,11 @@ func (a *txnAPI) begin(ctx context.Context, req *kvpb.TxnBeginRequest) (*kvpb.Tx
 	_, _ = rand.Read(id[:])
 	sid := hex.EncodeToString(id[:])
 	a.mu.Lock()
+	if len(a.open) >= maxOpenTxns { // checked and inserted under one lock
+		a.mu.Unlock()
+		txn.Rollback()
+		return nil, status.Errorf(codes.ResourceExhausted, "too many open transactions on this node (%d)", maxOpenTxns)
+	}
 	a.open[sid] = &openTxn{txn: txn, lastUsed: time.Now()}
 	a.mu.Unlock()
 	return &kvpb.TxnBeginResponse{TxnId: sid, StartTs: txn.StartTS()}, nil
@@ -103,6 +102,15 @@ func (a *txnAPI) with(id string, finish bool, fn func(*kv.Txn) error) error {
 	}
 	ot.mu.Lock()
 	defer ot.mu.Unlock()
+	if !finish {
+		// expireIdle may have rolled it back between the lookup and here.
+		a.mu.Lock()
+		_, still := a.open[id]
+		a.mu.Unlock()
+		if !still {
+			return status.Errorf(codes.NotFound, "transaction %q timed out after %s idle", id, txnIdleTimeout)
+		}
+	}
 	ot.lastUsed = time.Now()
 	return fn(ot.txn)
 }

@@ -144,6 +144,9 @@ func TestSQLBankUnderKills(t *testing.T) {
 	wg.Wait()
 	step("SQL bank: %d transfers, %d serialization retries, %d unknown, %d snapshot reads, %d kills",
 		transfers.Load(), retries.Load(), unknown.Load(), reads.Load(), kills)
+	if kills == 0 {
+		t.Fatal("no node was killed: the run tested nothing about faults")
+	}
 	for _, v := range violations {
 		t.Errorf("violation: %s", v)
 	}
