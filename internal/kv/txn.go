@@ -552,7 +552,7 @@ type heartbeat struct {
 func (c *committer) startHeartbeat() *heartbeat {
 	h := &heartbeat{}
 	beat := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.ttl)
+		ctx, cancel := context.WithTimeout(c.db.bgCtx, c.ttl) // ends with DB.Close
 		defer cancel()
 		ttl := c.lockTTL()
 		_, err := c.db.send(ctx, c.primary, 0, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_HeartbeatTxn{
