@@ -304,6 +304,9 @@ func (db *DB) send(ctx context.Context, key []byte, ts uint64, reqs []*kvpb.Requ
 	noWait := false
 	for _, q := range reqs {
 		noWait = noWait || q.GetPrewrite() != nil
+		if a := q.GetAcquireLock(); a != nil {
+			w.lockingTxn = a.StartTs
+		}
 	}
 	for {
 		resps, err := db.sendOnce(ctx, key, ts, reqs)

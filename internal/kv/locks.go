@@ -18,6 +18,13 @@ import (
 const (
 	lockWaitMaxBackoff = 100 * time.Millisecond
 	lockWaitMax        = 30 * time.Second
+	// A locking read polls more often: its waits are the queue of a hot row.
+	lockingReadMaxBackoff = 20 * time.Millisecond
+	// deadlockTimeout: a locking read that has waited this long for a lock
+	// of an older transaction gives up (TxnRetry DEADLOCK). Every cycle of
+	// waiting transactions has a younger one waiting for an older one, so
+	// every deadlock ends within about this time.
+	deadlockTimeout = time.Second
 )
 
 func lockConflictOf(err error) *kvpb.LockConflict {
@@ -32,6 +39,9 @@ func lockConflictOf(err error) *kvpb.LockConflict {
 type lockWaiter struct {
 	backoff time.Duration
 	waited  time.Duration
+	// lockingTxn: the start timestamp of the transaction whose locking read
+	// waits (0: not a locking read).
+	lockingTxn uint64
 }
 
 // resolve resolves the locks of lc. When an owner is still in progress it
@@ -50,7 +60,15 @@ func (w *lockWaiter) resolve(ctx context.Context, db *DB, lc *kvpb.LockConflict,
 	if w.waited >= lockWaitMax {
 		return fmt.Errorf("kv: %s stayed locked by transaction %d for %s", keys.Pretty(pending.Key), pending.StartTs, w.waited)
 	}
-	w.backoff = min(max(2*w.backoff, time.Millisecond), lockWaitMaxBackoff)
+	maxBackoff := lockWaitMaxBackoff
+	if w.lockingTxn != 0 {
+		if w.waited >= deadlockTimeout && w.lockingTxn > pending.StartTs {
+			return kvpb.NewTxnRetry(kvpb.TxnRetry_DEADLOCK, pending.Key,
+				"deadlock detected: waited %s for %s, locked by an older transaction", w.waited, keys.Pretty(pending.Key))
+		}
+		maxBackoff = lockingReadMaxBackoff
+	}
+	w.backoff = min(max(2*w.backoff, time.Millisecond), maxBackoff)
 	w.waited += w.backoff
 	select {
 	case <-ctx.Done():

@@ -75,6 +75,17 @@ type Txn struct {
 	writeBytes int
 	reads      []readSpan
 	done       bool
+	// readTS: SERIALIZABLE and REPEATABLE READ reads are at readTS, which
+	// starts at startTS and moves up when a locking read finds a newer
+	// version and the reads so far are refreshed (SERIALIZABLE only).
+	readTS uint64
+	// primary is the first key locked by a locking read (the idempotency
+	// record when there is one); nil until then. locked holds every key
+	// a locking read locked (or may have: an ambiguous attempt), lockHB
+	// keeps the primary's lock alive while the transaction runs.
+	primary []byte
+	locked  map[string]struct{}
+	lockHB  *heartbeat
 }
 
 // Begin starts a transaction at a fresh timestamp of the oracle.
@@ -91,7 +102,7 @@ func (db *DB) Begin(ctx context.Context, opts TxnOptions) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Txn{db: db, opts: opts, startTS: ts, writes: map[string]txnWrite{}}, nil
+	return &Txn{db: db, opts: opts, startTS: ts, readTS: ts, writes: map[string]txnWrite{}}, nil
 }
 
 // StartTS is the transaction's snapshot timestamp.
@@ -100,11 +111,11 @@ func (t *Txn) StartTS() uint64 { return t.startTS }
 // Isolation is the transaction's isolation level.
 func (t *Txn) Isolation() kvpb.IsolationLevel { return t.opts.Isolation }
 
-func (t *Txn) readTS(ctx context.Context) (uint64, error) {
+func (t *Txn) readTimestamp(ctx context.Context) (uint64, error) {
 	if t.opts.Isolation == kvpb.IsolationLevel_READ_COMMITTED {
 		return t.db.Now(ctx) // each read sees what committed before it
 	}
-	return t.startTS, nil
+	return t.readTS, nil
 }
 
 func (t *Txn) noteRead(key, end []byte) error {
@@ -128,7 +139,7 @@ func (t *Txn) Get(ctx context.Context, key []byte) (*kvpb.GetResponse, error) {
 	if w, ok := t.writes[string(key)]; ok {
 		return &kvpb.GetResponse{Found: !w.del, Value: w.value}, nil
 	}
-	ts, err := t.readTS(ctx)
+	ts, err := t.readTimestamp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +175,7 @@ func (t *Txn) GetMany(ctx context.Context, keys [][]byte) ([]*kvpb.GetResponse, 
 	if len(reqs) == 0 {
 		return out, nil
 	}
-	ts, err := t.readTS(ctx)
+	ts, err := t.readTimestamp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -189,10 +200,23 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.S
 	if t.done {
 		return nil, ErrTxnDone
 	}
-	ts, err := t.readTS(ctx)
+	ts, err := t.readTimestamp(ctx)
 	if err != nil {
 		return nil, err
 	}
+	out, scannedEnd, err := t.scan(ctx, start, end, limit, ts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.noteRead(start, scannedEnd); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scan is Scan at ts without recording the read; scannedEnd is the end of
+// the span it covered. t.mu is held.
+func (t *Txn) scan(ctx context.Context, start, end []byte, limit int64, ts uint64) (out *kvpb.ScanResponse, scannedEnd []byte, err error) {
 	// Deleted keys may hide scanned ones: ask for that many more.
 	var own []string
 	fetch := limit
@@ -206,9 +230,9 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.S
 	}
 	resp, err := t.db.ScanAt(ctx, start, end, fetch, ts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	scannedEnd := end
+	scannedEnd = end
 	if resp.More {
 		scannedEnd = resp.ResumeKey
 	}
@@ -226,7 +250,7 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.S
 			merged[k] = &kvpb.KeyValue{Key: []byte(k), Value: w.value}
 		}
 	}
-	out := &kvpb.ScanResponse{Kvs: make([]*kvpb.KeyValue, 0, len(merged)), More: resp.More, ResumeKey: resp.ResumeKey}
+	out = &kvpb.ScanResponse{Kvs: make([]*kvpb.KeyValue, 0, len(merged)), More: resp.More, ResumeKey: resp.ResumeKey}
 	for _, kv := range merged {
 		out.Kvs = append(out.Kvs, kv)
 	}
@@ -236,10 +260,7 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int64) (*kvpb.S
 		scannedEnd = out.ResumeKey
 		out.Kvs = out.Kvs[:limit]
 	}
-	if err := t.noteRead(start, scannedEnd); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, scannedEnd, nil
 }
 
 // Put buffers a write of key.
@@ -268,11 +289,16 @@ func (t *Txn) buffer(key []byte, w txnWrite) error {
 }
 
 // Rollback abandons the transaction. Nothing was written yet (writes are
-// buffered until Commit), so this only ends it.
+// buffered until Commit): it ends it and releases the locks of locking
+// reads, in the background.
 func (t *Txn) Rollback() {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return
+	}
 	t.done = true
-	t.mu.Unlock()
+	t.releaseLocks()
 }
 
 // Commit writes the transaction atomically, validating its reads under
@@ -286,38 +312,55 @@ func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, ErrTxnDone
 	}
 	t.done = true
-	if len(t.writes) == 0 {
+	defer t.stopLockHeartbeat()
+	if len(t.writes) == 0 && len(t.locked) == 0 {
 		// A read-only snapshot is serializable as it is: every writer that
 		// could have committed below it is in it (locks were resolved).
-		return CommitResult{CommitTS: t.startTS}, nil
+		return CommitResult{CommitTS: t.readTS}, nil
 	}
-	startTS := t.startTS
+	// Writes conflict with versions above what the transaction has read:
+	// its (refreshed) read timestamp, or for READ COMMITTED what committed
+	// before the commit.
+	conflictTS := t.readTS
 	if t.opts.Isolation == kvpb.IsolationLevel_READ_COMMITTED {
-		// Conflicts are checked against what committed before the commit,
-		// not before the transaction began.
 		var err error
-		if startTS, err = t.db.Now(ctx); err != nil {
+		if conflictTS, err = t.db.Now(ctx); err != nil {
+			t.releaseLocks()
 			return CommitResult{}, err
 		}
 	}
-	c := &committer{db: t.db, startTS: startTS, ttl: t.opts.LockTTL}
-	c.build(t.writes, t.opts.IdempotencyKey)
-	c.validations = t.validations(startTS)
-	return c.commit(ctx)
+	c := &committer{db: t.db, startTS: t.startTS, conflictTS: conflictTS, ttl: t.opts.LockTTL}
+	c.build(t.writes, t.locked, t.primary, t.opts.IdempotencyKey)
+	c.validations = t.validations()
+	res, err := c.commit(ctx)
+	if err != nil && len(t.locked) > 0 && !kvpb.IsAmbiguous(err) {
+		t.releaseLocks() // a failed one-phase commit left them
+	}
+	return res, err
 }
 
 // validations lists the serializable read checks: reads of keys the
-// transaction also writes are covered by the write conflict check.
-func (t *Txn) validations(startTS uint64) []*kvpb.RequestUnion {
+// transaction also writes (or locked) are covered by the write conflict
+// check (or the lock).
+func (t *Txn) validations() []*kvpb.RequestUnion {
+	return t.readChecks(t.readTS, 0)
+}
+
+// readChecks lists validations of the reads since readTS up to upTo (0: the
+// commit timestamp, filled in later).
+func (t *Txn) readChecks(readTS, upTo uint64) []*kvpb.RequestUnion {
 	var out []*kvpb.RequestUnion
 	for _, r := range t.reads {
 		if r.end == nil {
 			if _, written := t.writes[string(r.key)]; written {
 				continue
 			}
+			if _, locked := t.locked[string(r.key)]; locked {
+				continue
+			}
 		}
 		out = append(out, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_ValidateRead{ValidateRead: &kvpb.ValidateReadRequest{
-			Key: r.key, EndKey: r.end, StartTs: startTS,
+			Key: r.key, EndKey: r.end, StartTs: t.startTS, ReadTs: readTS, CommitTs: upTo,
 		}}})
 	}
 	return out
@@ -327,35 +370,59 @@ func (t *Txn) validations(startTS uint64) []*kvpb.RequestUnion {
 type committer struct {
 	db          *DB
 	startTS     uint64
+	conflictTS  uint64 // versions above it conflict with the writes
 	ttl         time.Duration
 	primary     []byte
 	prewrites   []*kvpb.RequestUnion // the primary's first
 	validations []*kvpb.RequestUnion
 }
 
-func (c *committer) build(writes map[string]txnWrite, idempotencyKey string) {
-	ks := make([]string, 0, len(writes))
+// build lists the prewrites: every written key, and every locked key the
+// transaction did not write (a LOCK prewrite, which releases it). The
+// primary is the idempotency record if any, else the first locked key
+// (its lock already names it), else the first key; its prewrite goes first.
+func (c *committer) build(writes map[string]txnWrite, locked map[string]struct{}, primary []byte, idempotencyKey string) {
+	ks := make([]string, 0, len(writes)+len(locked))
 	for k := range writes {
 		ks = append(ks, k)
 	}
+	for k := range locked {
+		if _, ok := writes[k]; !ok {
+			ks = append(ks, k)
+		}
+	}
 	sort.Strings(ks)
 	ttl := c.lockTTL()
-	if idempotencyKey != "" {
+	switch {
+	case idempotencyKey != "":
 		// The record is the primary: committing it is the decision, and a
 		// later attempt's prewrite of it finds the earlier commit.
 		c.primary = keys.TxnRecordKey(idempotencyKey)
 		c.prewrites = append(c.prewrites, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Prewrite{Prewrite: &kvpb.PrewriteRequest{
 			Key: c.primary, Value: binary.BigEndian.AppendUint64(nil, c.startTS), Primary: c.primary,
-			StartTs: c.startTS, TtlMs: ttl, Record: true,
+			StartTs: c.startTS, TtlMs: ttl, Record: true, ConflictTs: c.conflictTS,
 		}}})
-	} else {
+	case primary != nil:
+		c.primary = primary
+		// Move the primary to the front.
+		i := sort.SearchStrings(ks, string(primary))
+		copy(ks[1:i+1], ks[:i])
+		ks[0] = string(primary)
+	default:
 		c.primary = []byte(ks[0])
 	}
 	for _, k := range ks {
-		w := writes[k]
-		p := &kvpb.PrewriteRequest{Key: []byte(k), Value: w.value, Primary: c.primary, StartTs: c.startTS, TtlMs: ttl}
-		if w.del {
+		if idempotencyKey != "" && k == string(c.primary) {
+			continue // the record, locked by the first locking read
+		}
+		p := &kvpb.PrewriteRequest{Key: []byte(k), Primary: c.primary, StartTs: c.startTS, TtlMs: ttl, ConflictTs: c.conflictTS}
+		switch w, ok := writes[k]; {
+		case !ok:
+			p.Op = kvpb.PrewriteRequest_LOCK
+		case w.del:
 			p.Op = kvpb.PrewriteRequest_DELETE
+		default:
+			p.Value = w.value
 		}
 		c.prewrites = append(c.prewrites, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Prewrite{Prewrite: p}})
 	}
@@ -535,14 +602,17 @@ func (c *committer) commitSecondaries(commitTS uint64) {
 	})
 }
 
-// lockTTL is the TTL to give the transaction's locks now: locks expire
+// lockTTL is the TTL to give the transaction's locks now.
+func (c *committer) lockTTL() uint64 { return lockTTL(c.startTS, c.ttl) }
+
+// lockTTL is the TTL to give a transaction's locks now: locks expire
 // relative to the physical time of the start timestamp, and an interactive
 // transaction may commit long after it began.
-func (c *committer) lockTTL() uint64 {
-	return uint64((time.Since(hlc.Physical(c.startTS)) + c.ttl) / time.Millisecond)
+func lockTTL(startTS uint64, ttl time.Duration) uint64 {
+	return uint64((time.Since(hlc.Physical(startTS)) + ttl) / time.Millisecond)
 }
 
-// heartbeat keeps the primary lock alive while a slow commit runs.
+// heartbeat keeps a transaction's primary lock alive while it runs.
 type heartbeat struct {
 	mu      sync.Mutex
 	timer   *time.Timer
@@ -550,25 +620,30 @@ type heartbeat struct {
 }
 
 func (c *committer) startHeartbeat() *heartbeat {
+	return startHeartbeat(c.db, c.primary, c.startTS, c.ttl)
+}
+
+// startHeartbeat raises the TTL of the primary lock every ttl/3 until
+// stopped (or the DB closes).
+func startHeartbeat(db *DB, primary []byte, startTS uint64, ttl time.Duration) *heartbeat {
 	h := &heartbeat{}
 	beat := func() {
-		ctx, cancel := context.WithTimeout(c.db.bgCtx, c.ttl) // ends with DB.Close
+		ctx, cancel := context.WithTimeout(db.bgCtx, ttl) // ends with DB.Close
 		defer cancel()
-		ttl := c.lockTTL()
-		_, err := c.db.send(ctx, c.primary, 0, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_HeartbeatTxn{
-			HeartbeatTxn: &kvpb.HeartbeatTxnRequest{Key: c.primary, StartTs: c.startTS, TtlMs: ttl},
+		_, err := db.send(ctx, primary, 0, []*kvpb.RequestUnion{{Value: &kvpb.RequestUnion_HeartbeatTxn{
+			HeartbeatTxn: &kvpb.HeartbeatTxnRequest{Key: primary, StartTs: startTS, TtlMs: lockTTL(startTS, ttl)},
 		}}})
 		if err != nil {
-			slog.Debug("kv: transaction heartbeat", "start_ts", c.startTS, "err", err)
+			slog.Debug("kv: transaction heartbeat", "start_ts", startTS, "err", err)
 		}
 		h.mu.Lock()
-		if !h.stopped {
-			h.timer.Reset(c.ttl / 3)
+		if !h.stopped && db.bgCtx.Err() == nil {
+			h.timer.Reset(ttl / 3)
 		}
 		h.mu.Unlock()
 	}
 	h.mu.Lock()
-	h.timer = time.AfterFunc(c.ttl/3, beat)
+	h.timer = time.AfterFunc(ttl/3, beat)
 	h.mu.Unlock()
 	return h
 }

@@ -222,6 +222,9 @@ type PrewriteRequest_Op int32
 const (
 	PrewriteRequest_PUT    PrewriteRequest_Op = 0
 	PrewriteRequest_DELETE PrewriteRequest_Op = 1
+	// LOCK: the key was locked (AcquireLock) but not written; its commit
+	// records the transaction's outcome without changing the value.
+	PrewriteRequest_LOCK PrewriteRequest_Op = 2
 )
 
 // Enum value maps for PrewriteRequest_Op.
@@ -229,10 +232,12 @@ var (
 	PrewriteRequest_Op_name = map[int32]string{
 		0: "PUT",
 		1: "DELETE",
+		2: "LOCK",
 	}
 	PrewriteRequest_Op_value = map[string]int32{
 		"PUT":    0,
 		"DELETE": 1,
+		"LOCK":   2,
 	}
 )
 
@@ -270,6 +275,7 @@ const (
 	TxnRetry_READ_INVALIDATED TxnRetry_Reason = 1 // a read key was written before the commit (serializable)
 	TxnRetry_ABORTED          TxnRetry_Reason = 2 // the transaction was rolled back (lock expired)
 	TxnRetry_TOO_OLD          TxnRetry_Reason = 3 // it started below the range's GC threshold (older than gc_ttl)
+	TxnRetry_DEADLOCK         TxnRetry_Reason = 4 // it waited for a lock in a cycle of waiting transactions
 )
 
 // Enum value maps for TxnRetry_Reason.
@@ -279,12 +285,14 @@ var (
 		1: "READ_INVALIDATED",
 		2: "ABORTED",
 		3: "TOO_OLD",
+		4: "DEADLOCK",
 	}
 	TxnRetry_Reason_value = map[string]int32{
 		"WRITE_CONFLICT":   0,
 		"READ_INVALIDATED": 1,
 		"ABORTED":          2,
 		"TOO_OLD":          3,
+		"DEADLOCK":         4,
 	}
 )
 
@@ -312,7 +320,7 @@ func (x TxnRetry_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRetry_Reason.Descriptor instead.
 func (TxnRetry_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59, 0}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61, 0}
 }
 
 type KeyValue struct {
@@ -1366,7 +1374,10 @@ type PrewriteRequest struct {
 	Record bool `protobuf:"varint,7,opt,name=record,proto3" json:"record,omitempty"`
 	// one_pc: every key of the transaction is in this batch; the leaseholder
 	// commits at once, at a timestamp it chooses (same for the whole batch).
-	OnePc         bool `protobuf:"varint,8,opt,name=one_pc,json=onePc,proto3" json:"one_pc,omitempty"`
+	OnePc bool `protobuf:"varint,8,opt,name=one_pc,json=onePc,proto3" json:"one_pc,omitempty"`
+	// conflict_ts > start_ts: the transaction's reads were refreshed up to
+	// it, so only versions above it are write conflicts.
+	ConflictTs    uint64 `protobuf:"varint,9,opt,name=conflict_ts,json=conflictTs,proto3" json:"conflict_ts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1455,6 +1466,13 @@ func (x *PrewriteRequest) GetOnePc() bool {
 		return x.OnePc
 	}
 	return false
+}
+
+func (x *PrewriteRequest) GetConflictTs() uint64 {
+	if x != nil {
+		return x.ConflictTs
+	}
+	return 0
 }
 
 type PrewriteResponse struct {
@@ -1825,11 +1843,14 @@ func (x *HeartbeatTxnResponse) GetStatus() TxnStatus {
 // up to commit_ts (0 inside a one_pc batch: the batch's commit timestamp),
 // and that no other transaction's lock there may commit below it.
 type ValidateReadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	EndKey        []byte                 `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
-	StartTs       uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
-	CommitTs      uint64                 `protobuf:"varint,4,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Key      []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	EndKey   []byte                 `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	StartTs  uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	CommitTs uint64                 `protobuf:"varint,4,opt,name=commit_ts,json=commitTs,proto3" json:"commit_ts,omitempty"`
+	// read_ts > start_ts: the read is known valid up to read_ts (refreshed);
+	// only versions in (read_ts, commit_ts] conflict.
+	ReadTs        uint64 `protobuf:"varint,5,opt,name=read_ts,json=readTs,proto3" json:"read_ts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1892,6 +1913,149 @@ func (x *ValidateReadRequest) GetCommitTs() uint64 {
 	return 0
 }
 
+func (x *ValidateReadRequest) GetReadTs() uint64 {
+	if x != nil {
+		return x.ReadTs
+	}
+	return 0
+}
+
+// AcquireLockRequest takes a pessimistic lock on key for the transaction
+// that started at start_ts (SELECT ... FOR UPDATE, UPDATE, DELETE): later
+// writers wait for it, readers ignore it. It fails with LockConflict when
+// another transaction holds the key, with TxnRetry ABORTED when the
+// transaction was rolled back here. Re-acquiring an own lock succeeds. The
+// response carries the newest committed version, which may be newer than
+// the transaction's reads: the coordinator then refreshes or restarts.
+type AcquireLockRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Primary       []byte                 `protobuf:"bytes,2,opt,name=primary,proto3" json:"primary,omitempty"`
+	StartTs       uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	TtlMs         uint64                 `protobuf:"varint,4,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcquireLockRequest) Reset() {
+	*x = AcquireLockRequest{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcquireLockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcquireLockRequest) ProtoMessage() {}
+
+func (x *AcquireLockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcquireLockRequest.ProtoReflect.Descriptor instead.
+func (*AcquireLockRequest) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AcquireLockRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *AcquireLockRequest) GetPrimary() []byte {
+	if x != nil {
+		return x.Primary
+	}
+	return nil
+}
+
+func (x *AcquireLockRequest) GetStartTs() uint64 {
+	if x != nil {
+		return x.StartTs
+	}
+	return 0
+}
+
+func (x *AcquireLockRequest) GetTtlMs() uint64 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+type AcquireLockResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Found bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	Value []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// commit timestamp of the newest version (0: none).
+	Timestamp     uint64 `protobuf:"varint,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcquireLockResponse) Reset() {
+	*x = AcquireLockResponse{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcquireLockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcquireLockResponse) ProtoMessage() {}
+
+func (x *AcquireLockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcquireLockResponse.ProtoReflect.Descriptor instead.
+func (*AcquireLockResponse) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *AcquireLockResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *AcquireLockResponse) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *AcquireLockResponse) GetTimestamp() uint64 {
+	if x != nil {
+		return x.Timestamp
+	}
+	return 0
+}
+
 type ValidateReadResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1900,7 +2064,7 @@ type ValidateReadResponse struct {
 
 func (x *ValidateReadResponse) Reset() {
 	*x = ValidateReadResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1912,7 +2076,7 @@ func (x *ValidateReadResponse) String() string {
 func (*ValidateReadResponse) ProtoMessage() {}
 
 func (x *ValidateReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[28]
+	mi := &file_internal_kvpb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1925,7 +2089,7 @@ func (x *ValidateReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateReadResponse.ProtoReflect.Descriptor instead.
 func (*ValidateReadResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{28}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
 }
 
 // GCRequest garbage-collects the range holding key, from resume_key (empty:
@@ -1954,7 +2118,7 @@ type GCRequest struct {
 
 func (x *GCRequest) Reset() {
 	*x = GCRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2130,7 @@ func (x *GCRequest) String() string {
 func (*GCRequest) ProtoMessage() {}
 
 func (x *GCRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[29]
+	mi := &file_internal_kvpb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2143,7 @@ func (x *GCRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GCRequest.ProtoReflect.Descriptor instead.
 func (*GCRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{29}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GCRequest) GetKey() []byte {
@@ -2047,7 +2211,7 @@ type GCResponse struct {
 
 func (x *GCResponse) Reset() {
 	*x = GCResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2223,7 @@ func (x *GCResponse) String() string {
 func (*GCResponse) ProtoMessage() {}
 
 func (x *GCResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[30]
+	mi := &file_internal_kvpb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2236,7 @@ func (x *GCResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GCResponse.ProtoReflect.Descriptor instead.
 func (*GCResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{30}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GCResponse) GetResumeKey() []byte {
@@ -2122,6 +2286,7 @@ type RequestUnion struct {
 	//	*RequestUnion_CheckTxn
 	//	*RequestUnion_HeartbeatTxn
 	//	*RequestUnion_ValidateRead
+	//	*RequestUnion_AcquireLock
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2129,7 +2294,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2141,7 +2306,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[31]
+	mi := &file_internal_kvpb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2154,7 +2319,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{31}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -2299,6 +2464,15 @@ func (x *RequestUnion) GetValidateRead() *ValidateReadRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetAcquireLock() *AcquireLockRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_AcquireLock); ok {
+			return x.AcquireLock
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -2363,6 +2537,10 @@ type RequestUnion_ValidateRead struct {
 	ValidateRead *ValidateReadRequest `protobuf:"bytes,24,opt,name=validate_read,json=validateRead,proto3,oneof"`
 }
 
+type RequestUnion_AcquireLock struct {
+	AcquireLock *AcquireLockRequest `protobuf:"bytes,25,opt,name=acquire_lock,json=acquireLock,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -2393,6 +2571,8 @@ func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
 
 func (*RequestUnion_ValidateRead) isRequestUnion_Value() {}
 
+func (*RequestUnion_AcquireLock) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -2412,6 +2592,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_CheckTxn
 	//	*ResponseUnion_HeartbeatTxn
 	//	*ResponseUnion_ValidateRead
+	//	*ResponseUnion_AcquireLock
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2419,7 +2600,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +2612,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[32]
+	mi := &file_internal_kvpb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +2625,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{32}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -2589,6 +2770,15 @@ func (x *ResponseUnion) GetValidateRead() *ValidateReadResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetAcquireLock() *AcquireLockResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_AcquireLock); ok {
+			return x.AcquireLock
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -2653,6 +2843,10 @@ type ResponseUnion_ValidateRead struct {
 	ValidateRead *ValidateReadResponse `protobuf:"bytes,24,opt,name=validate_read,json=validateRead,proto3,oneof"`
 }
 
+type ResponseUnion_AcquireLock struct {
+	AcquireLock *AcquireLockResponse `protobuf:"bytes,25,opt,name=acquire_lock,json=acquireLock,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -2683,6 +2877,8 @@ func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
 
 func (*ResponseUnion_ValidateRead) isResponseUnion_Value() {}
 
+func (*ResponseUnion_AcquireLock) isResponseUnion_Value() {}
+
 // BatchRequest is the client's Batch call: atomic when every key falls into
 // one range; otherwise split per range and applied range by range.
 type BatchRequest struct {
@@ -2694,7 +2890,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2706,7 +2902,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[33]
+	mi := &file_internal_kvpb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2719,7 +2915,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{33}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BatchRequest) GetRequests() []*RequestUnion {
@@ -2738,7 +2934,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2750,7 +2946,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[34]
+	mi := &file_internal_kvpb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2763,7 +2959,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{34}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2785,7 +2981,7 @@ type TxnBeginRequest struct {
 
 func (x *TxnBeginRequest) Reset() {
 	*x = TxnBeginRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2797,7 +2993,7 @@ func (x *TxnBeginRequest) String() string {
 func (*TxnBeginRequest) ProtoMessage() {}
 
 func (x *TxnBeginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[35]
+	mi := &file_internal_kvpb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2810,7 +3006,7 @@ func (x *TxnBeginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnBeginRequest.ProtoReflect.Descriptor instead.
 func (*TxnBeginRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{35}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TxnBeginRequest) GetIsolation() IsolationLevel {
@@ -2837,7 +3033,7 @@ type TxnBeginResponse struct {
 
 func (x *TxnBeginResponse) Reset() {
 	*x = TxnBeginResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2849,7 +3045,7 @@ func (x *TxnBeginResponse) String() string {
 func (*TxnBeginResponse) ProtoMessage() {}
 
 func (x *TxnBeginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[36]
+	mi := &file_internal_kvpb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2862,7 +3058,7 @@ func (x *TxnBeginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnBeginResponse.ProtoReflect.Descriptor instead.
 func (*TxnBeginResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{36}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TxnBeginResponse) GetTxnId() string {
@@ -2889,7 +3085,7 @@ type TxnGetRequest struct {
 
 func (x *TxnGetRequest) Reset() {
 	*x = TxnGetRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2901,7 +3097,7 @@ func (x *TxnGetRequest) String() string {
 func (*TxnGetRequest) ProtoMessage() {}
 
 func (x *TxnGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[37]
+	mi := &file_internal_kvpb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2914,7 +3110,7 @@ func (x *TxnGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnGetRequest.ProtoReflect.Descriptor instead.
 func (*TxnGetRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{37}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TxnGetRequest) GetTxnId() string {
@@ -2944,7 +3140,7 @@ type TxnWrite struct {
 
 func (x *TxnWrite) Reset() {
 	*x = TxnWrite{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3152,7 @@ func (x *TxnWrite) String() string {
 func (*TxnWrite) ProtoMessage() {}
 
 func (x *TxnWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[38]
+	mi := &file_internal_kvpb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3165,7 @@ func (x *TxnWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnWrite.ProtoReflect.Descriptor instead.
 func (*TxnWrite) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{38}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TxnWrite) GetKey() []byte {
@@ -3008,7 +3204,7 @@ type TxnGetManyRequest struct {
 
 func (x *TxnGetManyRequest) Reset() {
 	*x = TxnGetManyRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3020,7 +3216,7 @@ func (x *TxnGetManyRequest) String() string {
 func (*TxnGetManyRequest) ProtoMessage() {}
 
 func (x *TxnGetManyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[39]
+	mi := &file_internal_kvpb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3033,7 +3229,7 @@ func (x *TxnGetManyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnGetManyRequest.ProtoReflect.Descriptor instead.
 func (*TxnGetManyRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{39}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TxnGetManyRequest) GetTxnId() string {
@@ -3068,7 +3264,7 @@ type TxnGetManyResponse struct {
 
 func (x *TxnGetManyResponse) Reset() {
 	*x = TxnGetManyResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3080,7 +3276,7 @@ func (x *TxnGetManyResponse) String() string {
 func (*TxnGetManyResponse) ProtoMessage() {}
 
 func (x *TxnGetManyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[40]
+	mi := &file_internal_kvpb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3093,7 +3289,7 @@ func (x *TxnGetManyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnGetManyResponse.ProtoReflect.Descriptor instead.
 func (*TxnGetManyResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{40}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TxnGetManyResponse) GetResponses() []*GetResponse {
@@ -3128,7 +3324,7 @@ type TxnScanRequest struct {
 
 func (x *TxnScanRequest) Reset() {
 	*x = TxnScanRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3140,7 +3336,7 @@ func (x *TxnScanRequest) String() string {
 func (*TxnScanRequest) ProtoMessage() {}
 
 func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[41]
+	mi := &file_internal_kvpb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3153,7 +3349,7 @@ func (x *TxnScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnScanRequest.ProtoReflect.Descriptor instead.
 func (*TxnScanRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{41}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnScanRequest) GetTxnId() string {
@@ -3188,7 +3384,7 @@ type TxnPutRequest struct {
 
 func (x *TxnPutRequest) Reset() {
 	*x = TxnPutRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3396,7 @@ func (x *TxnPutRequest) String() string {
 func (*TxnPutRequest) ProtoMessage() {}
 
 func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[42]
+	mi := &file_internal_kvpb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3409,7 @@ func (x *TxnPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPutRequest.ProtoReflect.Descriptor instead.
 func (*TxnPutRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{42}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TxnPutRequest) GetTxnId() string {
@@ -3247,7 +3443,7 @@ type TxnDeleteRequest struct {
 
 func (x *TxnDeleteRequest) Reset() {
 	*x = TxnDeleteRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3259,7 +3455,7 @@ func (x *TxnDeleteRequest) String() string {
 func (*TxnDeleteRequest) ProtoMessage() {}
 
 func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[43]
+	mi := &file_internal_kvpb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3272,7 +3468,7 @@ func (x *TxnDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnDeleteRequest.ProtoReflect.Descriptor instead.
 func (*TxnDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{43}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnDeleteRequest) GetTxnId() string {
@@ -3297,7 +3493,7 @@ type TxnWriteResponse struct {
 
 func (x *TxnWriteResponse) Reset() {
 	*x = TxnWriteResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3505,7 @@ func (x *TxnWriteResponse) String() string {
 func (*TxnWriteResponse) ProtoMessage() {}
 
 func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[44]
+	mi := &file_internal_kvpb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3322,7 +3518,7 @@ func (x *TxnWriteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnWriteResponse.ProtoReflect.Descriptor instead.
 func (*TxnWriteResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{44}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
 }
 
 type TxnCommitRequest struct {
@@ -3335,7 +3531,7 @@ type TxnCommitRequest struct {
 
 func (x *TxnCommitRequest) Reset() {
 	*x = TxnCommitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3347,7 +3543,7 @@ func (x *TxnCommitRequest) String() string {
 func (*TxnCommitRequest) ProtoMessage() {}
 
 func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[45]
+	mi := &file_internal_kvpb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3360,7 +3556,7 @@ func (x *TxnCommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitRequest.ProtoReflect.Descriptor instead.
 func (*TxnCommitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{45}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TxnCommitRequest) GetTxnId() string {
@@ -3389,7 +3585,7 @@ type TxnCommitResponse struct {
 
 func (x *TxnCommitResponse) Reset() {
 	*x = TxnCommitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3401,7 +3597,7 @@ func (x *TxnCommitResponse) String() string {
 func (*TxnCommitResponse) ProtoMessage() {}
 
 func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[46]
+	mi := &file_internal_kvpb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3414,7 +3610,7 @@ func (x *TxnCommitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommitResponse.ProtoReflect.Descriptor instead.
 func (*TxnCommitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{46}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TxnCommitResponse) GetCommitTs() uint64 {
@@ -3440,7 +3636,7 @@ type TxnRollbackRequest struct {
 
 func (x *TxnRollbackRequest) Reset() {
 	*x = TxnRollbackRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3648,7 @@ func (x *TxnRollbackRequest) String() string {
 func (*TxnRollbackRequest) ProtoMessage() {}
 
 func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[47]
+	mi := &file_internal_kvpb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3661,7 @@ func (x *TxnRollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackRequest.ProtoReflect.Descriptor instead.
 func (*TxnRollbackRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{47}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TxnRollbackRequest) GetTxnId() string {
@@ -3483,7 +3679,7 @@ type TxnRollbackResponse struct {
 
 func (x *TxnRollbackResponse) Reset() {
 	*x = TxnRollbackResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3495,7 +3691,7 @@ func (x *TxnRollbackResponse) String() string {
 func (*TxnRollbackResponse) ProtoMessage() {}
 
 func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[48]
+	mi := &file_internal_kvpb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3508,7 +3704,7 @@ func (x *TxnRollbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRollbackResponse.ProtoReflect.Descriptor instead.
 func (*TxnRollbackResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{48}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
 }
 
 type ReplicaDescriptor struct {
@@ -3523,7 +3719,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3535,7 +3731,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[49]
+	mi := &file_internal_kvpb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3548,7 +3744,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{49}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() uint64 {
@@ -3591,7 +3787,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3603,7 +3799,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[50]
+	mi := &file_internal_kvpb_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3616,7 +3812,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{50}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RangeDescriptor) GetRangeId() uint64 {
@@ -3674,7 +3870,7 @@ type RangeRequest struct {
 
 func (x *RangeRequest) Reset() {
 	*x = RangeRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3686,7 +3882,7 @@ func (x *RangeRequest) String() string {
 func (*RangeRequest) ProtoMessage() {}
 
 func (x *RangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[51]
+	mi := &file_internal_kvpb_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3699,7 +3895,7 @@ func (x *RangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRequest.ProtoReflect.Descriptor instead.
 func (*RangeRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{51}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RangeRequest) GetRangeId() uint64 {
@@ -3733,7 +3929,7 @@ type RangeResponse struct {
 
 func (x *RangeResponse) Reset() {
 	*x = RangeResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3745,7 +3941,7 @@ func (x *RangeResponse) String() string {
 func (*RangeResponse) ProtoMessage() {}
 
 func (x *RangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[52]
+	mi := &file_internal_kvpb_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3758,7 +3954,7 @@ func (x *RangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeResponse.ProtoReflect.Descriptor instead.
 func (*RangeResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{52}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RangeResponse) GetResponses() []*ResponseUnion {
@@ -3788,7 +3984,7 @@ type RangeKeyMismatch struct {
 
 func (x *RangeKeyMismatch) Reset() {
 	*x = RangeKeyMismatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +3996,7 @@ func (x *RangeKeyMismatch) String() string {
 func (*RangeKeyMismatch) ProtoMessage() {}
 
 func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[53]
+	mi := &file_internal_kvpb_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +4009,7 @@ func (x *RangeKeyMismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatch.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{53}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RangeKeyMismatch) GetRequestedRangeId() uint64 {
@@ -3850,7 +4046,7 @@ type NotLeaseholder struct {
 
 func (x *NotLeaseholder) Reset() {
 	*x = NotLeaseholder{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3862,7 +4058,7 @@ func (x *NotLeaseholder) String() string {
 func (*NotLeaseholder) ProtoMessage() {}
 
 func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[54]
+	mi := &file_internal_kvpb_api_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3875,7 +4071,7 @@ func (x *NotLeaseholder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseholder.ProtoReflect.Descriptor instead.
 func (*NotLeaseholder) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{54}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *NotLeaseholder) GetRangeId() uint64 {
@@ -3908,7 +4104,7 @@ type RangeNotFound struct {
 
 func (x *RangeNotFound) Reset() {
 	*x = RangeNotFound{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3920,7 +4116,7 @@ func (x *RangeNotFound) String() string {
 func (*RangeNotFound) ProtoMessage() {}
 
 func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[55]
+	mi := &file_internal_kvpb_api_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3933,7 +4129,7 @@ func (x *RangeNotFound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFound.ProtoReflect.Descriptor instead.
 func (*RangeNotFound) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{55}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RangeNotFound) GetRangeId() uint64 {
@@ -3952,7 +4148,7 @@ type AmbiguousResult struct {
 
 func (x *AmbiguousResult) Reset() {
 	*x = AmbiguousResult{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3964,7 +4160,7 @@ func (x *AmbiguousResult) String() string {
 func (*AmbiguousResult) ProtoMessage() {}
 
 func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[56]
+	mi := &file_internal_kvpb_api_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3977,7 +4173,7 @@ func (x *AmbiguousResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResult.ProtoReflect.Descriptor instead.
 func (*AmbiguousResult) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{56}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
 }
 
 // LockInfo describes a transaction lock met by a request.
@@ -3993,7 +4189,7 @@ type LockInfo struct {
 
 func (x *LockInfo) Reset() {
 	*x = LockInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4005,7 +4201,7 @@ func (x *LockInfo) String() string {
 func (*LockInfo) ProtoMessage() {}
 
 func (x *LockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[57]
+	mi := &file_internal_kvpb_api_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4018,7 +4214,7 @@ func (x *LockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockInfo.ProtoReflect.Descriptor instead.
 func (*LockInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{57}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *LockInfo) GetKey() []byte {
@@ -4060,7 +4256,7 @@ type LockConflict struct {
 
 func (x *LockConflict) Reset() {
 	*x = LockConflict{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4072,7 +4268,7 @@ func (x *LockConflict) String() string {
 func (*LockConflict) ProtoMessage() {}
 
 func (x *LockConflict) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[58]
+	mi := &file_internal_kvpb_api_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4085,7 +4281,7 @@ func (x *LockConflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflict.ProtoReflect.Descriptor instead.
 func (*LockConflict) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{58}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *LockConflict) GetLocks() []*LockInfo {
@@ -4107,7 +4303,7 @@ type TxnRetry struct {
 
 func (x *TxnRetry) Reset() {
 	*x = TxnRetry{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4119,7 +4315,7 @@ func (x *TxnRetry) String() string {
 func (*TxnRetry) ProtoMessage() {}
 
 func (x *TxnRetry) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[59]
+	mi := &file_internal_kvpb_api_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4132,7 +4328,7 @@ func (x *TxnRetry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRetry.ProtoReflect.Descriptor instead.
 func (*TxnRetry) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{59}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *TxnRetry) GetReason() TxnRetry_Reason {
@@ -4160,7 +4356,7 @@ type TxnAlreadyCommitted struct {
 
 func (x *TxnAlreadyCommitted) Reset() {
 	*x = TxnAlreadyCommitted{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4172,7 +4368,7 @@ func (x *TxnAlreadyCommitted) String() string {
 func (*TxnAlreadyCommitted) ProtoMessage() {}
 
 func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[60]
+	mi := &file_internal_kvpb_api_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4185,7 +4381,7 @@ func (x *TxnAlreadyCommitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAlreadyCommitted.ProtoReflect.Descriptor instead.
 func (*TxnAlreadyCommitted) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{60}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *TxnAlreadyCommitted) GetCommitTs() uint64 {
@@ -4214,7 +4410,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4226,7 +4422,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[61]
+	mi := &file_internal_kvpb_api_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4239,7 +4435,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{61}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Error) GetMessage() string {
@@ -4379,7 +4575,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4391,7 +4587,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[62]
+	mi := &file_internal_kvpb_api_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4404,7 +4600,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{62}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -4443,7 +4639,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4455,7 +4651,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[63]
+	mi := &file_internal_kvpb_api_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4468,7 +4664,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{63}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *RaftMessage) GetRangeId() uint64 {
@@ -4510,7 +4706,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4522,7 +4718,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[64]
+	mi := &file_internal_kvpb_api_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4535,7 +4731,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{64}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *RaftMessageBatch) GetMessages() []*RaftMessage {
@@ -4553,7 +4749,7 @@ type RaftMessageBatchResponse struct {
 
 func (x *RaftMessageBatchResponse) Reset() {
 	*x = RaftMessageBatchResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4565,7 +4761,7 @@ func (x *RaftMessageBatchResponse) String() string {
 func (*RaftMessageBatchResponse) ProtoMessage() {}
 
 func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[65]
+	mi := &file_internal_kvpb_api_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4578,7 +4774,7 @@ func (x *RaftMessageBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatchResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatchResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{65}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
 }
 
 // SnapshotChunk is one part of a Raft snapshot streamed between nodes. The
@@ -4595,7 +4791,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4607,7 +4803,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[66]
+	mi := &file_internal_kvpb_api_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4620,7 +4816,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{66}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SnapshotChunk) GetHeader() *RaftMessage {
@@ -4656,7 +4852,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4668,7 +4864,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[67]
+	mi := &file_internal_kvpb_api_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4681,7 +4877,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{67}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *JoinRequest) GetAddress() string {
@@ -4711,7 +4907,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4723,7 +4919,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[68]
+	mi := &file_internal_kvpb_api_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4736,7 +4932,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{68}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -4777,7 +4973,7 @@ type SplitRequest struct {
 
 func (x *SplitRequest) Reset() {
 	*x = SplitRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4789,7 +4985,7 @@ func (x *SplitRequest) String() string {
 func (*SplitRequest) ProtoMessage() {}
 
 func (x *SplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[69]
+	mi := &file_internal_kvpb_api_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4802,7 +4998,7 @@ func (x *SplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRequest.ProtoReflect.Descriptor instead.
 func (*SplitRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{69}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SplitRequest) GetKey() []byte {
@@ -4822,7 +5018,7 @@ type SplitResponse struct {
 
 func (x *SplitResponse) Reset() {
 	*x = SplitResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4834,7 +5030,7 @@ func (x *SplitResponse) String() string {
 func (*SplitResponse) ProtoMessage() {}
 
 func (x *SplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[70]
+	mi := &file_internal_kvpb_api_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4847,7 +5043,7 @@ func (x *SplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitResponse.ProtoReflect.Descriptor instead.
 func (*SplitResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{70}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SplitResponse) GetLeft() *RangeDescriptor {
@@ -4872,7 +5068,7 @@ type RangesRequest struct {
 
 func (x *RangesRequest) Reset() {
 	*x = RangesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4884,7 +5080,7 @@ func (x *RangesRequest) String() string {
 func (*RangesRequest) ProtoMessage() {}
 
 func (x *RangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[71]
+	mi := &file_internal_kvpb_api_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4897,7 +5093,7 @@ func (x *RangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesRequest.ProtoReflect.Descriptor instead.
 func (*RangesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{71}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
 }
 
 type RangeInfo struct {
@@ -4913,7 +5109,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4925,7 +5121,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[72]
+	mi := &file_internal_kvpb_api_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4938,7 +5134,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{72}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -4985,7 +5181,7 @@ type RangesResponse struct {
 
 func (x *RangesResponse) Reset() {
 	*x = RangesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4997,7 +5193,7 @@ func (x *RangesResponse) String() string {
 func (*RangesResponse) ProtoMessage() {}
 
 func (x *RangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[73]
+	mi := &file_internal_kvpb_api_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5010,7 +5206,7 @@ func (x *RangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangesResponse.ProtoReflect.Descriptor instead.
 func (*RangesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{73}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *RangesResponse) GetRanges() []*RangeInfo {
@@ -5040,7 +5236,7 @@ type LivenessRecord struct {
 
 func (x *LivenessRecord) Reset() {
 	*x = LivenessRecord{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5052,7 +5248,7 @@ func (x *LivenessRecord) String() string {
 func (*LivenessRecord) ProtoMessage() {}
 
 func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[74]
+	mi := &file_internal_kvpb_api_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5065,7 +5261,7 @@ func (x *LivenessRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LivenessRecord.ProtoReflect.Descriptor instead.
 func (*LivenessRecord) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{74}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *LivenessRecord) GetNodeId() uint64 {
@@ -5125,7 +5321,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5137,7 +5333,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[75]
+	mi := &file_internal_kvpb_api_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5150,7 +5346,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{75}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *NodeStatus) GetNodeId() uint64 {
@@ -5210,7 +5406,7 @@ type NodesRequest struct {
 
 func (x *NodesRequest) Reset() {
 	*x = NodesRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5222,7 +5418,7 @@ func (x *NodesRequest) String() string {
 func (*NodesRequest) ProtoMessage() {}
 
 func (x *NodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[76]
+	mi := &file_internal_kvpb_api_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5235,7 +5431,7 @@ func (x *NodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesRequest.ProtoReflect.Descriptor instead.
 func (*NodesRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{76}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
 }
 
 type DecommissionRequest struct {
@@ -5247,7 +5443,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5259,7 +5455,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[77]
+	mi := &file_internal_kvpb_api_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5272,7 +5468,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{77}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -5290,7 +5486,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5302,7 +5498,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[78]
+	mi := &file_internal_kvpb_api_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5315,7 +5511,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{78}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
 }
 
 type NodesResponse struct {
@@ -5327,7 +5523,7 @@ type NodesResponse struct {
 
 func (x *NodesResponse) Reset() {
 	*x = NodesResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[79]
+	mi := &file_internal_kvpb_api_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5339,7 +5535,7 @@ func (x *NodesResponse) String() string {
 func (*NodesResponse) ProtoMessage() {}
 
 func (x *NodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[79]
+	mi := &file_internal_kvpb_api_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5352,7 +5548,7 @@ func (x *NodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodesResponse.ProtoReflect.Descriptor instead.
 func (*NodesResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{79}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *NodesResponse) GetNodes() []*NodeStatus {
@@ -5372,7 +5568,7 @@ type SetSettingRequest struct {
 
 func (x *SetSettingRequest) Reset() {
 	*x = SetSettingRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[80]
+	mi := &file_internal_kvpb_api_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5384,7 +5580,7 @@ func (x *SetSettingRequest) String() string {
 func (*SetSettingRequest) ProtoMessage() {}
 
 func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[80]
+	mi := &file_internal_kvpb_api_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5397,7 +5593,7 @@ func (x *SetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{80}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *SetSettingRequest) GetName() string {
@@ -5422,7 +5618,7 @@ type SetSettingResponse struct {
 
 func (x *SetSettingResponse) Reset() {
 	*x = SetSettingResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[81]
+	mi := &file_internal_kvpb_api_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5434,7 +5630,7 @@ func (x *SetSettingResponse) String() string {
 func (*SetSettingResponse) ProtoMessage() {}
 
 func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[81]
+	mi := &file_internal_kvpb_api_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5447,7 +5643,7 @@ func (x *SetSettingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingResponse.ProtoReflect.Descriptor instead.
 func (*SetSettingResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{81}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{83}
 }
 
 type SettingsRequest struct {
@@ -5458,7 +5654,7 @@ type SettingsRequest struct {
 
 func (x *SettingsRequest) Reset() {
 	*x = SettingsRequest{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[82]
+	mi := &file_internal_kvpb_api_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5470,7 +5666,7 @@ func (x *SettingsRequest) String() string {
 func (*SettingsRequest) ProtoMessage() {}
 
 func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[82]
+	mi := &file_internal_kvpb_api_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5483,7 +5679,7 @@ func (x *SettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsRequest.ProtoReflect.Descriptor instead.
 func (*SettingsRequest) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{82}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{84}
 }
 
 type SettingsResponse struct {
@@ -5495,7 +5691,7 @@ type SettingsResponse struct {
 
 func (x *SettingsResponse) Reset() {
 	*x = SettingsResponse{}
-	mi := &file_internal_kvpb_api_proto_msgTypes[83]
+	mi := &file_internal_kvpb_api_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5507,7 +5703,7 @@ func (x *SettingsResponse) String() string {
 func (*SettingsResponse) ProtoMessage() {}
 
 func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_kvpb_api_proto_msgTypes[83]
+	mi := &file_internal_kvpb_api_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5520,7 +5716,7 @@ func (x *SettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsResponse.ProtoReflect.Descriptor instead.
 func (*SettingsResponse) Descriptor() ([]byte, []int) {
-	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{83}
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SettingsResponse) GetSettings() map[string]string {
@@ -5605,7 +5801,7 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x05count\x18\x02 \x01(\rR\x05count\"?\n" +
 	"\x11TimestampResponse\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x04R\x05first\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xff\x01\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\xaa\x02\n" +
 	"\x0fPrewriteRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12.\n" +
 	"\x02op\x18\x02 \x01(\x0e2\x1e.cairn.kvpb.PrewriteRequest.OpR\x02op\x12\x14\n" +
@@ -5614,11 +5810,14 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bstart_ts\x18\x05 \x01(\x04R\astartTs\x12\x15\n" +
 	"\x06ttl_ms\x18\x06 \x01(\x04R\x05ttlMs\x12\x16\n" +
 	"\x06record\x18\a \x01(\bR\x06record\x12\x15\n" +
-	"\x06one_pc\x18\b \x01(\bR\x05onePc\"\x19\n" +
+	"\x06one_pc\x18\b \x01(\bR\x05onePc\x12\x1f\n" +
+	"\vconflict_ts\x18\t \x01(\x04R\n" +
+	"conflictTs\"#\n" +
 	"\x02Op\x12\a\n" +
 	"\x03PUT\x10\x00\x12\n" +
 	"\n" +
-	"\x06DELETE\x10\x01\"/\n" +
+	"\x06DELETE\x10\x01\x12\b\n" +
+	"\x04LOCK\x10\x02\"/\n" +
 	"\x10PrewriteResponse\x12\x1b\n" +
 	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\"Z\n" +
 	"\x0eResolveRequest\x12\x10\n" +
@@ -5638,12 +5837,22 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\x12\x15\n" +
 	"\x06ttl_ms\x18\x03 \x01(\x04R\x05ttlMs\"E\n" +
 	"\x14HeartbeatTxnResponse\x12-\n" +
-	"\x06status\x18\x01 \x01(\x0e2\x15.cairn.kvpb.TxnStatusR\x06status\"x\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x15.cairn.kvpb.TxnStatusR\x06status\"\x91\x01\n" +
 	"\x13ValidateReadRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
 	"\aend_key\x18\x02 \x01(\fR\x06endKey\x12\x19\n" +
 	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x1b\n" +
-	"\tcommit_ts\x18\x04 \x01(\x04R\bcommitTs\"\x16\n" +
+	"\tcommit_ts\x18\x04 \x01(\x04R\bcommitTs\x12\x17\n" +
+	"\aread_ts\x18\x05 \x01(\x04R\x06readTs\"r\n" +
+	"\x12AcquireLockRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x18\n" +
+	"\aprimary\x18\x02 \x01(\fR\aprimary\x12\x19\n" +
+	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x15\n" +
+	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\"_\n" +
+	"\x13AcquireLockResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1c\n" +
+	"\ttimestamp\x18\x03 \x01(\x04R\ttimestamp\"\x16\n" +
 	"\x14ValidateReadResponse\"\xef\x01\n" +
 	"\tGCRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
@@ -5660,7 +5869,7 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"resume_key\x18\x01 \x01(\fR\tresumeKey\x121\n" +
 	"\told_locks\x18\x02 \x03(\v2\x14.cairn.kvpb.LockInfoR\boldLocks\x12\x18\n" +
 	"\adeleted\x18\x03 \x01(\x04R\adeleted\x12!\n" +
-	"\fpending_keys\x18\x04 \x01(\x04R\vpendingKeys\"\x8d\a\n" +
+	"\fpending_keys\x18\x04 \x01(\x04R\vpendingKeys\"\xd2\a\n" +
 	"\fRequestUnion\x12*\n" +
 	"\x03get\x18\x01 \x01(\v2\x16.cairn.kvpb.GetRequestH\x00R\x03get\x12*\n" +
 	"\x03put\x18\x02 \x01(\v2\x16.cairn.kvpb.PutRequestH\x00R\x03put\x123\n" +
@@ -5678,8 +5887,9 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\aresolve\x18\x15 \x01(\v2\x1a.cairn.kvpb.ResolveRequestH\x00R\aresolve\x12:\n" +
 	"\tcheck_txn\x18\x16 \x01(\v2\x1b.cairn.kvpb.CheckTxnRequestH\x00R\bcheckTxn\x12F\n" +
 	"\rheartbeat_txn\x18\x17 \x01(\v2\x1f.cairn.kvpb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12F\n" +
-	"\rvalidate_read\x18\x18 \x01(\v2\x1f.cairn.kvpb.ValidateReadRequestH\x00R\fvalidateReadB\a\n" +
-	"\x05value\"\x9d\a\n" +
+	"\rvalidate_read\x18\x18 \x01(\v2\x1f.cairn.kvpb.ValidateReadRequestH\x00R\fvalidateRead\x12C\n" +
+	"\facquire_lock\x18\x19 \x01(\v2\x1e.cairn.kvpb.AcquireLockRequestH\x00R\vacquireLockB\a\n" +
+	"\x05value\"\xe3\a\n" +
 	"\rResponseUnion\x12+\n" +
 	"\x03get\x18\x01 \x01(\v2\x17.cairn.kvpb.GetResponseH\x00R\x03get\x12+\n" +
 	"\x03put\x18\x02 \x01(\v2\x17.cairn.kvpb.PutResponseH\x00R\x03put\x124\n" +
@@ -5697,7 +5907,8 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\aresolve\x18\x15 \x01(\v2\x1b.cairn.kvpb.ResolveResponseH\x00R\aresolve\x12;\n" +
 	"\tcheck_txn\x18\x16 \x01(\v2\x1c.cairn.kvpb.CheckTxnResponseH\x00R\bcheckTxn\x12G\n" +
 	"\rheartbeat_txn\x18\x17 \x01(\v2 .cairn.kvpb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12G\n" +
-	"\rvalidate_read\x18\x18 \x01(\v2 .cairn.kvpb.ValidateReadResponseH\x00R\fvalidateReadB\a\n" +
+	"\rvalidate_read\x18\x18 \x01(\v2 .cairn.kvpb.ValidateReadResponseH\x00R\fvalidateRead\x12D\n" +
+	"\facquire_lock\x18\x19 \x01(\v2\x1f.cairn.kvpb.AcquireLockResponseH\x00R\vacquireLockB\a\n" +
 	"\x05value\"D\n" +
 	"\fBatchRequest\x124\n" +
 	"\brequests\x18\x01 \x03(\v2\x18.cairn.kvpb.RequestUnionR\brequests\"H\n" +
@@ -5783,15 +5994,16 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x15\n" +
 	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\":\n" +
 	"\fLockConflict\x12*\n" +
-	"\x05locks\x18\x01 \x03(\v2\x14.cairn.kvpb.LockInfoR\x05locks\"\x9f\x01\n" +
+	"\x05locks\x18\x01 \x03(\v2\x14.cairn.kvpb.LockInfoR\x05locks\"\xad\x01\n" +
 	"\bTxnRetry\x123\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1b.cairn.kvpb.TxnRetry.ReasonR\x06reason\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\fR\x03key\"L\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"Z\n" +
 	"\x06Reason\x12\x12\n" +
 	"\x0eWRITE_CONFLICT\x10\x00\x12\x14\n" +
 	"\x10READ_INVALIDATED\x10\x01\x12\v\n" +
 	"\aABORTED\x10\x02\x12\v\n" +
-	"\aTOO_OLD\x10\x03\"2\n" +
+	"\aTOO_OLD\x10\x03\x12\f\n" +
+	"\bDEADLOCK\x10\x04\"2\n" +
 	"\x13TxnAlreadyCommitted\x12\x1b\n" +
 	"\tcommit_ts\x18\x01 \x01(\x04R\bcommitTs\"\x9c\x04\n" +
 	"\x05Error\x12\x18\n" +
@@ -5936,7 +6148,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 85)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 87)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(IsolationLevel)(0), // 0: cairn.kvpb.IsolationLevel
 	(TxnStatus)(0),      // 1: cairn.kvpb.TxnStatus
@@ -5972,193 +6184,197 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*HeartbeatTxnRequest)(nil),                // 31: cairn.kvpb.HeartbeatTxnRequest
 	(*HeartbeatTxnResponse)(nil),               // 32: cairn.kvpb.HeartbeatTxnResponse
 	(*ValidateReadRequest)(nil),                // 33: cairn.kvpb.ValidateReadRequest
-	(*ValidateReadResponse)(nil),               // 34: cairn.kvpb.ValidateReadResponse
-	(*GCRequest)(nil),                          // 35: cairn.kvpb.GCRequest
-	(*GCResponse)(nil),                         // 36: cairn.kvpb.GCResponse
-	(*RequestUnion)(nil),                       // 37: cairn.kvpb.RequestUnion
-	(*ResponseUnion)(nil),                      // 38: cairn.kvpb.ResponseUnion
-	(*BatchRequest)(nil),                       // 39: cairn.kvpb.BatchRequest
-	(*BatchResponse)(nil),                      // 40: cairn.kvpb.BatchResponse
-	(*TxnBeginRequest)(nil),                    // 41: cairn.kvpb.TxnBeginRequest
-	(*TxnBeginResponse)(nil),                   // 42: cairn.kvpb.TxnBeginResponse
-	(*TxnGetRequest)(nil),                      // 43: cairn.kvpb.TxnGetRequest
-	(*TxnWrite)(nil),                           // 44: cairn.kvpb.TxnWrite
-	(*TxnGetManyRequest)(nil),                  // 45: cairn.kvpb.TxnGetManyRequest
-	(*TxnGetManyResponse)(nil),                 // 46: cairn.kvpb.TxnGetManyResponse
-	(*TxnScanRequest)(nil),                     // 47: cairn.kvpb.TxnScanRequest
-	(*TxnPutRequest)(nil),                      // 48: cairn.kvpb.TxnPutRequest
-	(*TxnDeleteRequest)(nil),                   // 49: cairn.kvpb.TxnDeleteRequest
-	(*TxnWriteResponse)(nil),                   // 50: cairn.kvpb.TxnWriteResponse
-	(*TxnCommitRequest)(nil),                   // 51: cairn.kvpb.TxnCommitRequest
-	(*TxnCommitResponse)(nil),                  // 52: cairn.kvpb.TxnCommitResponse
-	(*TxnRollbackRequest)(nil),                 // 53: cairn.kvpb.TxnRollbackRequest
-	(*TxnRollbackResponse)(nil),                // 54: cairn.kvpb.TxnRollbackResponse
-	(*ReplicaDescriptor)(nil),                  // 55: cairn.kvpb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 56: cairn.kvpb.RangeDescriptor
-	(*RangeRequest)(nil),                       // 57: cairn.kvpb.RangeRequest
-	(*RangeResponse)(nil),                      // 58: cairn.kvpb.RangeResponse
-	(*RangeKeyMismatch)(nil),                   // 59: cairn.kvpb.RangeKeyMismatch
-	(*NotLeaseholder)(nil),                     // 60: cairn.kvpb.NotLeaseholder
-	(*RangeNotFound)(nil),                      // 61: cairn.kvpb.RangeNotFound
-	(*AmbiguousResult)(nil),                    // 62: cairn.kvpb.AmbiguousResult
-	(*LockInfo)(nil),                           // 63: cairn.kvpb.LockInfo
-	(*LockConflict)(nil),                       // 64: cairn.kvpb.LockConflict
-	(*TxnRetry)(nil),                           // 65: cairn.kvpb.TxnRetry
-	(*TxnAlreadyCommitted)(nil),                // 66: cairn.kvpb.TxnAlreadyCommitted
-	(*Error)(nil),                              // 67: cairn.kvpb.Error
-	(*NodeDescriptor)(nil),                     // 68: cairn.kvpb.NodeDescriptor
-	(*RaftMessage)(nil),                        // 69: cairn.kvpb.RaftMessage
-	(*RaftMessageBatch)(nil),                   // 70: cairn.kvpb.RaftMessageBatch
-	(*RaftMessageBatchResponse)(nil),           // 71: cairn.kvpb.RaftMessageBatchResponse
-	(*SnapshotChunk)(nil),                      // 72: cairn.kvpb.SnapshotChunk
-	(*JoinRequest)(nil),                        // 73: cairn.kvpb.JoinRequest
-	(*JoinResponse)(nil),                       // 74: cairn.kvpb.JoinResponse
-	(*SplitRequest)(nil),                       // 75: cairn.kvpb.SplitRequest
-	(*SplitResponse)(nil),                      // 76: cairn.kvpb.SplitResponse
-	(*RangesRequest)(nil),                      // 77: cairn.kvpb.RangesRequest
-	(*RangeInfo)(nil),                          // 78: cairn.kvpb.RangeInfo
-	(*RangesResponse)(nil),                     // 79: cairn.kvpb.RangesResponse
-	(*LivenessRecord)(nil),                     // 80: cairn.kvpb.LivenessRecord
-	(*NodeStatus)(nil),                         // 81: cairn.kvpb.NodeStatus
-	(*NodesRequest)(nil),                       // 82: cairn.kvpb.NodesRequest
-	(*DecommissionRequest)(nil),                // 83: cairn.kvpb.DecommissionRequest
-	(*DecommissionResponse)(nil),               // 84: cairn.kvpb.DecommissionResponse
-	(*NodesResponse)(nil),                      // 85: cairn.kvpb.NodesResponse
-	(*SetSettingRequest)(nil),                  // 86: cairn.kvpb.SetSettingRequest
-	(*SetSettingResponse)(nil),                 // 87: cairn.kvpb.SetSettingResponse
-	(*SettingsRequest)(nil),                    // 88: cairn.kvpb.SettingsRequest
-	(*SettingsResponse)(nil),                   // 89: cairn.kvpb.SettingsResponse
-	nil,                                        // 90: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*AcquireLockRequest)(nil),                 // 34: cairn.kvpb.AcquireLockRequest
+	(*AcquireLockResponse)(nil),                // 35: cairn.kvpb.AcquireLockResponse
+	(*ValidateReadResponse)(nil),               // 36: cairn.kvpb.ValidateReadResponse
+	(*GCRequest)(nil),                          // 37: cairn.kvpb.GCRequest
+	(*GCResponse)(nil),                         // 38: cairn.kvpb.GCResponse
+	(*RequestUnion)(nil),                       // 39: cairn.kvpb.RequestUnion
+	(*ResponseUnion)(nil),                      // 40: cairn.kvpb.ResponseUnion
+	(*BatchRequest)(nil),                       // 41: cairn.kvpb.BatchRequest
+	(*BatchResponse)(nil),                      // 42: cairn.kvpb.BatchResponse
+	(*TxnBeginRequest)(nil),                    // 43: cairn.kvpb.TxnBeginRequest
+	(*TxnBeginResponse)(nil),                   // 44: cairn.kvpb.TxnBeginResponse
+	(*TxnGetRequest)(nil),                      // 45: cairn.kvpb.TxnGetRequest
+	(*TxnWrite)(nil),                           // 46: cairn.kvpb.TxnWrite
+	(*TxnGetManyRequest)(nil),                  // 47: cairn.kvpb.TxnGetManyRequest
+	(*TxnGetManyResponse)(nil),                 // 48: cairn.kvpb.TxnGetManyResponse
+	(*TxnScanRequest)(nil),                     // 49: cairn.kvpb.TxnScanRequest
+	(*TxnPutRequest)(nil),                      // 50: cairn.kvpb.TxnPutRequest
+	(*TxnDeleteRequest)(nil),                   // 51: cairn.kvpb.TxnDeleteRequest
+	(*TxnWriteResponse)(nil),                   // 52: cairn.kvpb.TxnWriteResponse
+	(*TxnCommitRequest)(nil),                   // 53: cairn.kvpb.TxnCommitRequest
+	(*TxnCommitResponse)(nil),                  // 54: cairn.kvpb.TxnCommitResponse
+	(*TxnRollbackRequest)(nil),                 // 55: cairn.kvpb.TxnRollbackRequest
+	(*TxnRollbackResponse)(nil),                // 56: cairn.kvpb.TxnRollbackResponse
+	(*ReplicaDescriptor)(nil),                  // 57: cairn.kvpb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 58: cairn.kvpb.RangeDescriptor
+	(*RangeRequest)(nil),                       // 59: cairn.kvpb.RangeRequest
+	(*RangeResponse)(nil),                      // 60: cairn.kvpb.RangeResponse
+	(*RangeKeyMismatch)(nil),                   // 61: cairn.kvpb.RangeKeyMismatch
+	(*NotLeaseholder)(nil),                     // 62: cairn.kvpb.NotLeaseholder
+	(*RangeNotFound)(nil),                      // 63: cairn.kvpb.RangeNotFound
+	(*AmbiguousResult)(nil),                    // 64: cairn.kvpb.AmbiguousResult
+	(*LockInfo)(nil),                           // 65: cairn.kvpb.LockInfo
+	(*LockConflict)(nil),                       // 66: cairn.kvpb.LockConflict
+	(*TxnRetry)(nil),                           // 67: cairn.kvpb.TxnRetry
+	(*TxnAlreadyCommitted)(nil),                // 68: cairn.kvpb.TxnAlreadyCommitted
+	(*Error)(nil),                              // 69: cairn.kvpb.Error
+	(*NodeDescriptor)(nil),                     // 70: cairn.kvpb.NodeDescriptor
+	(*RaftMessage)(nil),                        // 71: cairn.kvpb.RaftMessage
+	(*RaftMessageBatch)(nil),                   // 72: cairn.kvpb.RaftMessageBatch
+	(*RaftMessageBatchResponse)(nil),           // 73: cairn.kvpb.RaftMessageBatchResponse
+	(*SnapshotChunk)(nil),                      // 74: cairn.kvpb.SnapshotChunk
+	(*JoinRequest)(nil),                        // 75: cairn.kvpb.JoinRequest
+	(*JoinResponse)(nil),                       // 76: cairn.kvpb.JoinResponse
+	(*SplitRequest)(nil),                       // 77: cairn.kvpb.SplitRequest
+	(*SplitResponse)(nil),                      // 78: cairn.kvpb.SplitResponse
+	(*RangesRequest)(nil),                      // 79: cairn.kvpb.RangesRequest
+	(*RangeInfo)(nil),                          // 80: cairn.kvpb.RangeInfo
+	(*RangesResponse)(nil),                     // 81: cairn.kvpb.RangesResponse
+	(*LivenessRecord)(nil),                     // 82: cairn.kvpb.LivenessRecord
+	(*NodeStatus)(nil),                         // 83: cairn.kvpb.NodeStatus
+	(*NodesRequest)(nil),                       // 84: cairn.kvpb.NodesRequest
+	(*DecommissionRequest)(nil),                // 85: cairn.kvpb.DecommissionRequest
+	(*DecommissionResponse)(nil),               // 86: cairn.kvpb.DecommissionResponse
+	(*NodesResponse)(nil),                      // 87: cairn.kvpb.NodesResponse
+	(*SetSettingRequest)(nil),                  // 88: cairn.kvpb.SetSettingRequest
+	(*SetSettingResponse)(nil),                 // 89: cairn.kvpb.SetSettingResponse
+	(*SettingsRequest)(nil),                    // 90: cairn.kvpb.SettingsRequest
+	(*SettingsResponse)(nil),                   // 91: cairn.kvpb.SettingsResponse
+	nil,                                        // 92: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
-	6,  // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
-	56, // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	56, // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	3,  // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
-	56, // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
-	4,  // 5: cairn.kvpb.PrewriteRequest.op:type_name -> cairn.kvpb.PrewriteRequest.Op
-	1,  // 6: cairn.kvpb.CheckTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
-	1,  // 7: cairn.kvpb.HeartbeatTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
-	63, // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
-	7,  // 9: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
-	9,  // 10: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
-	11, // 11: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
-	13, // 12: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
-	15, // 13: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
-	17, // 14: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
-	19, // 15: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
-	21, // 16: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
-	23, // 17: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
-	35, // 18: cairn.kvpb.RequestUnion.gc:type_name -> cairn.kvpb.GCRequest
-	25, // 19: cairn.kvpb.RequestUnion.prewrite:type_name -> cairn.kvpb.PrewriteRequest
-	27, // 20: cairn.kvpb.RequestUnion.resolve:type_name -> cairn.kvpb.ResolveRequest
-	29, // 21: cairn.kvpb.RequestUnion.check_txn:type_name -> cairn.kvpb.CheckTxnRequest
-	31, // 22: cairn.kvpb.RequestUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnRequest
-	33, // 23: cairn.kvpb.RequestUnion.validate_read:type_name -> cairn.kvpb.ValidateReadRequest
-	8,  // 24: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
-	10, // 25: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
-	12, // 26: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
-	14, // 27: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
-	16, // 28: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
-	18, // 29: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
-	20, // 30: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
-	22, // 31: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
-	24, // 32: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
-	36, // 33: cairn.kvpb.ResponseUnion.gc:type_name -> cairn.kvpb.GCResponse
-	26, // 34: cairn.kvpb.ResponseUnion.prewrite:type_name -> cairn.kvpb.PrewriteResponse
-	28, // 35: cairn.kvpb.ResponseUnion.resolve:type_name -> cairn.kvpb.ResolveResponse
-	30, // 36: cairn.kvpb.ResponseUnion.check_txn:type_name -> cairn.kvpb.CheckTxnResponse
-	32, // 37: cairn.kvpb.ResponseUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnResponse
-	34, // 38: cairn.kvpb.ResponseUnion.validate_read:type_name -> cairn.kvpb.ValidateReadResponse
-	37, // 39: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	38, // 40: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	0,  // 41: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
-	41, // 42: cairn.kvpb.TxnGetManyRequest.begin:type_name -> cairn.kvpb.TxnBeginRequest
-	8,  // 43: cairn.kvpb.TxnGetManyResponse.responses:type_name -> cairn.kvpb.GetResponse
-	13, // 44: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
-	44, // 45: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
-	44, // 46: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
-	2,  // 47: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
-	55, // 48: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
-	37, // 49: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
-	38, // 50: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
-	67, // 51: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
-	56, // 52: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
-	55, // 53: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
-	56, // 54: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
-	63, // 55: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
-	5,  // 56: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
-	59, // 57: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
-	60, // 58: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
-	61, // 59: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
-	62, // 60: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
-	64, // 61: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
-	65, // 62: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
-	66, // 63: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
-	55, // 64: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
-	69, // 65: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
-	69, // 66: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
-	56, // 67: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
-	68, // 68: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
-	56, // 69: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
-	56, // 70: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
-	56, // 71: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
-	78, // 72: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
-	81, // 73: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	90, // 74: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	41, // 75: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
-	43, // 76: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
-	45, // 77: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
-	47, // 78: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
-	48, // 79: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
-	49, // 80: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
-	51, // 81: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
-	53, // 82: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
-	7,  // 83: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	9,  // 84: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	11, // 85: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	13, // 86: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	15, // 87: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	39, // 88: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	57, // 89: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	70, // 90: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	72, // 91: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	73, // 92: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	75, // 93: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	77, // 94: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	82, // 95: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	83, // 96: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	86, // 97: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	88, // 98: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	42, // 99: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
-	8,  // 100: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
-	46, // 101: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
-	14, // 102: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
-	50, // 103: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
-	50, // 104: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
-	52, // 105: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
-	54, // 106: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
-	8,  // 107: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	10, // 108: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	12, // 109: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	14, // 110: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	16, // 111: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	40, // 112: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	58, // 113: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	71, // 114: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	71, // 115: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	74, // 116: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	76, // 117: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	79, // 118: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	85, // 119: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	84, // 120: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	87, // 121: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	89, // 122: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	99, // [99:123] is the sub-list for method output_type
-	75, // [75:99] is the sub-list for method input_type
-	75, // [75:75] is the sub-list for extension type_name
-	75, // [75:75] is the sub-list for extension extendee
-	0,  // [0:75] is the sub-list for field type_name
+	6,   // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
+	58,  // 1: cairn.kvpb.AdminSplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	58,  // 2: cairn.kvpb.AdminSplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	3,   // 3: cairn.kvpb.AdminChangeReplicasRequest.change:type_name -> cairn.kvpb.AdminChangeReplicasRequest.ChangeType
+	58,  // 4: cairn.kvpb.AdminChangeReplicasResponse.desc:type_name -> cairn.kvpb.RangeDescriptor
+	4,   // 5: cairn.kvpb.PrewriteRequest.op:type_name -> cairn.kvpb.PrewriteRequest.Op
+	1,   // 6: cairn.kvpb.CheckTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
+	1,   // 7: cairn.kvpb.HeartbeatTxnResponse.status:type_name -> cairn.kvpb.TxnStatus
+	65,  // 8: cairn.kvpb.GCResponse.old_locks:type_name -> cairn.kvpb.LockInfo
+	7,   // 9: cairn.kvpb.RequestUnion.get:type_name -> cairn.kvpb.GetRequest
+	9,   // 10: cairn.kvpb.RequestUnion.put:type_name -> cairn.kvpb.PutRequest
+	11,  // 11: cairn.kvpb.RequestUnion.delete:type_name -> cairn.kvpb.DeleteRequest
+	13,  // 12: cairn.kvpb.RequestUnion.scan:type_name -> cairn.kvpb.ScanRequest
+	15,  // 13: cairn.kvpb.RequestUnion.cas:type_name -> cairn.kvpb.CompareAndSetRequest
+	17,  // 14: cairn.kvpb.RequestUnion.increment:type_name -> cairn.kvpb.IncrementRequest
+	19,  // 15: cairn.kvpb.RequestUnion.admin_split:type_name -> cairn.kvpb.AdminSplitRequest
+	21,  // 16: cairn.kvpb.RequestUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasRequest
+	23,  // 17: cairn.kvpb.RequestUnion.timestamp:type_name -> cairn.kvpb.TimestampRequest
+	37,  // 18: cairn.kvpb.RequestUnion.gc:type_name -> cairn.kvpb.GCRequest
+	25,  // 19: cairn.kvpb.RequestUnion.prewrite:type_name -> cairn.kvpb.PrewriteRequest
+	27,  // 20: cairn.kvpb.RequestUnion.resolve:type_name -> cairn.kvpb.ResolveRequest
+	29,  // 21: cairn.kvpb.RequestUnion.check_txn:type_name -> cairn.kvpb.CheckTxnRequest
+	31,  // 22: cairn.kvpb.RequestUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnRequest
+	33,  // 23: cairn.kvpb.RequestUnion.validate_read:type_name -> cairn.kvpb.ValidateReadRequest
+	34,  // 24: cairn.kvpb.RequestUnion.acquire_lock:type_name -> cairn.kvpb.AcquireLockRequest
+	8,   // 25: cairn.kvpb.ResponseUnion.get:type_name -> cairn.kvpb.GetResponse
+	10,  // 26: cairn.kvpb.ResponseUnion.put:type_name -> cairn.kvpb.PutResponse
+	12,  // 27: cairn.kvpb.ResponseUnion.delete:type_name -> cairn.kvpb.DeleteResponse
+	14,  // 28: cairn.kvpb.ResponseUnion.scan:type_name -> cairn.kvpb.ScanResponse
+	16,  // 29: cairn.kvpb.ResponseUnion.cas:type_name -> cairn.kvpb.CompareAndSetResponse
+	18,  // 30: cairn.kvpb.ResponseUnion.increment:type_name -> cairn.kvpb.IncrementResponse
+	20,  // 31: cairn.kvpb.ResponseUnion.admin_split:type_name -> cairn.kvpb.AdminSplitResponse
+	22,  // 32: cairn.kvpb.ResponseUnion.admin_change_replicas:type_name -> cairn.kvpb.AdminChangeReplicasResponse
+	24,  // 33: cairn.kvpb.ResponseUnion.timestamp:type_name -> cairn.kvpb.TimestampResponse
+	38,  // 34: cairn.kvpb.ResponseUnion.gc:type_name -> cairn.kvpb.GCResponse
+	26,  // 35: cairn.kvpb.ResponseUnion.prewrite:type_name -> cairn.kvpb.PrewriteResponse
+	28,  // 36: cairn.kvpb.ResponseUnion.resolve:type_name -> cairn.kvpb.ResolveResponse
+	30,  // 37: cairn.kvpb.ResponseUnion.check_txn:type_name -> cairn.kvpb.CheckTxnResponse
+	32,  // 38: cairn.kvpb.ResponseUnion.heartbeat_txn:type_name -> cairn.kvpb.HeartbeatTxnResponse
+	36,  // 39: cairn.kvpb.ResponseUnion.validate_read:type_name -> cairn.kvpb.ValidateReadResponse
+	35,  // 40: cairn.kvpb.ResponseUnion.acquire_lock:type_name -> cairn.kvpb.AcquireLockResponse
+	39,  // 41: cairn.kvpb.BatchRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	40,  // 42: cairn.kvpb.BatchResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	0,   // 43: cairn.kvpb.TxnBeginRequest.isolation:type_name -> cairn.kvpb.IsolationLevel
+	43,  // 44: cairn.kvpb.TxnGetManyRequest.begin:type_name -> cairn.kvpb.TxnBeginRequest
+	8,   // 45: cairn.kvpb.TxnGetManyResponse.responses:type_name -> cairn.kvpb.GetResponse
+	13,  // 46: cairn.kvpb.TxnScanRequest.scan:type_name -> cairn.kvpb.ScanRequest
+	46,  // 47: cairn.kvpb.TxnScanRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	46,  // 48: cairn.kvpb.TxnCommitRequest.writes:type_name -> cairn.kvpb.TxnWrite
+	2,   // 49: cairn.kvpb.ReplicaDescriptor.type:type_name -> cairn.kvpb.ReplicaType
+	57,  // 50: cairn.kvpb.RangeDescriptor.replicas:type_name -> cairn.kvpb.ReplicaDescriptor
+	39,  // 51: cairn.kvpb.RangeRequest.requests:type_name -> cairn.kvpb.RequestUnion
+	40,  // 52: cairn.kvpb.RangeResponse.responses:type_name -> cairn.kvpb.ResponseUnion
+	69,  // 53: cairn.kvpb.RangeResponse.error:type_name -> cairn.kvpb.Error
+	58,  // 54: cairn.kvpb.RangeKeyMismatch.ranges:type_name -> cairn.kvpb.RangeDescriptor
+	57,  // 55: cairn.kvpb.NotLeaseholder.hint:type_name -> cairn.kvpb.ReplicaDescriptor
+	58,  // 56: cairn.kvpb.NotLeaseholder.desc:type_name -> cairn.kvpb.RangeDescriptor
+	65,  // 57: cairn.kvpb.LockConflict.locks:type_name -> cairn.kvpb.LockInfo
+	5,   // 58: cairn.kvpb.TxnRetry.reason:type_name -> cairn.kvpb.TxnRetry.Reason
+	61,  // 59: cairn.kvpb.Error.range_key_mismatch:type_name -> cairn.kvpb.RangeKeyMismatch
+	62,  // 60: cairn.kvpb.Error.not_leaseholder:type_name -> cairn.kvpb.NotLeaseholder
+	63,  // 61: cairn.kvpb.Error.range_not_found:type_name -> cairn.kvpb.RangeNotFound
+	64,  // 62: cairn.kvpb.Error.ambiguous_result:type_name -> cairn.kvpb.AmbiguousResult
+	66,  // 63: cairn.kvpb.Error.lock_conflict:type_name -> cairn.kvpb.LockConflict
+	67,  // 64: cairn.kvpb.Error.txn_retry:type_name -> cairn.kvpb.TxnRetry
+	68,  // 65: cairn.kvpb.Error.txn_already_committed:type_name -> cairn.kvpb.TxnAlreadyCommitted
+	57,  // 66: cairn.kvpb.RaftMessage.to_replica:type_name -> cairn.kvpb.ReplicaDescriptor
+	71,  // 67: cairn.kvpb.RaftMessageBatch.messages:type_name -> cairn.kvpb.RaftMessage
+	71,  // 68: cairn.kvpb.SnapshotChunk.header:type_name -> cairn.kvpb.RaftMessage
+	58,  // 69: cairn.kvpb.JoinResponse.meta_range:type_name -> cairn.kvpb.RangeDescriptor
+	70,  // 70: cairn.kvpb.JoinResponse.nodes:type_name -> cairn.kvpb.NodeDescriptor
+	58,  // 71: cairn.kvpb.SplitResponse.left:type_name -> cairn.kvpb.RangeDescriptor
+	58,  // 72: cairn.kvpb.SplitResponse.right:type_name -> cairn.kvpb.RangeDescriptor
+	58,  // 73: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
+	80,  // 74: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
+	83,  // 75: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
+	92,  // 76: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	43,  // 77: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	45,  // 78: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	47,  // 79: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
+	49,  // 80: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	50,  // 81: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	51,  // 82: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	53,  // 83: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	55,  // 84: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,   // 85: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,   // 86: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11,  // 87: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13,  // 88: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15,  // 89: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	41,  // 90: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	59,  // 91: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	72,  // 92: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	74,  // 93: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	75,  // 94: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	77,  // 95: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	79,  // 96: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	84,  // 97: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	85,  // 98: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	88,  // 99: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	90,  // 100: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	44,  // 101: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,   // 102: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	48,  // 103: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
+	14,  // 104: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	52,  // 105: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	52,  // 106: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	54,  // 107: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	56,  // 108: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,   // 109: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10,  // 110: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12,  // 111: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14,  // 112: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16,  // 113: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	42,  // 114: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	60,  // 115: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	73,  // 116: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	73,  // 117: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	76,  // 118: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	78,  // 119: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	81,  // 120: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	87,  // 121: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	86,  // 122: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	89,  // 123: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	91,  // 124: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	101, // [101:125] is the sub-list for method output_type
+	77,  // [77:101] is the sub-list for method input_type
+	77,  // [77:77] is the sub-list for extension type_name
+	77,  // [77:77] is the sub-list for extension extendee
+	0,   // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -6166,7 +6382,7 @@ func file_internal_kvpb_api_proto_init() {
 	if File_internal_kvpb_api_proto != nil {
 		return
 	}
-	file_internal_kvpb_api_proto_msgTypes[31].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[33].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_Delete)(nil),
@@ -6182,8 +6398,9 @@ func file_internal_kvpb_api_proto_init() {
 		(*RequestUnion_CheckTxn)(nil),
 		(*RequestUnion_HeartbeatTxn)(nil),
 		(*RequestUnion_ValidateRead)(nil),
+		(*RequestUnion_AcquireLock)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[32].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[34].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_Delete)(nil),
@@ -6199,8 +6416,9 @@ func file_internal_kvpb_api_proto_init() {
 		(*ResponseUnion_CheckTxn)(nil),
 		(*ResponseUnion_HeartbeatTxn)(nil),
 		(*ResponseUnion_ValidateRead)(nil),
+		(*ResponseUnion_AcquireLock)(nil),
 	}
-	file_internal_kvpb_api_proto_msgTypes[61].OneofWrappers = []any{
+	file_internal_kvpb_api_proto_msgTypes[63].OneofWrappers = []any{
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_NotLeaseholder)(nil),
 		(*Error_RangeNotFound)(nil),
@@ -6215,7 +6433,7 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   85,
+			NumMessages:   87,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -111,6 +111,8 @@ func RequestKeys(r *RequestUnion) (key, end []byte) {
 		return v.CheckTxn.Key, nil
 	case *RequestUnion_HeartbeatTxn:
 		return v.HeartbeatTxn.Key, nil
+	case *RequestUnion_AcquireLock:
+		return v.AcquireLock.Key, nil
 	case *RequestUnion_ValidateRead:
 		if len(v.ValidateRead.EndKey) == 0 {
 			return v.ValidateRead.Key, nil

@@ -23,7 +23,7 @@ func evalRead(r storage.Reader, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respon
 		if err != nil {
 			return nil, err
 		}
-		if res.Lock != nil && res.Lock.StartTS <= ts {
+		if res.Lock != nil && res.Lock.StartTS <= ts && res.Lock.Op.BlocksReads() {
 			return nil, singleLockConflict(v.Get.Key, res.Lock)
 		}
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Get{Get: &kvpb.GetResponse{

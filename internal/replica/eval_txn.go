@@ -53,44 +53,46 @@ func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion
 		return nil, err
 	}
 	resp := &kvpb.PrewriteResponse{}
+	ownPessimistic := false
 	if l := cur.Lock; l != nil {
-		if l.StartTS == p.StartTs && !p.OnePc {
+		switch {
+		case l.StartTS != p.StartTs:
+			return nil, singleLockConflict(p.Key, l)
+		case l.Op == storage.LockPessimistic:
+			// Locked by this transaction before it wrote: nothing committed
+			// here since, and the coordinator refreshed past what had.
+			ownPessimistic = true
+		case !p.OnePc:
 			return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil // a retried prewrite
+		default:
+			return nil, singleLockConflict(p.Key, l)
 		}
-		return nil, singleLockConflict(p.Key, l)
 	}
 	if p.Record && cur.Found {
 		return nil, kvpb.NewTxnAlreadyCommitted(cur.Timestamp)
 	}
-	if cur.LatestTimestamp >= p.StartTs {
-		state, commitTS, err := storage.FindTxnWrite(ec.r, p.Key, p.StartTs)
+	if !ownPessimistic && cur.LatestTimestamp >= p.StartTs {
+		replayed, err := checkWriteConflict(ec.r, p, cur.LatestTimestamp, resp)
 		if err != nil {
 			return nil, err
 		}
-		switch state {
-		case storage.TxnKeyCommitted:
-			if p.OnePc {
-				resp.CommitTs = commitTS // a replayed one-phase commit reports its commit
-			}
+		if replayed {
 			return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil
-		case storage.TxnKeyRolledBack:
-			return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_ABORTED, p.Key, "transaction at %d was rolled back", p.StartTs)
-		}
-		// Other transactions' rollback markers are no conflict.
-		newer, err := storage.HasVersionSince(ec.r, p.Key, p.StartTs)
-		if err != nil {
-			return nil, err
-		}
-		if newer {
-			return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_WRITE_CONFLICT, p.Key,
-				"write conflict on %q: a version at %d is newer than the transaction's start %d", p.Key, cur.LatestTimestamp, p.StartTs)
 		}
 	}
 	op := storage.LockPut
-	if p.Op == kvpb.PrewriteRequest_DELETE {
+	switch p.Op {
+	case kvpb.PrewriteRequest_DELETE:
 		op = storage.LockDelete
+	case kvpb.PrewriteRequest_LOCK:
+		op = storage.LockKeyOnly
 	}
 	if p.OnePc {
+		if ownPessimistic {
+			if err := storage.ClearLock(ec.b, p.Key); err != nil {
+				return nil, err
+			}
+		}
 		if err := storage.MVCCPutCommitted(ec.b, p.Key, ec.ts, p.StartTs, op, p.Value); err != nil {
 			return nil, err
 		}
@@ -103,6 +105,65 @@ func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion
 		}
 	}
 	return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Prewrite{Prewrite: resp}}, nil
+}
+
+// checkWriteConflict looks at the versions of p.Key at or above the
+// transaction's start: its own commit (replayed: a repeated prewrite; for
+// a one-phase commit resp gets the commit timestamp) or rollback marker,
+// or another transaction's version above what the transaction has read
+// (conflict_ts, or start_ts).
+func checkWriteConflict(r storage.Reader, p *kvpb.PrewriteRequest, latest uint64, resp *kvpb.PrewriteResponse) (replayed bool, err error) {
+	since := max(p.StartTs, p.ConflictTs)
+	c, err := storage.CheckTxnWrite(r, p.Key, p.StartTs, since)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case c.State == storage.TxnKeyCommitted:
+		if p.OnePc {
+			resp.CommitTs = c.CommitTS
+		}
+		return true, nil
+	case c.State == storage.TxnKeyRolledBack:
+		return false, kvpb.NewTxnRetry(kvpb.TxnRetry_ABORTED, p.Key, "transaction at %d was rolled back", p.StartTs)
+	case c.Newer: // other transactions' markers are no conflict
+		return false, kvpb.NewTxnRetry(kvpb.TxnRetry_WRITE_CONFLICT, p.Key,
+			"write conflict on %q: a version at %d is newer than the transaction's reads at %d", p.Key, latest, since)
+	}
+	return false, nil
+}
+
+// evalAcquireLock takes a pessimistic lock (see AcquireLockRequest).
+func evalAcquireLock(ec *evalContext, q *kvpb.AcquireLockRequest) (*kvpb.ResponseUnion, error) {
+	if q.StartTs == 0 {
+		return nil, kvpb.NewErrorf("transaction request without a start timestamp")
+	}
+	cur, err := storage.MVCCGet(ec.r, q.Key, storage.MaxTimestamp)
+	if err != nil {
+		return nil, err
+	}
+	if l := cur.Lock; l != nil {
+		if l.StartTS != q.StartTs {
+			return nil, singleLockConflict(q.Key, l)
+		}
+	} else {
+		if cur.LatestTimestamp >= q.StartTs {
+			state, _, err := storage.FindTxnWrite(ec.r, q.Key, q.StartTs)
+			if err != nil {
+				return nil, err
+			}
+			if state != storage.TxnKeyNone {
+				return nil, kvpb.NewTxnRetry(kvpb.TxnRetry_ABORTED, q.Key, "transaction at %d already ended", q.StartTs)
+			}
+		}
+		l := &storage.Lock{Primary: q.Primary, StartTS: q.StartTs, TTLMillis: q.TtlMs, Op: storage.LockPessimistic}
+		if err := storage.PutLock(ec.b, q.Key, l); err != nil {
+			return nil, err
+		}
+	}
+	return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_AcquireLock{AcquireLock: &kvpb.AcquireLockResponse{
+		Found: cur.Found, Value: cur.Value, Timestamp: cur.Timestamp,
+	}}}, nil
 }
 
 // evalResolve commits or rolls back one key of a transaction.
@@ -121,6 +182,9 @@ func evalResolve(ec *evalContext, q *kvpb.ResolveRequest) (*kvpb.ResponseUnion, 
 		}
 		if q.CommitTs == 0 {
 			return ok, storage.PutRollback(ec.r, ec.b, q.Key, q.StartTs)
+		}
+		if l.Op == storage.LockPessimistic {
+			return ok, nil // locked but never prewritten: released
 		}
 		if err := storage.MVCCPutCommitted(ec.b, q.Key, q.CommitTs, q.StartTs, l.Op, l.Value); err != nil {
 			return nil, err
@@ -235,7 +299,7 @@ func evalValidateRead(ec *evalContext, q *kvpb.ValidateReadRequest) (*kvpb.Respo
 	if len(q.EndKey) > 0 {
 		end = q.EndKey
 	}
-	k, err := storage.MVCCFindConflict(ec.r, q.Key, end, q.StartTs, upTo, q.StartTs)
+	k, err := storage.MVCCFindConflict(ec.r, q.Key, end, max(q.StartTs, q.ReadTs), upTo, q.StartTs)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +326,7 @@ func checkNoLock(r storage.Reader, key []byte) error {
 func isTxnRequest(q *kvpb.RequestUnion) bool {
 	switch q.Value.(type) {
 	case *kvpb.RequestUnion_Prewrite, *kvpb.RequestUnion_Resolve, *kvpb.RequestUnion_CheckTxn,
-		*kvpb.RequestUnion_HeartbeatTxn, *kvpb.RequestUnion_ValidateRead:
+		*kvpb.RequestUnion_HeartbeatTxn, *kvpb.RequestUnion_ValidateRead, *kvpb.RequestUnion_AcquireLock:
 		return true
 	}
 	return false
@@ -280,6 +344,8 @@ func evalTxn(ec *evalContext, q *kvpb.RequestUnion) (*kvpb.ResponseUnion, error)
 		return evalHeartbeatTxn(ec, v.HeartbeatTxn)
 	case *kvpb.RequestUnion_ValidateRead:
 		return evalValidateRead(ec, v.ValidateRead)
+	case *kvpb.RequestUnion_AcquireLock:
+		return evalAcquireLock(ec, v.AcquireLock)
 	}
 	return nil, fmt.Errorf("request %T is not a transaction request", q.Value)
 }

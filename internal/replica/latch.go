@@ -46,6 +46,14 @@ func (s latchSpan) conflicts(o latchSpan) bool {
 type latchEntry struct {
 	spans []latchSpan
 	done  chan struct{}
+	// ranged: some of spans are ranges (not points).
+	ranged bool
+}
+
+// pointHold is one entry's latch on a point key.
+type pointHold struct {
+	e     *latchEntry
+	write bool
 }
 
 // latchManager serialises conflicting requests with span latches. A write
@@ -53,16 +61,18 @@ type latchEntry struct {
 // overlapping write latches.
 //
 // Acquisition is all-or-nothing: under the mutex every requested span is
-// checked against every held latch, and the spans are taken only if none
+// checked against the held latches, and the spans are taken only if none
 // conflicts. Otherwise the caller holds nothing while it waits for one
 // conflicting holder to release, then re-checks everything. Since nobody
 // waits while holding latches there is no hold-and-wait and hence no
 // deadlock, whatever the order or overlap of the requested spans.
 //
-// Held latches are a plain set of entries scanned linearly, which is cheap
-// for the expected few dozen in-flight requests. The number of entries is
-// bounded by the number of in-flight requests (each bounded in spans by
-// MaxBatchRequests). No goroutines are started.
+// Point latches (nearly all of them: single-key reads and writes) are
+// indexed by key, so checking a requested point costs a map lookup plus a
+// look at the entries that hold ranges (scans, span validations: few). A
+// requested range is checked against every held entry. The number of
+// entries is bounded by the number of in-flight requests (each bounded in
+// spans by MaxBatchRequests). No goroutines are started.
 //
 // Fairness: there is no queue. A waiter only re-checks after the holder it
 // waited on releases, and meanwhile new requests that do not conflict with the
@@ -73,12 +83,18 @@ type latchEntry struct {
 // acceptable for now; fixing it needs waiters to be queued so that later
 // arrivals also wait on earlier conflicting waiters.
 type latchManager struct {
-	mu   sync.Mutex
-	held map[*latchEntry]struct{}
+	mu     sync.Mutex
+	held   map[*latchEntry]struct{}
+	points map[string][]pointHold
+	ranged map[*latchEntry]struct{} // held entries with range spans
 }
 
 func newLatchManager() *latchManager {
-	return &latchManager{held: make(map[*latchEntry]struct{})}
+	return &latchManager{
+		held:   make(map[*latchEntry]struct{}),
+		points: make(map[string][]pointHold),
+		ranged: make(map[*latchEntry]struct{}),
+	}
 }
 
 // acquire takes write latches on the point keys; the caller must call the
@@ -101,23 +117,28 @@ func (m *latchManager) acquire(ctx context.Context, keys [][]byte) (release func
 // overlaps are fine). A span whose end is non-empty but not greater than its
 // key is rejected.
 func (m *latchManager) acquireSpans(ctx context.Context, spans []latchSpan) (release func(), err error) {
+	ranged := false
 	for _, s := range spans {
-		if !s.isPoint() && bytes.Compare(s.key, s.end) >= 0 {
-			return nil, fmt.Errorf("replica: invalid latch span [%q, %q)", s.key, s.end)
+		if !s.isPoint() {
+			if bytes.Compare(s.key, s.end) >= 0 {
+				return nil, fmt.Errorf("replica: invalid latch span [%q, %q)", s.key, s.end)
+			}
+			ranged = true
 		}
 	}
 	if len(spans) == 0 {
 		return func() {}, nil
 	}
 	e := &latchEntry{
-		spans: append([]latchSpan(nil), spans...),
-		done:  make(chan struct{}),
+		spans:  append([]latchSpan(nil), spans...),
+		done:   make(chan struct{}),
+		ranged: ranged,
 	}
 	for {
 		m.mu.Lock()
 		wait := m.conflictLocked(e.spans)
 		if wait == nil {
-			m.held[e] = struct{}{}
+			m.insertLocked(e)
 			m.mu.Unlock()
 			return func() { m.release(e) }, nil
 		}
@@ -133,16 +154,43 @@ func (m *latchManager) acquireSpans(ctx context.Context, spans []latchSpan) (rel
 // conflictLocked returns the done channel of a held entry conflicting with
 // any of spans, or nil if there is none. m.mu must be held.
 func (m *latchManager) conflictLocked(spans []latchSpan) <-chan struct{} {
-	for h := range m.held {
-		for _, hs := range h.spans {
-			for _, s := range spans {
-				if s.conflicts(hs) {
+	for _, s := range spans {
+		if !s.isPoint() {
+			for h := range m.held {
+				for _, hs := range h.spans {
+					if s.conflicts(hs) {
+						return h.done
+					}
+				}
+			}
+			continue
+		}
+		for _, ph := range m.points[string(s.key)] {
+			if s.write || ph.write {
+				return ph.e.done
+			}
+		}
+		for h := range m.ranged {
+			for _, hs := range h.spans {
+				if !hs.isPoint() && s.conflicts(hs) {
 					return h.done
 				}
 			}
 		}
 	}
 	return nil
+}
+
+func (m *latchManager) insertLocked(e *latchEntry) {
+	m.held[e] = struct{}{}
+	if e.ranged {
+		m.ranged[e] = struct{}{}
+	}
+	for _, s := range e.spans {
+		if s.isPoint() {
+			m.points[string(s.key)] = append(m.points[string(s.key)], pointHold{e: e, write: s.write})
+		}
+	}
 }
 
 // release drops e's latches and wakes its waiters; a second call is a no-op.
@@ -153,5 +201,25 @@ func (m *latchManager) release(e *latchEntry) {
 		return
 	}
 	delete(m.held, e)
+	delete(m.ranged, e)
+	for _, s := range e.spans {
+		if !s.isPoint() {
+			continue
+		}
+		k := string(s.key)
+		hs := m.points[k]
+		kept := hs[:0]
+		for _, h := range hs {
+			if h.e != e {
+				kept = append(kept, h)
+			}
+		}
+		if len(kept) == 0 {
+			delete(m.points, k)
+		} else {
+			clear(hs[len(kept):])
+			m.points[k] = kept
+		}
+	}
 	close(e.done)
 }

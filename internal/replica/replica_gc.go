@@ -157,9 +157,13 @@ func (r *Replica) checkTxnThreshold(reqs []*kvpb.RequestUnion) error {
 			if v.Prewrite.StartTs <= t {
 				return kvpb.NewBelowGCThreshold(v.Prewrite.Key, v.Prewrite.StartTs, t)
 			}
+		case *kvpb.RequestUnion_AcquireLock:
+			if v.AcquireLock.StartTs <= t {
+				return kvpb.NewBelowGCThreshold(v.AcquireLock.Key, v.AcquireLock.StartTs, t)
+			}
 		case *kvpb.RequestUnion_ValidateRead:
-			if v.ValidateRead.StartTs < t {
-				return kvpb.NewBelowGCThreshold(v.ValidateRead.Key, v.ValidateRead.StartTs, t)
+			if after := max(v.ValidateRead.StartTs, v.ValidateRead.ReadTs); after < t {
+				return kvpb.NewBelowGCThreshold(v.ValidateRead.Key, after, t)
 			}
 		}
 	}

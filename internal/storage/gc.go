@@ -214,7 +214,7 @@ func (g *gcState) collectKey(key []byte) (bool, error) {
 				}
 				kept++
 			}
-		case ver.rollback:
+		case ver.invisible():
 			// Invisible, and prewrites at or below the threshold are refused:
 			// safe to delete on its own.
 			if err := del(it.Key()); err != nil {

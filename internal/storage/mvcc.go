@@ -20,6 +20,7 @@ const (
 	valueTagTxnLive   byte = 0x02 // tag ‖ start_ts (8) ‖ value: committed by a transaction
 	valueTagTxnDelete byte = 0x03 // tag ‖ start_ts (8): a transaction's delete
 	valueTagRollback  byte = 0x04 // tag, at the aborted transaction's start_ts: invisible
+	valueTagTxnLock   byte = 0x05 // tag ‖ start_ts (8): a committed lock-only write: invisible
 )
 
 // version is a decoded version value.
@@ -28,7 +29,13 @@ type version struct {
 	value    []byte // aliases the engine's buffer
 	startTS  uint64 // the writing transaction's start timestamp; 0 for plain writes
 	rollback bool
+	// keyOnly: a transaction locked the key and committed without writing
+	// it; the marker records the outcome (startTS) and reads skip it.
+	keyOnly bool
 }
+
+// invisible reports markers that reads and conflict checks skip.
+func (v version) invisible() bool { return v.rollback || v.keyOnly }
 
 func decodeVersion(v []byte) (version, error) {
 	if len(v) == 0 {
@@ -42,6 +49,10 @@ func decodeVersion(v []byte) (version, error) {
 			break
 		}
 		return version{live: v[0] == valueTagTxnLive, value: v[9:], startTS: binary.BigEndian.Uint64(v[1:9])}, nil
+	case valueTagTxnLock:
+		if len(v) == 9 {
+			return version{keyOnly: true, startTS: binary.BigEndian.Uint64(v[1:9])}, nil
+		}
 	case valueTagRollback:
 		if len(v) == 1 {
 			return version{rollback: true}, nil
@@ -136,7 +147,7 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if ver.rollback {
+		if ver.invisible() {
 			continue
 		}
 		res.Timestamp = vts
@@ -199,7 +210,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			if err != nil {
 				return nil, nil, err
 			}
-			if l.StartTS <= ts {
+			if l.StartTS <= ts && l.Op.BlocksReads() {
 				if locked == nil {
 					locked = &LockedError{}
 				}
@@ -233,7 +244,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		if err != nil {
 			return nil, nil, err
 		}
-		if ver.rollback {
+		if ver.invisible() {
 			valid = it.Next() // an older version of key, or the next key
 			continue
 		}

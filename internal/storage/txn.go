@@ -16,7 +16,21 @@ type LockOp byte
 const (
 	LockPut    LockOp = 1
 	LockDelete LockOp = 2
+	// LockPessimistic is a lock taken before the transaction writes (SELECT
+	// FOR UPDATE, UPDATE): writers wait for it, readers ignore it, and the
+	// transaction's prewrite turns it into one of the others.
+	LockPessimistic LockOp = 3
+	// LockKeyOnly is a prewrite that changes nothing: a locked key the
+	// transaction did not write. Committing it writes a marker version that
+	// records the outcome (for a primary) and that reads skip.
+	LockKeyOnly LockOp = 4
 )
+
+// BlocksReads reports whether a reader at or above the lock's start must
+// resolve the lock first: only locks that will write a value do. A
+// pessimistic lock's owner takes its commit timestamp after prewriting, so
+// above every read that missed the prewrite.
+func (op LockOp) BlocksReads() bool { return op == LockPut || op == LockDelete }
 
 // Lock is a transaction's prewritten, not yet committed write of a key
 // (Percolator). It is stored at EncodeLockKey(key) and carries the value,
@@ -50,7 +64,7 @@ var errCorruptLock = errors.New("storage: corrupt lock record")
 
 // DecodeLock parses a lock record; the result does not alias b.
 func DecodeLock(b []byte) (*Lock, error) {
-	if len(b) < 2 || b[0] != lockFormat || (LockOp(b[1]) != LockPut && LockOp(b[1]) != LockDelete) {
+	if len(b) < 2 || b[0] != lockFormat || LockOp(b[1]) < LockPut || LockOp(b[1]) > LockKeyOnly {
 		return nil, errCorruptLock
 	}
 	l := &Lock{Op: LockOp(b[1])}
@@ -119,13 +133,19 @@ func MVCCPutCommitted(w Writer, key []byte, commitTS, startTS uint64, op LockOp,
 		return fmt.Errorf("storage: commit ts %d not above start ts %d", commitTS, startTS)
 	}
 	var v []byte
-	if op == LockDelete {
+	switch op {
+	case LockDelete, LockKeyOnly:
 		v = make([]byte, 9)
 		v[0] = valueTagTxnDelete
-	} else {
+		if op == LockKeyOnly {
+			v[0] = valueTagTxnLock
+		}
+	case LockPut:
 		v = make([]byte, 9+len(value))
 		v[0] = valueTagTxnLive
 		copy(v[9:], value)
+	default:
+		return fmt.Errorf("storage: cannot commit a lock of op %d", op)
 	}
 	binary.BigEndian.PutUint64(v[1:9], startTS)
 	return w.Set(EncodeMVCCKey(key, commitTS), v, nil)
@@ -158,34 +178,56 @@ const (
 // FindTxnWrite looks among the versions of key at or above startTS for the
 // outcome of the transaction that started at startTS.
 func FindTxnWrite(r Reader, key []byte, startTS uint64) (TxnKeyState, uint64, error) {
+	c, err := CheckTxnWrite(r, key, startTS, MaxTimestamp)
+	return c.State, c.CommitTS, err
+}
+
+// TxnWriteCheck is what CheckTxnWrite found.
+type TxnWriteCheck struct {
+	State    TxnKeyState
+	CommitTS uint64 // State == TxnKeyCommitted: the commit timestamp
+	// Newer: another transaction's (or a plain) version at or above the
+	// since timestamp exists — a write conflict. Markers do not count.
+	Newer bool
+}
+
+// CheckTxnWrite is a prewrite's look at key, in one pass over the versions
+// at or above startTS: the outcome of the transaction that started at
+// startTS, if any, and whether a version at or above since exists.
+func CheckTxnWrite(r Reader, key []byte, startTS, since uint64) (TxnWriteCheck, error) {
+	var out TxnWriteCheck
 	lo := EncodeMVCCKey(key, MaxTimestamp)
 	hi := EncodeMVCCKey(key, startTS-1)
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
-		return TxnKeyNone, 0, err
+		return out, err
 	}
 	defer it.Close()
 	for valid := it.First(); valid; valid = it.Next() {
 		_, vts, err := DecodeMVCCKey(it.Key())
 		if err != nil {
-			return TxnKeyNone, 0, err
+			return out, err
 		}
 		raw, err := it.ValueAndErr()
 		if err != nil {
-			return TxnKeyNone, 0, err
+			return out, err
 		}
 		ver, err := decodeVersion(raw)
 		if err != nil {
-			return TxnKeyNone, 0, err
+			return out, err
 		}
 		switch {
 		case ver.rollback && vts == startTS:
-			return TxnKeyRolledBack, 0, nil
+			out.State = TxnKeyRolledBack
+			return out, nil
 		case !ver.rollback && ver.startTS == startTS:
-			return TxnKeyCommitted, vts, nil
+			out.State, out.CommitTS = TxnKeyCommitted, vts
+			return out, nil
+		case !ver.invisible() && vts >= since:
+			out.Newer = true
 		}
 	}
-	return TxnKeyNone, 0, it.Error()
+	return out, it.Error()
 }
 
 // MVCCFindConflict looks in [start, end) (end nil: the single key start) for
@@ -220,7 +262,7 @@ func MVCCFindConflict(r Reader, start, end []byte, afterTS, upToTS, ownStartTS u
 			if err != nil {
 				return nil, err
 			}
-			if l.StartTS != ownStartTS && l.StartTS < upToTS {
+			if l.StartTS != ownStartTS && l.StartTS < upToTS && l.Op.BlocksReads() {
 				return append([]byte(nil), key...), nil
 			}
 			valid = it.Next()
@@ -231,7 +273,7 @@ func MVCCFindConflict(r Reader, start, end []byte, afterTS, upToTS, ownStartTS u
 			if err != nil {
 				return nil, err
 			}
-			if !ver.rollback && ver.startTS != ownStartTS {
+			if !ver.invisible() && ver.startTS != ownStartTS {
 				return append([]byte(nil), key...), nil
 			}
 			valid = it.Next()
@@ -245,28 +287,4 @@ func MVCCFindConflict(r Reader, start, end []byte, afterTS, upToTS, ownStartTS u
 		valid = it.SeekGE(prefixEnd(MVCCKeyPrefix(key)))
 	}
 	return nil, it.Error()
-}
-
-// HasVersionSince reports whether key has a version (not a rollback marker)
-// at or above ts.
-func HasVersionSince(r Reader, key []byte, ts uint64) (bool, error) {
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: EncodeMVCCKey(key, MaxTimestamp), UpperBound: EncodeMVCCKey(key, ts-1)})
-	if err != nil {
-		return false, err
-	}
-	defer it.Close()
-	for valid := it.First(); valid; valid = it.Next() {
-		raw, err := it.ValueAndErr()
-		if err != nil {
-			return false, err
-		}
-		ver, err := decodeVersion(raw)
-		if err != nil {
-			return false, err
-		}
-		if !ver.rollback {
-			return true, nil
-		}
-	}
-	return false, it.Error()
 }

@@ -108,7 +108,7 @@ func TestDecodeLockCorrupt(t *testing.T) {
 		{"unknown format", append([]byte{lockFormat + 1}, valid[1:]...)},
 		{"zero format", append([]byte{0}, valid[1:]...)},
 		{"op zero", append([]byte{lockFormat, 0}, valid[2:]...)},
-		{"unknown op", append([]byte{lockFormat, 3}, valid[2:]...)},
+		{"unknown op", append([]byte{lockFormat, byte(LockKeyOnly) + 1}, valid[2:]...)},
 		{"op 0xff", append([]byte{lockFormat, 0xff}, valid[2:]...)},
 		{"no fields", []byte{lockFormat, byte(LockPut)}},
 		{"start ts only", []byte{lockFormat, byte(LockPut), 5}},
