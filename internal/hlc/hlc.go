@@ -8,6 +8,8 @@
 package hlc
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -60,6 +62,25 @@ func (c *Clock) Now() uint64 {
 		c.mu.last++
 	}
 	return c.mu.last
+}
+
+// MaxForwardJump bounds how far ahead of this node's wall clock a
+// timestamp received from a request may move the clock (UpdateChecked): a
+// larger jump is a bad or hostile request, or a clock so far off that the
+// node should not serve.
+const MaxForwardJump = 10 * time.Minute
+
+// ErrTimestampTooFar is returned by UpdateChecked.
+var ErrTimestampTooFar = errors.New("hlc: timestamp too far ahead of this node's clock")
+
+// UpdateChecked is Update for a timestamp a request carried: it refuses
+// one more than MaxForwardJump ahead of the wall clock.
+func (c *Clock) UpdateChecked(ts uint64) error {
+	if ahead := Physical(ts).Sub(c.wallNow()); ahead > MaxForwardJump {
+		return fmt.Errorf("%w: %s ahead (at most %s)", ErrTimestampTooFar, ahead.Round(time.Second), MaxForwardJump)
+	}
+	c.Update(ts)
+	return nil
 }
 
 // Update moves the clock to at least ts (after observing a newer timestamp).

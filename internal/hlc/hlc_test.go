@@ -1,6 +1,7 @@
 package hlc
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -20,5 +21,24 @@ func TestMonotonicWhenWallClockGoesBack(t *testing.T) {
 	}
 	if got := Physical(a); !got.Equal(time.UnixMilli(1_000_000)) {
 		t.Fatalf("Physical = %v", got)
+	}
+}
+
+func TestUpdateCheckedRefusesFarFuture(t *testing.T) {
+	wall := time.UnixMilli(1_700_000_000_000)
+	c := New(func() time.Time { return wall })
+	near := FromPhysical(wall.Add(MaxForwardJump/2).UnixMilli(), 0)
+	if err := c.UpdateChecked(near); err != nil {
+		t.Fatalf("UpdateChecked(%s ahead): %v", MaxForwardJump/2, err)
+	}
+	if got := c.Now(); got <= near {
+		t.Fatalf("Now() = %d after UpdateChecked(%d)", got, near)
+	}
+	far := FromPhysical(wall.Add(2*MaxForwardJump).UnixMilli(), 0)
+	if err := c.UpdateChecked(far); !errors.Is(err, ErrTimestampTooFar) {
+		t.Fatalf("UpdateChecked(%s ahead) = %v, want ErrTimestampTooFar", 2*MaxForwardJump, err)
+	}
+	if got := c.Now(); got >= far {
+		t.Fatalf("the clock jumped to %d", got)
 	}
 }

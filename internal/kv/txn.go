@@ -563,25 +563,26 @@ func (c *committer) tryOnePhase(ctx context.Context) (res CommitResult, err erro
 	return CommitResult{CommitTS: resps[0].GetPrewrite().GetCommitTs()}, nil, true
 }
 
-// rollback removes the transaction's locks (best effort: locks left behind
-// are rolled back by whoever meets them once their TTL expires). The
-// primary goes first, so that the decision is made before anything else.
+// rollback removes the transaction's locks, in the background (best
+// effort: locks left behind are rolled back by whoever meets them once
+// their TTL expires). The primary goes first, so that the decision is made
+// before anything else.
 func (c *committer) rollback() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	reqs := make([]*kvpb.RequestUnion, len(c.prewrites))
 	for i, p := range c.prewrites {
 		reqs[i] = resolveReq(p.GetPrewrite().Key, c.startTS, 0)
 	}
-	if _, err := c.db.send(ctx, c.primary, 0, reqs[:1]); err != nil {
-		if _, committed := alreadyCommitted(err); committed {
-			return // cannot happen: we never committed it
+	c.db.background(func(ctx context.Context) {
+		if _, err := c.db.send(ctx, c.primary, 0, reqs[:1]); err != nil {
+			if _, committed := alreadyCommitted(err); committed {
+				return // cannot happen: we never committed it
+			}
+			slog.Debug("kv: rolling back a transaction's primary", "start_ts", c.startTS, "err", err)
 		}
-		slog.Debug("kv: rolling back a transaction's primary", "start_ts", c.startTS, "err", err)
-	}
-	if _, err := c.db.sendGrouped(ctx, reqs[1:]); err != nil && len(reqs) > 1 {
-		slog.Debug("kv: rolling back a transaction's locks", "start_ts", c.startTS, "err", err)
-	}
+		if _, err := c.db.sendGrouped(ctx, reqs[1:]); err != nil && len(reqs) > 1 {
+			slog.Debug("kv: rolling back a transaction's locks", "start_ts", c.startTS, "err", err)
+		}
+	})
 }
 
 // commitSecondaries commits every key but the primary, in the background

@@ -155,7 +155,9 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 			return nil, err
 		}
 		defer release()
-		r.store.cfg.Clock.Update(ts)
+		if err := r.store.cfg.Clock.UpdateChecked(ts); err != nil {
+			return nil, kvpb.NewErrorf("range %d: read at %d: %v", r.RangeID, ts, err)
+		}
 	} else {
 		ts = storage.MaxTimestamp
 	}
@@ -256,7 +258,9 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 		if ts, err = writeTimestamp(eng.Reader(), req.Requests, req.Timestamp); err != nil {
 			return nil, err
 		}
-		clock.Update(ts)
+		if err := clock.UpdateChecked(ts); err != nil {
+			return nil, kvpb.NewErrorf("range %d: write at %d: %v", r.RangeID, ts, err)
+		}
 	}
 	// Only a multi-request batch needs to read its own writes; an indexed
 	// batch costs a skiplist, so a single request reads the engine.

@@ -177,14 +177,21 @@ func compareHolds(c parsedCompare, resp *kvpb.GetResponse) bool {
 // transaction.
 func runHTTPTxn(ctx context.Context, txn *kv.Txn, cmps []parsedCompare, success, failure []parsedOp) (*txnResponseJSON, error) {
 	out := &txnResponseJSON{Succeeded: true}
-	for _, c := range cmps {
-		resp, err := txn.Get(ctx, c.key)
+	if len(cmps) > 0 {
+		// Every compared key in one round trip per range.
+		ks := make([][]byte, len(cmps))
+		for i, c := range cmps {
+			ks[i] = c.key
+		}
+		resps, err := txn.GetMany(ctx, ks)
 		if err != nil {
 			return nil, err
 		}
-		if !compareHolds(c, resp) {
-			out.Succeeded = false
-			break
+		for i, c := range cmps {
+			if !compareHolds(c, resps[i]) {
+				out.Succeeded = false
+				break
+			}
 		}
 	}
 	ops := success

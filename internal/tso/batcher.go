@@ -18,6 +18,9 @@ type Batcher struct {
 	reqs    chan *waiter
 	stopper chan struct{}
 	wg      sync.WaitGroup
+	// ctx ends with Stop, cancelling a fetch in flight.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 type waiter struct {
@@ -42,6 +45,7 @@ var ErrStopped = errors.New("tso: batcher stopped")
 // NewBatcher starts a batcher; Stop ends it.
 func NewBatcher(fetch Fetch) *Batcher {
 	b := &Batcher{fetch: fetch, reqs: make(chan *waiter, batcherQueue), stopper: make(chan struct{})}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.wg.Add(1)
 	go b.run()
 	return b
@@ -88,7 +92,7 @@ func (b *Batcher) run() {
 				break drain
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+		ctx, cancel := context.WithTimeout(b.ctx, fetchTimeout)
 		first, err := b.fetch(ctx, uint32(len(batch)))
 		cancel()
 		for i, w := range batch {
@@ -100,5 +104,6 @@ func (b *Batcher) run() {
 // Stop ends the batcher; waiting calls return ErrStopped or their context's error.
 func (b *Batcher) Stop() {
 	close(b.stopper)
+	b.cancel()
 	b.wg.Wait()
 }
