@@ -18,8 +18,9 @@ import (
 const (
 	lockWaitMaxBackoff = 100 * time.Millisecond
 	lockWaitMax        = 30 * time.Second
-	// A locking read polls more often: its waits are the queue of a hot row.
-	lockingReadMaxBackoff = 20 * time.Millisecond
+	// A locking read waits at the leaseholder for the lock's release, up
+	// to lockingReadServerWait at a time, then checks on the owner here.
+	lockingReadServerWait = 250 * time.Millisecond
 	// deadlockTimeout: a locking read that has waited this long for a lock
 	// of an older transaction gives up (TxnRetry DEADLOCK). Every cycle of
 	// waiting transactions has a younger one waiting for an older one, so
@@ -39,6 +40,7 @@ func lockConflictOf(err error) *kvpb.LockConflict {
 type lockWaiter struct {
 	backoff time.Duration
 	waited  time.Duration
+	started time.Time // the first conflict of a locking read
 	// lockingTxn: the start timestamp of the transaction whose locking read
 	// waits (0: not a locking read).
 	lockingTxn uint64
@@ -60,15 +62,19 @@ func (w *lockWaiter) resolve(ctx context.Context, db *DB, lc *kvpb.LockConflict,
 	if w.waited >= lockWaitMax {
 		return fmt.Errorf("kv: %s stayed locked by transaction %d for %s", keys.Pretty(pending.Key), pending.StartTs, w.waited)
 	}
-	maxBackoff := lockWaitMaxBackoff
 	if w.lockingTxn != 0 {
-		if w.waited >= deadlockTimeout && w.lockingTxn > pending.StartTs {
-			return kvpb.NewTxnRetry(kvpb.TxnRetry_DEADLOCK, pending.Key,
-				"deadlock detected: waited %s for %s, locked by an older transaction", w.waited, keys.Pretty(pending.Key))
+		// The leaseholder already waited (AcquireLockRequest.wait_ms): ask
+		// again at once, unless this may be a deadlock.
+		if w.started.IsZero() {
+			w.started = time.Now()
 		}
-		maxBackoff = lockingReadMaxBackoff
+		if w.waited = time.Since(w.started); w.waited >= deadlockTimeout && w.lockingTxn > pending.StartTs {
+			return kvpb.NewTxnRetry(kvpb.TxnRetry_DEADLOCK, pending.Key,
+				"deadlock detected: waited %s for %s, locked by an older transaction", w.waited.Round(time.Millisecond), keys.Pretty(pending.Key))
+		}
+		return ctx.Err()
 	}
-	w.backoff = min(max(2*w.backoff, time.Millisecond), maxBackoff)
+	w.backoff = min(max(2*w.backoff, time.Millisecond), lockWaitMaxBackoff)
 	w.waited += w.backoff
 	select {
 	case <-ctx.Done():

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
@@ -172,6 +173,7 @@ func (t *Txn) acquire(ctx context.Context, ks [][]byte) ([]*kvpb.AcquireLockResp
 	for i, k := range ks {
 		reqs[i] = &kvpb.RequestUnion{Value: &kvpb.RequestUnion_AcquireLock{AcquireLock: &kvpb.AcquireLockRequest{
 			Key: k, Primary: t.primary, StartTs: t.startTS, TtlMs: ttl,
+			WaitMs: uint64(lockingReadServerWait / time.Millisecond),
 		}}}
 	}
 	resps, err := t.db.sendGrouped(ctx, reqs)

@@ -1928,11 +1928,14 @@ func (x *ValidateReadRequest) GetReadTs() uint64 {
 // response carries the newest committed version, which may be newer than
 // the transaction's reads: the coordinator then refreshes or restarts.
 type AcquireLockRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Primary       []byte                 `protobuf:"bytes,2,opt,name=primary,proto3" json:"primary,omitempty"`
-	StartTs       uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
-	TtlMs         uint64                 `protobuf:"varint,4,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Key     []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Primary []byte                 `protobuf:"bytes,2,opt,name=primary,proto3" json:"primary,omitempty"`
+	StartTs uint64                 `protobuf:"varint,3,opt,name=start_ts,json=startTs,proto3" json:"start_ts,omitempty"`
+	TtlMs   uint64                 `protobuf:"varint,4,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// wait_ms: when the key is locked, the leaseholder waits up to this long
+	// (bounded) for the lock to be released before answering LockConflict.
+	WaitMs        uint64 `protobuf:"varint,5,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1991,6 +1994,13 @@ func (x *AcquireLockRequest) GetStartTs() uint64 {
 func (x *AcquireLockRequest) GetTtlMs() uint64 {
 	if x != nil {
 		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *AcquireLockRequest) GetWaitMs() uint64 {
+	if x != nil {
+		return x.WaitMs
 	}
 	return 0
 }
@@ -5843,12 +5853,13 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\aend_key\x18\x02 \x01(\fR\x06endKey\x12\x19\n" +
 	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x1b\n" +
 	"\tcommit_ts\x18\x04 \x01(\x04R\bcommitTs\x12\x17\n" +
-	"\aread_ts\x18\x05 \x01(\x04R\x06readTs\"r\n" +
+	"\aread_ts\x18\x05 \x01(\x04R\x06readTs\"\x8b\x01\n" +
 	"\x12AcquireLockRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x18\n" +
 	"\aprimary\x18\x02 \x01(\fR\aprimary\x12\x19\n" +
 	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\x12\x15\n" +
-	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\"_\n" +
+	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\x12\x17\n" +
+	"\await_ms\x18\x05 \x01(\x04R\x06waitMs\"_\n" +
 	"\x13AcquireLockResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1c\n" +

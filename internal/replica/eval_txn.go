@@ -17,9 +17,18 @@ type evalContext struct {
 	ts uint64
 	// written is the highest version timestamp the batch writes.
 	written uint64
+	// cleared lists the keys whose locks the batch removes: locking reads
+	// waiting for them are woken once it applies.
+	cleared [][]byte
 }
 
 func (ec *evalContext) wrote(ts uint64) { ec.written = max(ec.written, ts) }
+
+// clearLock removes key's lock, noting the release.
+func (ec *evalContext) clearLock(key []byte) error {
+	ec.cleared = append(ec.cleared, key)
+	return storage.ClearLock(ec.b, key)
+}
 
 func lockInfo(key []byte, l *storage.Lock) *kvpb.LockInfo {
 	return &kvpb.LockInfo{Key: key, Primary: l.Primary, StartTs: l.StartTS, TtlMs: l.TTLMillis}
@@ -89,7 +98,7 @@ func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion
 	}
 	if p.OnePc {
 		if ownPessimistic {
-			if err := storage.ClearLock(ec.b, p.Key); err != nil {
+			if err := ec.clearLock(p.Key); err != nil {
 				return nil, err
 			}
 		}
@@ -177,7 +186,7 @@ func evalResolve(ec *evalContext, q *kvpb.ResolveRequest) (*kvpb.ResponseUnion, 
 		return nil, err
 	}
 	if l != nil && l.StartTS == q.StartTs {
-		if err := storage.ClearLock(ec.b, q.Key); err != nil {
+		if err := ec.clearLock(q.Key); err != nil {
 			return nil, err
 		}
 		if q.CommitTs == 0 {
@@ -226,7 +235,7 @@ func evalCheckTxn(ec *evalContext, q *kvpb.CheckTxnRequest, now uint64) (*kvpb.R
 		if !q.RollbackIfExpired || !lockExpired(l, now) {
 			return status(kvpb.TxnStatus_PENDING, 0)
 		}
-		if err := storage.ClearLock(ec.b, q.Key); err != nil {
+		if err := ec.clearLock(q.Key); err != nil {
 			return nil, err
 		}
 		if err := storage.PutRollback(ec.r, ec.b, q.Key, q.StartTs); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -22,6 +23,8 @@ type Replica struct {
 	store   *Store
 	group   *raftstore.Group
 	latches *latchManager
+	// lockWaits: locking reads waiting for a lock's release (lockwait.go).
+	lockWaits lockWaitQueue
 
 	// splitMu: writes hold it shared from evaluation until applied; a split
 	// holds it exclusively, so no write is in flight across a split.
@@ -216,11 +219,44 @@ func requestLatches(reqs []*kvpb.RequestUnion, write bool) []latchSpan {
 }
 
 func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.ResponseUnion, error) {
+	var deadline time.Time
+	for {
+		out, released, err := r.writeOnce(ctx, req)
+		if released == nil {
+			return out, err
+		}
+		// A locking read met a lock: wait here for its release (bounded),
+		// then evaluate again.
+		wait, _ := lockWaitFor(req.Requests, err)
+		if deadline.IsZero() {
+			deadline = time.Now().Add(wait)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, err
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-released:
+			t.Stop()
+		case <-t.C:
+			return nil, err
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		}
+	}
+}
+
+// writeOnce evaluates and proposes a write batch. When a locking read
+// meets a lock it may wait for, released is closed once that lock is
+// cleared (taken under the batch's latches: no release is missed).
+func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*kvpb.ResponseUnion, released <-chan struct{}, _ error) {
 	r.splitMu.RLock()
 	release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, true))
 	if err != nil {
 		r.splitMu.RUnlock()
-		return nil, err
+		return nil, nil, err
 	}
 	// held: the latches and splitMu are released on return, unless the
 	// command was proposed and its caller left before it applied (see
@@ -236,13 +272,13 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 	// Check after latching: a split may have changed the span meanwhile.
 	term, desc, perr := r.leaseCheck()
 	if perr != nil {
-		return nil, perr
+		return nil, nil, perr
 	}
 	if perr := checkSpans(desc, req.Requests); perr != nil {
-		return nil, perr
+		return nil, nil, perr
 	}
 	if err := r.checkTxnThreshold(req.Requests); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	clock := r.store.cfg.Clock
 	eng := r.store.eng
@@ -250,16 +286,16 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 	if req.Timestamp == 0 {
 		var err error
 		if ts, err = r.writeTimestamp(ctx, req.Requests); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else {
 		// A caller-chosen timestamp may be below existing versions: bump it.
 		var err error
 		if ts, err = writeTimestamp(eng.Reader(), req.Requests, req.Timestamp); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := clock.UpdateChecked(ts); err != nil {
-			return nil, kvpb.NewErrorf("range %d: write at %d: %v", r.RangeID, ts, err)
+			return nil, nil, kvpb.NewErrorf("range %d: write at %d: %v", r.RangeID, ts, err)
 		}
 	}
 	// Only a multi-request batch needs to read its own writes; an indexed
@@ -277,28 +313,32 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 	out := make([]*kvpb.ResponseUnion, len(req.Requests))
 	for i, q := range req.Requests {
 		if out[i], err = evalWrite(ec, q); err != nil {
-			return nil, err
+			if wait, key := lockWaitFor(req.Requests, err); wait > 0 {
+				return nil, r.lockWaits.channel(key), err
+			}
+			return nil, nil, err
 		}
 	}
 	// Again after evaluating: the checks may have missed history collected
 	// by a GC that applied meanwhile (see replica_gc.go).
 	if err := r.checkTxnThreshold(req.Requests); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if b.Empty() {
-		return out, nil // nothing changed (failed CAS, delete of a missing key)
+		return out, nil, nil // nothing changed (failed CAS, delete of a missing key)
 	}
 	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term, WriteTimestamp: ec.written}
 	_, done, err := r.register(cmd, r.group.Propose)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	select {
 	case err := <-done:
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return out, nil
+		r.lockWaits.released(ec.cleared)
+		return out, nil, nil
 	case <-ctx.Done():
 		// The command may still apply. Its latches must outlive it: a
 		// request evaluated before it applies would read the state it is
@@ -307,12 +347,13 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 		go func() {
 			select {
 			case <-done:
+				r.lockWaits.released(ec.cleared)
 			case <-r.store.cfg.Raft.Stopped(): // never completes
 			}
 			release()
 			r.splitMu.RUnlock()
 		}()
-		return nil, kvpb.NewAmbiguousResult(ctx.Err())
+		return nil, nil, kvpb.NewAmbiguousResult(ctx.Err())
 	}
 }
 
