@@ -38,11 +38,13 @@ import (
 //	phantom (predicate G2)      prevented     allowed (**)     allowed
 //
 // (*) READ COMMITTED checks write-write conflicts against what committed
-// before its commit (Txn.Commit takes a fresh start timestamp), so a
+// before its commit (Txn.Commit takes a fresh conflict timestamp), so a
 // read-modify-write whose read went stale commits and overwrites: the lost
 // update of ANSI READ COMMITTED. What it does refuse, with a retryable
 // error, is a write to a key another transaction holds locked at the time
-// of the commit (TestTxnAnomalies/G0-inflight-lock).
+// of the commit (TestTxnAnomalies/G0-inflight-lock). A locking read
+// (GetForUpdate, as SQL's UPDATE uses) prevents the lost update at every
+// level (locking_test.go).
 // (**) A REPEATABLE READ re-scan never shows the phantom (it reads its
 // snapshot); only a write based on the scan may commit.
 
