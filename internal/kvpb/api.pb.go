@@ -3086,9 +3086,12 @@ func (x *TxnBeginResponse) GetStartTs() uint64 {
 }
 
 type TxnGetRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
-	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	TxnId string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Key   []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// for_update: a locking read (see docs/transactions.md, "Locking reads"):
+	// the key stays locked until the transaction ends.
+	ForUpdate     bool `protobuf:"varint,3,opt,name=for_update,json=forUpdate,proto3" json:"for_update,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3135,6 +3138,13 @@ func (x *TxnGetRequest) GetKey() []byte {
 		return x.Key
 	}
 	return nil
+}
+
+func (x *TxnGetRequest) GetForUpdate() bool {
+	if x != nil {
+		return x.ForUpdate
+	}
+	return false
 }
 
 // TxnWrite is a write a client buffered: sent along with the next Scan or
@@ -3208,6 +3218,7 @@ type TxnGetManyRequest struct {
 	// begin, with an empty txn_id, starts the transaction first (saving the
 	// Begin round trip); the response then carries its id and start_ts.
 	Begin         *TxnBeginRequest `protobuf:"bytes,3,opt,name=begin,proto3" json:"begin,omitempty"`
+	ForUpdate     bool             `protobuf:"varint,4,opt,name=for_update,json=forUpdate,proto3" json:"for_update,omitempty"` // locking reads
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3261,6 +3272,13 @@ func (x *TxnGetManyRequest) GetBegin() *TxnBeginRequest {
 		return x.Begin
 	}
 	return nil
+}
+
+func (x *TxnGetManyRequest) GetForUpdate() bool {
+	if x != nil {
+		return x.ForUpdate
+	}
+	return false
 }
 
 type TxnGetManyResponse struct {
@@ -3328,6 +3346,7 @@ type TxnScanRequest struct {
 	TxnId         string                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
 	Scan          *ScanRequest           `protobuf:"bytes,2,opt,name=scan,proto3" json:"scan,omitempty"`
 	Writes        []*TxnWrite            `protobuf:"bytes,3,rep,name=writes,proto3" json:"writes,omitempty"`
+	ForUpdate     bool                   `protobuf:"varint,4,opt,name=for_update,json=forUpdate,proto3" json:"for_update,omitempty"` // lock every key returned
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3381,6 +3400,13 @@ func (x *TxnScanRequest) GetWrites() []*TxnWrite {
 		return x.Writes
 	}
 	return nil
+}
+
+func (x *TxnScanRequest) GetForUpdate() bool {
+	if x != nil {
+		return x.ForUpdate
+	}
+	return false
 }
 
 type TxnPutRequest struct {
@@ -5930,26 +5956,32 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"D\n" +
 	"\x10TxnBeginResponse\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x19\n" +
-	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\"8\n" +
+	"\bstart_ts\x18\x02 \x01(\x04R\astartTs\"W\n" +
 	"\rTxnGetRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\fR\x03key\"J\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x1d\n" +
+	"\n" +
+	"for_update\x18\x03 \x01(\bR\tforUpdate\"J\n" +
 	"\bTxnWrite\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x16\n" +
-	"\x06delete\x18\x03 \x01(\bR\x06delete\"q\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\"\x90\x01\n" +
 	"\x11TxnGetManyRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\fR\x04keys\x121\n" +
-	"\x05begin\x18\x03 \x01(\v2\x1b.cairn.kvpb.TxnBeginRequestR\x05begin\"}\n" +
+	"\x05begin\x18\x03 \x01(\v2\x1b.cairn.kvpb.TxnBeginRequestR\x05begin\x12\x1d\n" +
+	"\n" +
+	"for_update\x18\x04 \x01(\bR\tforUpdate\"}\n" +
 	"\x12TxnGetManyResponse\x125\n" +
 	"\tresponses\x18\x01 \x03(\v2\x17.cairn.kvpb.GetResponseR\tresponses\x12\x15\n" +
 	"\x06txn_id\x18\x02 \x01(\tR\x05txnId\x12\x19\n" +
-	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\"\x82\x01\n" +
+	"\bstart_ts\x18\x03 \x01(\x04R\astartTs\"\xa1\x01\n" +
 	"\x0eTxnScanRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12+\n" +
 	"\x04scan\x18\x02 \x01(\v2\x17.cairn.kvpb.ScanRequestR\x04scan\x12,\n" +
-	"\x06writes\x18\x03 \x03(\v2\x14.cairn.kvpb.TxnWriteR\x06writes\"N\n" +
+	"\x06writes\x18\x03 \x03(\v2\x14.cairn.kvpb.TxnWriteR\x06writes\x12\x1d\n" +
+	"\n" +
+	"for_update\x18\x04 \x01(\bR\tforUpdate\"N\n" +
 	"\rTxnPutRequest\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\tR\x05txnId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x14\n" +

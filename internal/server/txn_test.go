@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cairndb/cairn/pkg/client"
 )
@@ -141,5 +142,90 @@ func TestTxnIdempotentRetry(t *testing.T) {
 	}
 	if v, _ := getString(t, c, "x"); v != "10" {
 		t.Fatalf("x = %s after a failed txn", v)
+	}
+}
+
+// TestTxnLockingReadsNoRetries runs the same increments with
+// GetManyForUpdate through BeginTxn (no retry loop): the writers queue on
+// the lock, so none fails, and a ScanForUpdate and GetForUpdate see the
+// transaction's own buffered writes.
+func TestTxnLockingReadsNoRetries(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	c := dial(t, s)
+	ctx := testCtx(t)
+	mustPut(t, c, "n", "0")
+	mustPut(t, c, "m", "0")
+	const workers, each = 6, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				txn, err := c.BeginTxn(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				vals, _, err := txn.GetManyForUpdate(ctx, []byte("n"), []byte("m"))
+				if err != nil {
+					errs <- err
+					txn.Rollback(ctx)
+					continue
+				}
+				for j, k := range []string{"n", "m"} {
+					n, _ := strconv.Atoi(string(vals[j]))
+					if err := txn.Put(ctx, []byte(k), []byte(strconv.Itoa(n+1))); err != nil {
+						errs <- err
+					}
+				}
+				if _, err := txn.Commit(ctx); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("locking increment failed: %v", err)
+	}
+	for _, k := range []string{"n", "m"} {
+		if v, _ := getString(t, c, k); v != strconv.Itoa(workers*each) {
+			t.Fatalf("%s = %s, want %d", k, v, workers*each)
+		}
+	}
+
+	txn, err := c.BeginTxn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Put(ctx, []byte("n"), []byte("own")); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := txn.GetForUpdate(ctx, []byte("n")); err != nil || !ok || string(v) != "own" {
+		t.Fatalf("GetForUpdate of an own write = %q %v %v", v, ok, err)
+	}
+	kvs, _, err := txn.ScanForUpdate(ctx, []byte("m"), []byte("o"), 0)
+	if err != nil || scanString(kvs) != "m="+strconv.Itoa(workers*each)+" n=own" {
+		t.Fatalf("ScanForUpdate = %s, %v", scanString(kvs), err)
+	}
+	if err := txn.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Rolled back: the locks are gone, a new locking read does not wait
+	// for them to expire.
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	txn2, err := c.BeginTxn(lctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := txn2.GetManyForUpdate(lctx, []byte("n"), []byte("m")); err != nil {
+		t.Fatalf("locking read after a rollback: %v", err)
+	}
+	if _, err := txn2.Commit(lctx); err != nil {
+		t.Fatal(err)
 	}
 }

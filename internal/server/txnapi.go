@@ -168,7 +168,11 @@ func (a *txnAPI) Get(ctx context.Context, req *kvpb.TxnGetRequest) (resp *kvpb.G
 		return nil, err
 	}
 	err = a.with(req.TxnId, false, func(t *kv.Txn) (err error) {
-		resp, err = t.Get(ctx, keys.KVKey(req.Key))
+		if req.ForUpdate {
+			resp, err = t.GetForUpdate(ctx, keys.KVKey(req.Key))
+		} else {
+			resp, err = t.Get(ctx, keys.KVKey(req.Key))
+		}
 		return err
 	})
 	return resp, err
@@ -195,7 +199,11 @@ func (a *txnAPI) GetMany(ctx context.Context, req *kvpb.TxnGetManyRequest) (resp
 		id = begun.TxnId
 	}
 	err = a.with(id, false, func(t *kv.Txn) error {
-		rs, err := t.GetMany(ctx, ks)
+		get := t.GetMany
+		if req.ForUpdate {
+			get = t.GetManyForUpdate
+		}
+		rs, err := get(ctx, ks)
 		resp = &kvpb.TxnGetManyResponse{Responses: rs}
 		return err
 	})
@@ -226,7 +234,11 @@ func (a *txnAPI) Scan(ctx context.Context, req *kvpb.TxnScanRequest) (resp *kvpb
 		if err := applyWrites(t, req.Writes); err != nil {
 			return err
 		}
-		resp, err = t.Scan(ctx, sc.StartKey, sc.EndKey, sc.Limit)
+		if req.ForUpdate {
+			resp, err = t.ScanForUpdate(ctx, sc.StartKey, sc.EndKey, sc.Limit)
+		} else {
+			resp, err = t.Scan(ctx, sc.StartKey, sc.EndKey, sc.Limit)
+		}
 		return err
 	})
 	if err != nil {

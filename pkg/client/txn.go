@@ -148,16 +148,30 @@ func newIdempotencyKey() string {
 
 // Get reads key in the transaction.
 func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
-	if i, ok := t.latest[string(key)]; ok {
+	return t.get(ctx, key, false)
+}
+
+// GetForUpdate reads key and locks it until the transaction ends: another
+// transaction's locking read or write of it waits (docs/transactions.md,
+// "Locking reads"). The value is the newest committed one.
+func (t *Txn) GetForUpdate(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	return t.get(ctx, key, true)
+}
+
+func (t *Txn) get(ctx context.Context, key []byte, forUpdate bool) (value []byte, found bool, err error) {
+	if i, ok := t.latest[string(key)]; ok && !forUpdate {
 		w := t.pending[i]
 		return w.Value, !w.Delete, nil
 	}
 	if err := t.begun(ctx); err != nil {
 		return nil, false, err
 	}
-	resp, err := t.c.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key})
+	resp, err := t.c.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key, ForUpdate: forUpdate})
 	if err != nil {
 		return nil, false, wrapTxn(err, false)
+	}
+	if i, ok := t.latest[string(key)]; ok { // locked; its own write wins
+		return t.pending[i].Value, !t.pending[i].Delete, nil
 	}
 	return resp.Value, resp.Found, nil
 }
@@ -165,13 +179,24 @@ func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, er
 // GetMany reads several keys in one round trip; found[i] and values[i]
 // answer keys[i].
 func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, found []bool, err error) {
+	return t.getMany(ctx, false, keys)
+}
+
+// GetManyForUpdate is GetMany locking every key (see GetForUpdate).
+func (t *Txn) GetManyForUpdate(ctx context.Context, keys ...[]byte) (values [][]byte, found []bool, err error) {
+	return t.getMany(ctx, true, keys)
+}
+
+func (t *Txn) getMany(ctx context.Context, forUpdate bool, keys [][]byte) (values [][]byte, found []bool, err error) {
 	values, found = make([][]byte, len(keys)), make([]bool, len(keys))
 	var remote [][]byte
 	var idx []int
 	for i, k := range keys {
 		if j, ok := t.latest[string(k)]; ok {
 			values[i], found[i] = t.pending[j].Value, !t.pending[j].Delete
-			continue
+			if !forUpdate { // a locking read still locks it
+				continue
+			}
 		}
 		remote = append(remote, k)
 		idx = append(idx, i)
@@ -179,7 +204,7 @@ func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, fou
 	if len(remote) == 0 {
 		return values, found, nil
 	}
-	resp, err := t.c.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote, Begin: t.lazy})
+	resp, err := t.c.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote, Begin: t.lazy, ForUpdate: forUpdate})
 	if err != nil {
 		return nil, nil, wrapTxn(err, false)
 	}
@@ -190,6 +215,9 @@ func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, fou
 		return nil, nil, fmt.Errorf("cairn: %d answers for %d keys", len(resp.Responses), len(remote))
 	}
 	for j, i := range idx {
+		if _, own := t.latest[string(keys[i])]; own {
+			continue // its own buffered write wins
+		}
 		values[i], found[i] = resp.Responses[j].Value, resp.Responses[j].Found
 	}
 	return values, found, nil
@@ -198,10 +226,20 @@ func (t *Txn) GetMany(ctx context.Context, keys ...[]byte) (values [][]byte, fou
 // Scan reads up to limit keys of [start, end) in the transaction (end nil:
 // to the end of the keyspace; limit 0: the server default).
 func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
+	return t.scan(ctx, start, end, limit, false)
+}
+
+// ScanForUpdate is Scan locking every key it returns (see GetForUpdate).
+func (t *Txn) ScanForUpdate(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
+	return t.scan(ctx, start, end, limit, true)
+}
+
+func (t *Txn) scan(ctx context.Context, start, end []byte, limit int, forUpdate bool) (kvs []KeyValue, more bool, err error) {
 	if err := t.begun(ctx); err != nil {
 		return nil, false, err
 	}
-	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)}, Writes: t.pending})
+	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)},
+		Writes: t.pending, ForUpdate: forUpdate})
 	t.clearPending()
 	if err != nil {
 		return nil, false, wrapTxn(err, false)
