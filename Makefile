@@ -4,7 +4,7 @@ BIN       := bin/cairn
 PKGS      := ./...
 TESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: build run test test-short chaos lint fmt proto bench bench-cluster bench-bank bench-idle clean
+.PHONY: build run test test-short chaos lint fmt proto bench bench-cluster bench-bank bench-idle bench-pgbench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn
@@ -14,6 +14,7 @@ run:
 	$(GO) run ./cmd/cairn start --insecure
 
 test:
+	@./scripts/test-deps.sh
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 test-short:
@@ -50,6 +51,12 @@ bench-cluster: build
 # bench-bank: bank transfers (transactions), 16 workers, on 1 node then 3 nodes.
 bench-bank: build
 	./bench/bank.sh
+
+# bench-pgbench: pgbench TPC-B and select-only, PostgreSQL vs Cairn 1 node and
+# 3 nodes (installs Debian's postgresql if no /usr/lib/postgresql/*/bin);
+# SCALE and DURATION override the defaults (10, 20 s).
+bench-pgbench: build
+	./bench/pgbench.sh
 
 # bench-idle: CPU of 10,000 idle ranges on one store.
 bench-idle:

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/cairndb/cairn/internal/sql"
 	"github.com/cairndb/cairn/internal/sql/pgwire"
@@ -14,7 +15,11 @@ import (
 // certificates are not required: passwords and roles come with the
 // security work).
 func (s *Server) serveSQL(serverTLS *tls.Config) error {
-	factory, err := sql.NewServer(sql.Config{DB: s.db})
+	var tempDir string // in memory: os.TempDir()
+	if !s.cfg.InMemory {
+		tempDir = filepath.Join(s.cfg.DataDir, "tmp")
+	}
+	factory, err := sql.NewServer(sql.Config{DB: s.db, TempDir: tempDir})
 	if err != nil {
 		return err
 	}

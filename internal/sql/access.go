@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/cairndb/cairn/internal/kv"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/cairndb/cairn/internal/encoding"
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
 	"github.com/cairndb/cairn/internal/sql/sem"
+	"github.com/cairndb/cairn/internal/sql/sqlerr"
 	"github.com/cairndb/cairn/internal/sql/types"
 )
 
@@ -30,6 +35,9 @@ type accessPath struct {
 	eq []sem.Expr
 	// lo and hi bound column len(eq) of idx (nil: unbounded).
 	lo, hi *rangeBound
+	// lock: the rows read are locked until the transaction ends (UPDATE,
+	// DELETE, SELECT ... FOR UPDATE; see lock.go).
+	lock bool
 }
 
 // rangeBound is one end of a range on an index column.
@@ -84,11 +92,6 @@ func chooseAccess(desc *catalog.TableDescriptor, filter sem.Expr) *accessPath {
 	best = candidateAccess(desc, &desc.PrimaryIndex, cons)
 	if best.point() {
 		return best
-	}
-	if desc.HashBuckets > 0 {
-		// Ranges of a hash-partitioned primary key would need one span per
-		// bucket: read the prefix only.
-		best.lo, best.hi = nil, nil
 	}
 	bestScore := best.score()
 	for i := range desc.Indexes {
@@ -170,8 +173,9 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 	if isVirtual(ap.desc) {
 		return openVirtual(ctx, x, ap.desc)
 	}
+	rd := ap.reader(x)
 	if len(ap.eq) == 0 && ap.lo == nil && ap.hi == nil {
-		return newTableScan(x.txn, ap.desc), nil
+		return newTableScan(rd, ap.desc), nil
 	}
 	prefix := make([]types.Datum, len(ap.eq))
 	for i, e := range ap.eq {
@@ -180,7 +184,7 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 			return nil, err
 		}
 		if !ok {
-			return newTableScan(x.txn, ap.desc), nil
+			return newTableScan(rd, ap.desc), nil
 		}
 		if d == types.DNull {
 			return &sliceIter{}, nil // key = NULL matches nothing
@@ -215,7 +219,7 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &pointLookup{txn: x.txn, desc: ap.desc, key: key}, nil
+		return &pointLookup{txn: rd, desc: ap.desc, key: key}, nil
 	}
 	var spans []rowenc.Span
 	var err error
@@ -227,6 +231,8 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 			key, err = rowenc.EncodeIndexKeyPrefix(ap.desc, ap.idx, prefix)
 			spans = []rowenc.Span{{Key: key, EndKey: rowenc.PrefixEnd(key)}}
 		}
+	} else if ap.primary() && ap.bucketed() {
+		spans, err = bucketRangeSpans(ap.desc, prefix, bounds[0], bounds[1])
 	} else {
 		spans, err = rangeSpans(ap.desc, ap.idx, prefix, bounds[0], bounds[1])
 	}
@@ -234,9 +240,9 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		return nil, err
 	}
 	if ap.primary() {
-		return newSpanScan(x.txn, ap.desc, spans), nil
+		return newSpanScan(rd, ap.desc, spans), nil
 	}
-	return &indexLookup{txn: x.txn, desc: ap.desc, spans: spans}, nil
+	return &indexLookup{txn: rd, desc: ap.desc, spans: spans}, nil
 }
 
 // keyBound is an evaluated range bound, in the column's type.
@@ -314,15 +320,174 @@ func (ap *accessPath) explain() string {
 	on := ap.desc.Name + "@" + ap.idx.Name
 	switch {
 	case ap.point():
-		return fmt.Sprintf("point lookup on %s: %s", on, ap.keyText())
+		return fmt.Sprintf("point lookup on %s: %s%s", on, ap.keyText(), ap.bucketText())
 	case !ap.primary():
 		return fmt.Sprintf("index lookup on %s: %s", on, ap.keyText())
 	case ap.lo != nil || ap.hi != nil:
-		return fmt.Sprintf("range scan on %s: %s", on, ap.keyText())
+		return fmt.Sprintf("range scan on %s: %s%s", on, ap.keyText(), ap.bucketText())
 	case len(ap.eq) > 0:
-		return fmt.Sprintf("range scan on %s: prefix %s", on, ap.keyText())
+		return fmt.Sprintf("range scan on %s: prefix %s%s", on, ap.keyText(), ap.bucketText())
+	}
+	if ap.desc.HashBuckets > 0 && ap.primary() {
+		return fmt.Sprintf("full scan of %s (%d hash buckets)", on, ap.desc.HashBuckets)
 	}
 	return fmt.Sprintf("full scan of %s", on)
+}
+
+// bucketed reports whether reading the primary index of a hash-partitioned
+// table takes one span per bucket: the equalities do not fix the hash
+// column.
+func (ap *accessPath) bucketed() bool {
+	if ap.desc.HashBuckets <= 0 {
+		return false
+	}
+	for i := range ap.eq {
+		if i < len(ap.idx.ColumnIDs) && ap.idx.ColumnIDs[i] == ap.desc.HashColumnID {
+			return false
+		}
+	}
+	return true
+}
+
+// bucketText is what EXPLAIN adds for the primary index of a
+// hash-partitioned table: the one bucket read, or the number of spans.
+func (ap *accessPath) bucketText() string {
+	if !ap.primary() || ap.desc.HashBuckets <= 0 {
+		return ""
+	}
+	if !ap.bucketed() {
+		name := ""
+		if c := ap.desc.ColumnByID(ap.desc.HashColumnID); c != nil {
+			name = c.Name
+		}
+		return fmt.Sprintf(" (hash bucket of %s)", name)
+	}
+	return fmt.Sprintf(" (%d spans: one per hash bucket)", ap.desc.HashBuckets)
+}
+
+// bucketRangeSpans is rangeSpans for the primary index of a
+// hash-partitioned table whose prefix does not fix the hash column: the
+// spans of the range within each bucket, in bucket order (rows come back
+// in key order within a bucket only; ORDER BY always sorts).
+func bucketRangeSpans(desc *catalog.TableDescriptor, prefix []types.Datum, lo, hi *keyBound) ([]rowenc.Span, error) {
+	// The same spans in the table without buckets, then moved under each
+	// bucket's prefix.
+	plain := *desc
+	plain.HashBuckets, plain.HashColumnID = 0, 0
+	flat, err := rangeSpans(&plain, &plain.PrimaryIndex, prefix, lo, hi)
+	if err != nil || len(flat) == 0 {
+		return nil, err
+	}
+	ip := rowenc.IndexPrefix(desc.ID, desc.PrimaryIndex.ID)
+	ipEnd := rowenc.PrefixEnd(ip)
+	rebase := func(k, bp []byte) ([]byte, error) {
+		switch {
+		case bytes.HasPrefix(k, ip):
+			return append(bp[:len(bp):len(bp)], k[len(ip):]...), nil
+		case bytes.Equal(k, ipEnd):
+			return rowenc.PrefixEnd(bp), nil
+		}
+		return nil, sqlerr.Internalf("a span of table %q outside its primary index", desc.Name)
+	}
+	spans := make([]rowenc.Span, 0, int(desc.HashBuckets)*len(flat))
+	for b := range desc.HashBuckets {
+		bp := bucketPrefix(desc, b)
+		for _, sp := range flat {
+			start, err := rebase(sp.Key, bp)
+			if err != nil {
+				return nil, err
+			}
+			end, err := rebase(sp.EndKey, bp)
+			if err != nil {
+				return nil, err
+			}
+			spans = append(spans, rowenc.Span{Key: start, EndKey: end})
+		}
+	}
+	return spans, nil
+}
+
+// bucketPrefix is the key prefix of one bucket of a hash-partitioned
+// table's primary index (as rowenc lays it out).
+func bucketPrefix(desc *catalog.TableDescriptor, bucket int32) []byte {
+	return encoding.EncodeVarintAscending(rowenc.IndexPrefix(desc.ID, desc.PrimaryIndex.ID), int64(bucket))
+}
+
+// hashPartitioning applies CREATE TABLE's PARTITION BY HASH (col): in
+// Cairn, a hash-sharded primary key (see rowenc), not PostgreSQL's
+// partitioned parent table. The column must be a primary key column; the
+// bucket count is WITH (buckets = n), else hash_partition_buckets. LIST and
+// RANGE partitioning are not supported.
+func hashPartitioning(cs *pg_query.CreateStmt, desc *catalog.TableDescriptor, v vars) error {
+	buckets := int64(-1)
+	for _, o := range cs.GetOptions() {
+		de := o.GetDefElem()
+		if de == nil || !strings.EqualFold(de.GetDefname(), "buckets") || de.GetDefnamespace() != "" {
+			continue
+		}
+		n, ok := defElemInt(de)
+		if !ok || n < 1 || n > catalog.MaxHashBuckets {
+			return sqlerr.Newf(sqlerr.CodeInvalidParameterValue, "value for \"buckets\" must be an integer between 1 and %d", catalog.MaxHashBuckets)
+		}
+		buckets = n
+	}
+	ps := cs.GetPartspec()
+	if ps == nil {
+		if buckets >= 0 {
+			return sqlerr.New(sqlerr.CodeInvalidParameterValue, "storage parameter \"buckets\" requires PARTITION BY HASH (column)")
+		}
+		return nil
+	}
+	if ps.GetStrategy() != pg_query.PartitionStrategy_PARTITION_STRATEGY_HASH {
+		return sqlerr.Unsupportedf("PARTITION BY %s is not supported (only PARTITION BY HASH (column), a hash-sharded primary key)",
+			strings.TrimPrefix(ps.GetStrategy().String(), "PARTITION_STRATEGY_"))
+	}
+	params := ps.GetPartParams()
+	if len(params) != 1 {
+		return sqlerr.Unsupportedf("PARTITION BY HASH over %d columns is not supported (exactly one primary key column)", len(params))
+	}
+	pe := params[0].GetPartitionElem()
+	if pe == nil || pe.GetName() == "" || pe.GetExpr() != nil {
+		return sqlerr.Unsupportedf("PARTITION BY HASH over an expression is not supported (name one primary key column)")
+	}
+	if len(pe.GetCollation()) > 0 || len(pe.GetOpclass()) > 0 {
+		return sqlerr.Unsupportedf("PARTITION BY HASH with a collation or an operator class is not supported")
+	}
+	col := desc.ColumnByName(pe.GetName())
+	if col == nil || col.Hidden {
+		return sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %q named in partition key does not exist", pe.GetName())
+	}
+	if !slices.Contains(desc.PrimaryIndex.ColumnIDs, col.ID) {
+		return sqlerr.Newf(sqlerr.CodeInvalidTableDefinition, "PARTITION BY HASH column %q must be a column of the primary key of table %q", col.Name, desc.Name).
+			WithHint("Cairn's PARTITION BY HASH shards the primary key: declare a PRIMARY KEY that includes %q.", col.Name)
+	}
+	if buckets < 0 {
+		n, err := strconv.ParseInt(v.values["hash_partition_buckets"], 10, 32)
+		if err != nil || n < 1 || n > catalog.MaxHashBuckets {
+			n = 16
+		}
+		buckets = n
+	}
+	desc.HashBuckets, desc.HashColumnID = int32(buckets), col.ID
+	return nil
+}
+
+// defElemInt is the integer value of an option (buckets = 8, or '8').
+func defElemInt(de *pg_query.DefElem) (int64, bool) {
+	arg := de.GetArg()
+	switch {
+	case arg == nil:
+		return 0, false
+	case arg.GetInteger() != nil:
+		return int64(arg.GetInteger().GetIval()), true
+	case arg.GetString_() != nil:
+		n, err := strconv.ParseInt(strings.TrimSpace(arg.GetString_().GetSval()), 10, 64)
+		return n, err == nil
+	case arg.GetFloat() != nil:
+		n, err := strconv.ParseInt(arg.GetFloat().GetFval(), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
 }
 
 func (ap *accessPath) keyText() string {
@@ -342,7 +507,7 @@ func (ap *accessPath) keyText() string {
 
 // pointLookup reads one row by primary key.
 type pointLookup struct {
-	txn  *kv.Txn
+	txn  rowReader
 	desc *catalog.TableDescriptor
 	key  []byte
 	done bool
@@ -364,13 +529,13 @@ func (p *pointLookup) Close()              {}
 
 // spanScan reads the rows of several spans in order.
 type spanScan struct {
-	txn   *kv.Txn
+	txn   rowReader
 	desc  *catalog.TableDescriptor
 	spans []rowenc.Span
 	cur   *tableScan
 }
 
-func newSpanScan(txn *kv.Txn, desc *catalog.TableDescriptor, spans []rowenc.Span) *spanScan {
+func newSpanScan(txn rowReader, desc *catalog.TableDescriptor, spans []rowenc.Span) *spanScan {
 	return &spanScan{txn: txn, desc: desc, spans: spans}
 }
 
@@ -398,7 +563,7 @@ func (s *spanScan) Close()              {}
 // at a time, and fetches their rows by primary key (one GetMany per
 // batch), in index order.
 type indexLookup struct {
-	txn   *kv.Txn
+	txn   rowReader
 	desc  *catalog.TableDescriptor
 	spans []rowenc.Span
 	next  []byte // resume key within spans[0]; nil: its start

@@ -1120,9 +1120,11 @@ type aggIter struct {
 	in    rowIter
 	where sem.Expr
 	ev    *sem.EvalContext
-	out   [][]types.Datum
-	i     int
-	ready bool
+	// memLimit bounds the groups' memory (hashMemBytes; 0: maxAggMemory).
+	memLimit int64
+	out      [][]types.Datum
+	i        int
+	ready    bool
 }
 
 func (a *aggIter) Next(ctx context.Context) ([]types.Datum, error) {
@@ -1238,7 +1240,11 @@ func (a *aggIter) run(ctx context.Context) error {
 			}
 			mem += grow
 		}
-		if mem > maxAggMemory {
+		if a.memLimit > 0 && mem > a.memLimit {
+			return sqlerr.Newf(sqlerr.CodeOutOfMemory, "aggregation needs more than %s of memory (%d × work_mem), which is not supported yet (hash aggregation does not spill to disk)",
+				formatMemoryKB(a.memLimit>>10), hashMemMultiplier).WithHint("Raise work_mem.")
+		}
+		if a.memLimit <= 0 && mem > maxAggMemory {
 			return sqlerr.Newf(sqlerr.CodeOutOfMemory, "aggregation needs more than %d MB of memory, which is not supported yet (hash aggregation does not spill to disk)", maxAggMemory>>20)
 		}
 	}

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/cairndb/cairn/internal/sql/sem"
@@ -54,11 +55,20 @@ func TestAggregationBounds(t *testing.T) {
 
 	maxAggGroups = 50
 	sp := &selectPlan{targets: []sem.Expr{key}, distinct: true}
-	it := sp.distinctIter(&sliceIter{rows: intRows(51)})
+	it := sp.distinctIter(&sliceIter{rows: intRows(51)}, 0)
 	var err error
 	for row := []types.Datum{}; row != nil && err == nil; row, err = it.Next(ctx) {
 	}
 	if sqlerr.CodeOf(err) != sqlerr.CodeOutOfMemory {
 		t.Fatalf("DISTINCT over 51 rows: %v, want 53200", err)
+	}
+
+	// The work_mem bound (hashMemBytes), named in the message.
+	maxAggGroups, err = 1<<20, nil
+	it = sp.distinctIter(&sliceIter{rows: intRows(40)}, 1024)
+	for row := []types.Datum{}; row != nil && err == nil; row, err = it.Next(ctx) {
+	}
+	if sqlerr.CodeOf(err) != sqlerr.CodeOutOfMemory || !strings.Contains(err.Error(), "work_mem") {
+		t.Fatalf("DISTINCT past its work_mem bound: %v, want 53200 naming work_mem", err)
 	}
 }

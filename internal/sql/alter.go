@@ -155,6 +155,9 @@ func (x *execCtx) alterTableCmd(ctx context.Context, desc *catalog.TableDescript
 		return nil
 	case pg_query.AlterTableType_AT_AddConstraint:
 		con := cmd.Def.GetConstraint()
+		if con != nil && con.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
+			return x.addForeignKey(ctx, desc, fkSpec{con: con, cols: stringList(con.FkAttrs)})
+		}
 		if con == nil || con.Contype != pg_query.ConstrType_CONSTR_CHECK {
 			what := "this constraint"
 			if con != nil {
@@ -216,7 +219,7 @@ func (x *execCtx) addColumn(ctx context.Context, desc *catalog.TableDescriptor, 
 		return sqlerr.Unsupportedf("adding a serial column to an existing table is not supported yet")
 	}
 	col := catalog.Column{Name: cd.Colname, Type: typ, Nullable: !cd.IsNotNull}
-	var checks []*pg_query.Constraint
+	var checks, fks []*pg_query.Constraint
 	for _, cn := range cd.Constraints {
 		c := cn.GetConstraint()
 		if c == nil {
@@ -232,6 +235,8 @@ func (x *execCtx) addColumn(ctx context.Context, desc *catalog.TableDescriptor, 
 			}
 		case pg_query.ConstrType_CONSTR_CHECK:
 			checks = append(checks, c)
+		case pg_query.ConstrType_CONSTR_FOREIGN:
+			fks = append(fks, c)
 		case pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_PRIMARY:
 			return sqlerr.Unsupportedf("ADD COLUMN with a %s constraint is not supported yet: add the column, then the constraint",
 				strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
@@ -270,6 +275,27 @@ func (x *execCtx) addColumn(ctx context.Context, desc *catalog.TableDescriptor, 
 			return err
 		}
 	}
+	for _, c := range fks {
+		if err := x.addForeignKey(ctx, desc, fkSpec{con: c, cols: []string{col.Name}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addForeignKey adds a FOREIGN KEY constraint to desc (a copy), validated
+// against the existing rows unless NOT VALID.
+func (x *execCtx) addForeignKey(ctx context.Context, desc *catalog.TableDescriptor, spec fkSpec) error {
+	fk, err := x.buildForeignKey(ctx, desc, spec)
+	if err != nil {
+		return err
+	}
+	if !spec.con.SkipValidation {
+		if err := x.validateForeignKey(ctx, desc, &fk); err != nil {
+			return err
+		}
+	}
+	desc.ForeignKeys = append(desc.ForeignKeys, fk)
 	return nil
 }
 
@@ -326,6 +352,21 @@ func (x *execCtx) dropColumn(ctx context.Context, desc *catalog.TableDescriptor,
 	for _, i := range dropped {
 		*garbage = append(*garbage, rowenc.IndexSpan(desc.ID, i))
 	}
+	refs, err := x.referencingFKs(ctx, desc)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if slices.Contains(r.fk.RefColumnIDs, id) {
+			return sqlerr.Newf(sqlerr.CodeDependentObjectsStillExist, "cannot drop column %s of table %s because other objects depend on it", col.Name, desc.Name).
+				WithDetail("constraint %s on table %s depends on column %s of table %s", r.fk.Name, r.child.Name, col.Name, desc.Name).
+				WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+		}
+	}
+	// Foreign keys of the table over the column (or referencing it) go.
+	desc.ForeignKeys = slices.DeleteFunc(desc.ForeignKeys, func(fk catalog.ForeignKey) bool {
+		return slices.Contains(fk.ColumnIDs, id) || fk.RefTableID == desc.ID && slices.Contains(fk.RefColumnIDs, id)
+	})
 	desc.Columns = slices.DeleteFunc(desc.Columns, func(c catalog.Column) bool { return c.ID == id })
 	var kept []catalog.Check
 	for _, ch := range desc.Checks {
@@ -368,17 +409,17 @@ func (x *execCtx) addCheck(ctx context.Context, desc *catalog.TableDescriptor, n
 		return err
 	}
 	if name == "" {
-		// PostgreSQL's name: table_column_check, after the first column
-		// the expression names, numbered when taken.
+		// PostgreSQL's name: table_column_check when the expression names
+		// one column, else table_check; numbered when taken.
 		base := desc.Name + "_check"
-		if refs := columnRefs(expr); len(refs) > 0 {
+		if refs := slices.Compact(slices.Sorted(slices.Values(columnRefs(expr)))); len(refs) == 1 {
 			base = desc.Name + "_" + refs[0] + "_check"
 		}
 		name = base
-		for i := 1; constraintExists(desc, name); i++ {
+		for i := 1; constraintNameTaken(desc, name); i++ {
 			name = fmt.Sprintf("%s%d", base, i)
 		}
-	} else if constraintExists(desc, name) {
+	} else if constraintNameTaken(desc, name) {
 		return sqlerr.Newf(sqlerr.CodeDuplicateObject, "constraint %q for relation %q already exists", name, desc.Name)
 	}
 	e, err := x.buildCheck(desc, text)
@@ -410,10 +451,17 @@ func (x *execCtx) dropConstraint(ctx context.Context, desc *catalog.TableDescrip
 		desc.Checks = slices.Delete(desc.Checks, i, i+1)
 		return nil
 	}
+	if i := slices.IndexFunc(desc.ForeignKeys, func(fk catalog.ForeignKey) bool { return fk.Name == cmd.Name }); i >= 0 {
+		desc.ForeignKeys = slices.Delete(desc.ForeignKeys, i, i+1)
+		return nil
+	}
 	if desc.PrimaryIndex.Name == cmd.Name {
 		return sqlerr.Unsupportedf("dropping the primary key of a table is not supported yet")
 	}
 	if idx := desc.IndexByName(cmd.Name); idx != nil && idx.Unique && idx.Public() {
+		if err := x.checkIndexNotReferenced(ctx, desc, idx, "constraint", cmd.Name); err != nil {
+			return err
+		}
 		id := idx.ID
 		desc.Indexes = slices.DeleteFunc(desc.Indexes, func(idx catalog.Index) bool { return idx.ID == id })
 		*garbage = append(*garbage, rowenc.IndexSpan(desc.ID, id))
@@ -602,11 +650,13 @@ func (s *session) planRename(rs *pg_query.RenameStmt) (*planned, error) {
 				return err
 			}
 		default: // constraint
-			if constraintExists(desc, rs.Newname) {
+			if constraintNameTaken(desc, rs.Newname) {
 				return sqlerr.Newf(sqlerr.CodeDuplicateObject, "constraint %q for relation %q already exists", rs.Newname, desc.Name)
 			}
 			if i := slices.IndexFunc(desc.Checks, func(c catalog.Check) bool { return c.Name == rs.Subname }); i >= 0 {
 				desc.Checks[i].Name = rs.Newname
+			} else if fk := desc.ForeignKeyByName(rs.Subname); fk != nil {
+				fk.Name = rs.Newname
 			} else if idx := desc.IndexByName(rs.Subname); idx != nil && idx.Unique && idx.Public() {
 				if taken, err := relationExists(ctx, x.txn, desc.ParentID, desc.Schema, rs.Newname); err != nil {
 					return err

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -133,10 +134,32 @@ func (s *session) planCreateTable(cs *pg_query.CreateStmt) (*planned, error) {
 		} else if existing != nil && cs.IfNotExists {
 			_ = x.notice(sqlerr.New("42P07", fmt.Sprintf("relation %q already exists, skipping", name)))
 			return nil
+		} else if existing != nil {
+			return sqlerr.Newf(sqlerr.CodeDuplicateTable, "relation %q already exists", name)
 		}
 		desc, seqs, err := buildTableDescriptor(cs, schema, name)
 		if err != nil {
 			return err
+		}
+		if err := x.checkTableExprs(ctx, desc); err != nil {
+			return err
+		}
+		if err := hashPartitioning(cs, desc, x.sess.vars); err != nil {
+			return err
+		}
+		if specs := foreignKeySpecs(cs); len(specs) > 0 {
+			// The table's id first: a foreign key may reference the table.
+			if desc.ID, err = catalog.AllocateDescriptorID(ctx, x.txn); err != nil {
+				return err
+			}
+			desc.ParentID = db.ID
+			for _, spec := range specs {
+				fk, err := x.buildForeignKey(ctx, desc, spec)
+				if err != nil {
+					return err
+				}
+				desc.ForeignKeys = append(desc.ForeignKeys, fk)
+			}
 		}
 		// Sequences of SERIAL columns (and of the hidden row id) first: the
 		// columns refer to them by id.
@@ -163,7 +186,16 @@ func buildTableDescriptor(cs *pg_query.CreateStmt, schema, name string) (*catalo
 			return err
 		}
 		if cname == "" {
-			cname = fmt.Sprintf("%s_check%d", name, len(desc.Checks)+1)
+			// PostgreSQL's name: table_column_check when the expression
+			// uses one column, else table_check; numbered when taken.
+			base := name + "_check"
+			if refs := slices.Compact(slices.Sorted(slices.Values(columnRefs(expr)))); len(refs) == 1 {
+				base = name + "_" + refs[0] + "_check"
+			}
+			cname = base
+			for i := 1; slices.ContainsFunc(desc.Checks, func(c catalog.Check) bool { return c.Name == cname }); i++ {
+				cname = fmt.Sprintf("%s%d", base, i)
+			}
 		}
 		desc.Checks = append(desc.Checks, catalog.Check{Name: cname, Expr: text})
 		return nil
@@ -216,6 +248,13 @@ func buildTableDescriptor(cs *pg_query.CreateStmt, schema, name string) (*catalo
 				case pg_query.ConstrType_CONSTR_IDENTITY:
 					col.Nullable = false
 					seqs[len(desc.Columns)] = catalog.NewSequenceDescriptor(schema, fmt.Sprintf("%s_%s_seq", name, cd.Colname), 1)
+				case pg_query.ConstrType_CONSTR_FOREIGN:
+					// Resolved by planCreateTable (foreignKeySpecs).
+				case pg_query.ConstrType_CONSTR_ATTR_DEFERRABLE, pg_query.ConstrType_CONSTR_ATTR_NOT_DEFERRABLE,
+					pg_query.ConstrType_CONSTR_ATTR_DEFERRED, pg_query.ConstrType_CONSTR_ATTR_IMMEDIATE:
+					if c.Contype == pg_query.ConstrType_CONSTR_ATTR_DEFERRABLE || c.Contype == pg_query.ConstrType_CONSTR_ATTR_DEFERRED {
+						return nil, nil, sqlerr.Unsupportedf("DEFERRABLE constraints are not supported yet")
+					}
 				default:
 					return nil, nil, sqlerr.Unsupportedf("column constraint %s is not supported yet", strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
 				}
@@ -239,6 +278,8 @@ func buildTableDescriptor(cs *pg_query.CreateStmt, schema, name string) (*catalo
 				if err := addCheck(c.Conname, c.RawExpr); err != nil {
 					return nil, nil, err
 				}
+			case pg_query.ConstrType_CONSTR_FOREIGN:
+				// Resolved by planCreateTable (foreignKeySpecs).
 			default:
 				return nil, nil, sqlerr.Unsupportedf("table constraint %s is not supported yet", strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
 			}
@@ -251,7 +292,11 @@ func buildTableDescriptor(cs *pg_query.CreateStmt, schema, name string) (*catalo
 	}
 	if pkCols == nil {
 		// No primary key: a hidden row id, from a sequence, is the key.
-		seqs[len(desc.Columns)] = catalog.NewSequenceDescriptor(schema, name+"_rowid_seq", 1)
+		// Nobody sees its values: each node reserves them in large blocks
+		// (one Raft write per rowIDSequenceCache rows, not per row).
+		rowidSeq := catalog.NewSequenceDescriptor(schema, name+"_rowid_seq", 1)
+		rowidSeq.Cache = rowIDSequenceCache
+		seqs[len(desc.Columns)] = rowidSeq
 		desc.AddColumn(catalog.Column{Name: "rowid", Type: types.Int8, Hidden: true})
 		pkCols = []string{"rowid"}
 	}
@@ -272,6 +317,41 @@ func buildTableDescriptor(cs *pg_query.CreateStmt, schema, name string) (*catalo
 		desc.AddIndex(idx)
 	}
 	return desc, seqs, nil
+}
+
+// checkTableExprs checks the DEFAULT and CHECK expressions of a new
+// table as PostgreSQL does at CREATE: names must resolve, a DEFAULT may
+// not refer to a column, and a constant DEFAULT must convert to its
+// column's type.
+func (x *execCtx) checkTableExprs(ctx context.Context, desc *catalog.TableDescriptor) error {
+	for i := range desc.Columns {
+		col := &desc.Columns[i]
+		if col.DefaultExpr == "" {
+			continue
+		}
+		n, err := parseExprText(col.DefaultExpr)
+		if err != nil {
+			return err
+		}
+		if len(columnRefs(n)) > 0 {
+			return sqlerr.Unsupportedf("cannot use column reference in DEFAULT expression")
+		}
+		e, err := x.buildDefault(col.DefaultExpr, col)
+		if err != nil {
+			return err
+		}
+		if tc := n.GetTypeCast(); n.GetAConst() != nil || tc != nil && tc.Arg.GetAConst() != nil {
+			if _, err := e.Eval(x.evalCtx(ctx), nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ch := range desc.Checks {
+		if _, err := x.buildCheck(desc, ch.Expr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexOn builds an index over named columns.
@@ -312,6 +392,7 @@ func (s *session) planDrop(ds *pg_query.DropStmt) (*planned, error) {
 	}
 	cascade := ds.Behavior == pg_query.DropBehavior_DROP_CASCADE
 	return ddlPlan("DROP TABLE", func(ctx context.Context, x *execCtx) error {
+		var descs []*catalog.TableDescriptor
 		for _, obj := range ds.Objects {
 			items := obj.GetList().GetItems()
 			rv := &pg_query.RangeVar{}
@@ -323,15 +404,26 @@ func (s *session) planDrop(ds *pg_query.DropStmt) (*planned, error) {
 			default:
 				return sqlerr.Unsupportedf("cross-database references are not implemented")
 			}
-			desc, err := x.table(ctx, rv, ds.MissingOk)
+			desc, err := x.table(ctx, rv, true)
 			if err != nil {
 				return err
+			}
+			if desc == nil && !ds.MissingOk {
+				return sqlerr.Newf(sqlerr.CodeUndefinedTable, "table %q does not exist", rv.Relname)
 			}
 			if desc == nil {
 				_ = x.notice(sqlerr.New("00000", fmt.Sprintf("table %q does not exist, skipping", rv.Relname)))
 				continue
 			}
-			if err := catalog.DropTable(ctx, x.txn, desc, cascade); err != nil {
+			descs = append(descs, desc)
+		}
+		// Foreign keys referencing the tables: from tables dropped too, or
+		// dropped with CASCADE.
+		if err := x.dropSet(ctx, descs, cascade); err != nil {
+			return err
+		}
+		for _, desc := range descs {
+			if err := catalog.DropTable(ctx, x.txn, desc, true); err != nil {
 				return err
 			}
 			span := rowenc.TableSpan(desc.ID)
@@ -374,3 +466,6 @@ func (s *session) planDropDatabase(dd *pg_query.DropdbStmt) (*planned, error) {
 		return nil
 	}), nil
 }
+
+// rowIDSequenceCache is the CACHE of a hidden row id's sequence.
+const rowIDSequenceCache = 1024

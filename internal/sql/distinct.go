@@ -115,18 +115,20 @@ func errDistinctOnOrder() error {
 // distinctIter wraps the projection in the DISTINCT or DISTINCT ON
 // operator, if the query has one. Input rows are [targets..., sort keys...,
 // DISTINCT ON keys...].
-func (sp *selectPlan) distinctIter(in rowIter) rowIter {
+// memLimit bounds the memory of its hash set (hashMemBytes; 0:
+// maxAggMemory).
+func (sp *selectPlan) distinctIter(in rowIter, memLimit int64) rowIter {
 	width := len(sp.targets)
 	switch {
 	case sp.distinct:
-		return &distinctIter{in: in, from: 0, to: width, seen: map[string]struct{}{}}
+		return &distinctIter{in: in, from: 0, to: width, seen: map[string]struct{}{}, memLimit: memLimit}
 	case len(sp.distinctOn) > 0 && len(sp.order) == 0:
 		from := width + len(sp.order)
-		return &distinctIter{in: in, from: from, to: from + len(sp.distinctOn), seen: map[string]struct{}{}}
+		return &distinctIter{in: in, from: from, to: from + len(sp.distinctOn), seen: map[string]struct{}{}, memLimit: memLimit}
 	case len(sp.distinctOn) > 0:
 		from := width + len(sp.order)
 		return &distinctOnIter{in: in, from: from, to: from + len(sp.distinctOn),
-			less: (&sortIter{keys: sp.order, width: width}).less}
+			less: (&sortIter{keys: sp.order, width: width}).less, memLimit: memLimit}
 	}
 	return in
 }
@@ -138,6 +140,7 @@ type distinctIter struct {
 	from, to int
 	seen     map[string]struct{}
 	mem      int64
+	memLimit int64
 	buf      []byte
 }
 
@@ -154,7 +157,7 @@ func (d *distinctIter) Next(ctx context.Context) ([]types.Datum, error) {
 		if _, dup := d.seen[string(d.buf)]; dup {
 			continue
 		}
-		if err := checkDistinctBounds(len(d.seen), d.mem); err != nil {
+		if err := checkDistinctLimit(len(d.seen), d.mem, d.memLimit); err != nil {
 			return nil, err
 		}
 		d.seen[string(d.buf)] = struct{}{}
@@ -166,11 +169,19 @@ func (d *distinctIter) Next(ctx context.Context) ([]types.Datum, error) {
 func (d *distinctIter) RowsAffected() int64 { return 0 }
 func (d *distinctIter) Close()              { d.in.Close() }
 
-func checkDistinctBounds(n int, mem int64) error {
+func checkDistinctBounds(n int, mem int64) error { return checkDistinctLimit(n, mem, 0) }
+
+// checkDistinctLimit is checkDistinctBounds with a memory limit from
+// work_mem (0: maxAggMemory).
+func checkDistinctLimit(n int, mem, limit int64) error {
 	if n >= maxAggGroups {
 		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "DISTINCT over more than %d distinct rows is not supported yet (it does not spill to disk)", maxAggGroups)
 	}
-	if mem > maxAggMemory {
+	if limit > 0 && mem > limit {
+		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "DISTINCT needs more than %s of memory (%d × work_mem), which is not supported yet (it does not spill to disk)",
+			formatMemoryKB(limit>>10), hashMemMultiplier).WithHint("Raise work_mem.")
+	}
+	if limit <= 0 && mem > maxAggMemory {
 		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "DISTINCT needs more than %d MB of memory, which is not supported yet (it does not spill to disk)", maxAggMemory>>20)
 	}
 	return nil
@@ -183,6 +194,7 @@ type distinctOnIter struct {
 	in       rowIter
 	from, to int
 	less     func(a, b []types.Datum) bool
+	memLimit int64
 	out      [][]types.Datum
 	i        int
 	ready    bool
@@ -211,7 +223,7 @@ func (d *distinctOnIter) Next(ctx context.Context) ([]types.Datum, error) {
 				}
 				continue
 			}
-			if err := checkDistinctBounds(len(best), mem); err != nil {
+			if err := checkDistinctLimit(len(best), mem, d.memLimit); err != nil {
 				return nil, err
 			}
 			best[string(buf)] = len(d.out)

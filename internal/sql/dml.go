@@ -17,18 +17,34 @@ import (
 )
 
 // tableWriter writes rows of one table with its constraints: NOT NULL,
-// CHECK, primary key and unique index uniqueness, index maintenance.
+// CHECK, primary key and unique index uniqueness, index maintenance, and
+// foreign keys (fk.go: checked when the statement flushes w.fk).
 type tableWriter struct {
 	desc     *catalog.TableDescriptor
 	defaults []sem.Expr // per column ordinal; nil: NULL (or a sequence)
 	checks   []sem.Expr
 	names    []string     // of checks
 	idx      []writeIndex // lazily: see indexes
+	// fk enforces foreign keys: the statement's checker, or one that
+	// checks each row as it is written.
+	fk *fkChecker
+	// seqs caches the column sequences' descriptors for the writer's
+	// statement (read once, not per row).
+	seqs map[uint32]*catalog.SequenceDescriptor
+}
+
+// statementWriter returns a writer of desc whose foreign key checks run
+// when the statement calls w.fk.flush, at its end.
+func (x *execCtx) statementWriter(desc *catalog.TableDescriptor) (*tableWriter, error) {
+	return newFKChecker(x).writer(desc)
 }
 
 // newTableWriter builds the default and CHECK expressions of desc.
 func (x *execCtx) newTableWriter(desc *catalog.TableDescriptor) (*tableWriter, error) {
 	w := &tableWriter{desc: desc, defaults: make([]sem.Expr, len(desc.Columns))}
+	w.fk = newFKChecker(x)
+	w.fk.immediate = true
+	w.fk.writers[desc.ID] = w
 	for i, c := range desc.Columns {
 		if c.DefaultExpr == "" {
 			continue
@@ -85,12 +101,9 @@ func (w *tableWriter) fill(ctx context.Context, x *execCtx, row []types.Datum, s
 			}
 			row[i] = d
 		case c.SequenceID != 0:
-			seq, err := catalog.GetSequenceByID(ctx, x.txn, c.SequenceID)
+			seq, err := w.sequence(ctx, x, c)
 			if err != nil {
 				return err
-			}
-			if seq == nil {
-				return sqlerr.Internalf("sequence %d of column %q is missing", c.SequenceID, c.Name)
 			}
 			v, err := x.nextVal(ctx, seq)
 			if err != nil {
@@ -102,6 +115,25 @@ func (w *tableWriter) fill(ctx context.Context, x *execCtx, row []types.Datum, s
 		}
 	}
 	return nil
+}
+
+// sequence returns the descriptor of column c's sequence.
+func (w *tableWriter) sequence(ctx context.Context, x *execCtx, c catalog.Column) (*catalog.SequenceDescriptor, error) {
+	if seq, ok := w.seqs[c.SequenceID]; ok {
+		return seq, nil
+	}
+	seq, err := catalog.GetSequenceByID(ctx, x.txn, c.SequenceID)
+	if err != nil {
+		return nil, err
+	}
+	if seq == nil {
+		return nil, sqlerr.Internalf("sequence %d of column %q is missing", c.SequenceID, c.Name)
+	}
+	if w.seqs == nil {
+		w.seqs = map[uint32]*catalog.SequenceDescriptor{}
+	}
+	w.seqs[c.SequenceID] = seq
+	return seq, nil
 }
 
 // validate checks NOT NULL and CHECK constraints.
@@ -163,9 +195,39 @@ func uniqueViolation(desc *catalog.TableDescriptor, idx *catalog.Index, row []ty
 		WithDetail("%s", keyString(desc, idx, row))
 }
 
-// insert writes a new row; exists reports a primary key conflict when
-// skipConflict is set (ON CONFLICT DO NOTHING) instead of failing.
+// insert writes a new row; a unique conflict is reported by inserted
+// false when skipConflict is set (ON CONFLICT DO NOTHING) instead of
+// failing. Foreign keys are checked (see fk.go).
 func (w *tableWriter) insert(ctx context.Context, x *execCtx, row []types.Datum, skipConflict bool) (inserted bool, err error) {
+	if inserted, err = w.insertRow(ctx, x, row, skipConflict); err != nil || !inserted {
+		return inserted, err
+	}
+	return true, w.fk.inserted(ctx, w.desc, row)
+}
+
+// update replaces row old by row (validated; unique conflicts fail).
+func (w *tableWriter) update(ctx context.Context, x *execCtx, old, row []types.Datum) error {
+	if err := w.removeRow(x, old); err != nil {
+		return err
+	}
+	if _, err := w.insertRow(ctx, x, row, false); err != nil {
+		return err
+	}
+	return w.fk.updated(ctx, w.desc, old, row)
+}
+
+// remove deletes row and its index entries, and applies the foreign keys
+// that reference it.
+func (w *tableWriter) remove(ctx context.Context, x *execCtx, row []types.Datum) error {
+	if err := w.removeRow(x, row); err != nil {
+		return err
+	}
+	return w.fk.removed(ctx, w.desc, row)
+}
+
+// insertRow writes a row and its index entries, checking NOT NULL, CHECK
+// and uniqueness.
+func (w *tableWriter) insertRow(ctx context.Context, x *execCtx, row []types.Datum, skipConflict bool) (inserted bool, err error) {
 	if err := w.validate(ctx, x, row); err != nil {
 		return false, err
 	}
@@ -293,8 +355,8 @@ func (w *tableWriter) putIndexes(ctx context.Context, x *execCtx, row []types.Da
 	return nil
 }
 
-// remove deletes row and its index entries.
-func (w *tableWriter) remove(x *execCtx, row []types.Datum) error {
+// removeRow deletes row and its index entries.
+func (w *tableWriter) removeRow(x *execCtx, row []types.Datum) error {
 	pk, err := rowenc.EncodePrimaryKey(w.desc, row)
 	if err != nil {
 		return err
@@ -382,12 +444,11 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 			targets = append(targets, desc.ColumnOrdinal(c.ID))
 		}
 	}
-	skipConflict := false
+	var conflict *onConflict
 	if oc := ins.OnConflictClause; oc != nil {
-		if oc.Action != pg_query.OnConflictAction_ONCONFLICT_NOTHING {
-			return nil, sqlerr.Unsupportedf("ON CONFLICT DO UPDATE is not supported yet")
+		if conflict, err = x.planOnConflict(ctx, desc, src, oc, params); err != nil {
+			return nil, err
 		}
-		skipConflict = true
 	}
 	sel := ins.SelectStmt.GetSelectStmt()
 	var rows [][]sem.Expr // VALUES rows, one expression per target (nil: DEFAULT)
@@ -400,6 +461,11 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 			rows = [][]sem.Expr{nil}
 		}
 	case sel != nil && len(sel.ValuesLists) > 0:
+		for _, vl := range sel.ValuesLists {
+			if len(vl.GetList().GetItems()) != len(sel.ValuesLists[0].GetList().GetItems()) {
+				return nil, sqlerr.New(sqlerr.CodeSyntaxError, "VALUES lists must all be the same length")
+			}
+		}
 		for _, vl := range sel.ValuesLists {
 			items := vl.GetList().GetItems()
 			if len(items) > len(targets) {
@@ -445,22 +511,21 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 		params: params, cols: cols, needsTxn: true,
 		tag: func(n int64) string { return "INSERT 0 " + itoa64(n) },
 		open: func(ctx context.Context, x *execCtx) (rowIter, error) {
-			w, err := x.newTableWriter(desc)
+			w, err := x.statementWriter(desc)
 			if err != nil {
 				return nil, err
 			}
 			out := &dmlIter{}
-			write := func(values []types.Datum) error {
-				row := make([]types.Datum, len(desc.Columns))
-				set := make([]bool, len(desc.Columns))
-				for j, d := range values {
-					row[targets[j]], set[targets[j]] = d, true
-				}
-				if err := w.fill(ctx, x, row, set); err != nil {
-					return err
-				}
-				ok, err := w.insert(ctx, x, row, skipConflict)
-				if err != nil || !ok {
+			touched := map[string]bool{} // ON CONFLICT: primary keys written
+			// put writes a complete row (or upserts it), then RETURNING.
+			put := func(row []types.Datum) error {
+				if conflict != nil {
+					r, err := conflict.upsert(ctx, x, w, row, touched)
+					if err != nil || r == nil {
+						return err
+					}
+					row = r
+				} else if _, err := w.insert(ctx, x, row, false); err != nil {
 					return err
 				}
 				out.affected++
@@ -472,6 +537,17 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 					out.rows = append(out.rows, r)
 				}
 				return nil
+			}
+			write := func(values []types.Datum) error {
+				row := make([]types.Datum, len(desc.Columns))
+				set := make([]bool, len(desc.Columns))
+				for j, d := range values {
+					row[targets[j]], set[targets[j]] = d, true
+				}
+				if err := w.fill(ctx, x, row, set); err != nil {
+					return err
+				}
+				return put(row)
 			}
 			if query != nil {
 				it, err := query.open(ctx, x)
@@ -509,7 +585,7 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 						return nil, err
 					}
 				}
-				return out, nil
+				return out, w.fk.flush(ctx)
 			}
 			for _, exprs := range rows {
 				vals := make([]types.Datum, 0, len(exprs))
@@ -533,23 +609,11 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 				if err := w.fill(ctx, x, row, set); err != nil {
 					return nil, err
 				}
-				ok, err := w.insert(ctx, x, row, skipConflict)
-				if err != nil {
+				if err := put(row); err != nil {
 					return nil, err
 				}
-				if !ok {
-					continue
-				}
-				out.affected++
-				if ret != nil {
-					r, err := returning(ctx, x, ret, row)
-					if err != nil {
-						return nil, err
-					}
-					out.rows = append(out.rows, r)
-				}
 			}
-			return out, nil
+			return out, w.fk.flush(ctx)
 		},
 	}, nil
 }
@@ -566,7 +630,9 @@ func columnTypeError(err error, col catalog.Column, e sem.Expr) error {
 
 // matchingRows reads the rows of desc that satisfy where (all rows when nil).
 func (x *execCtx) matchingRows(ctx context.Context, desc *catalog.TableDescriptor, where sem.Expr) ([][]types.Datum, error) {
-	scan, err := chooseAccess(desc, where).open(ctx, x)
+	ap := chooseAccess(desc, where)
+	ap.lock = true // the rows will be written: lock them as they are read
+	scan, err := ap.open(ctx, x)
 	if err != nil {
 		return nil, err
 	}
@@ -664,7 +730,7 @@ func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.Updat
 		params: params, cols: cols, needsTxn: true,
 		tag: func(n int64) string { return "UPDATE " + itoa64(n) },
 		open: func(ctx context.Context, x *execCtx) (rowIter, error) {
-			w, err := x.newTableWriter(desc)
+			w, err := x.statementWriter(desc)
 			if err != nil {
 				return nil, err
 			}
@@ -691,10 +757,7 @@ func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.Updat
 						return nil, err
 					}
 				}
-				if err := w.remove(x, old); err != nil {
-					return nil, err
-				}
-				if _, err := w.insert(ctx, x, row, false); err != nil {
+				if err := w.update(ctx, x, old, row); err != nil {
 					return nil, err
 				}
 				out.affected++
@@ -706,7 +769,7 @@ func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.Updat
 					out.rows = append(out.rows, r)
 				}
 			}
-			return out, nil
+			return out, w.fk.flush(ctx)
 		},
 	}, nil
 }
@@ -727,14 +790,17 @@ func (s *session) planDelete(ctx context.Context, x *execCtx, del *pg_query.Dele
 		params: params, cols: cols, needsTxn: true,
 		tag: func(n int64) string { return "DELETE " + itoa64(n) },
 		open: func(ctx context.Context, x *execCtx) (rowIter, error) {
-			w := &tableWriter{desc: desc}
+			w, err := x.statementWriter(desc)
+			if err != nil {
+				return nil, err
+			}
 			rows, err := x.matchingRows(ctx, desc, where)
 			if err != nil {
 				return nil, err
 			}
 			out := &dmlIter{}
 			for _, row := range rows {
-				if err := w.remove(x, row); err != nil {
+				if err := w.remove(ctx, x, row); err != nil {
 					return nil, err
 				}
 				out.affected++
@@ -746,7 +812,7 @@ func (s *session) planDelete(ctx context.Context, x *execCtx, del *pg_query.Dele
 					out.rows = append(out.rows, r)
 				}
 			}
-			return out, nil
+			return out, w.fk.flush(ctx)
 		},
 	}, nil
 }

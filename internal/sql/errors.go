@@ -29,7 +29,11 @@ func toPgError(err error) error {
 	if errors.As(err, &syn) {
 		return &pgwire.Error{Code: sqlerr.CodeSyntaxError, Message: syn.Message, Position: syn.Position}
 	}
+	var ke *kvpb.Error
 	switch {
+	case errors.As(err, &ke) && ke.GetTxnRetry().GetReason() == kvpb.TxnRetry_DEADLOCK:
+		return &pgwire.Error{Code: sqlerr.CodeDeadlockDetected, Message: "deadlock detected: " + err.Error(),
+			Hint: "The transaction might succeed if retried."}
 	case kvpb.IsRetryable(err):
 		return &pgwire.Error{Code: sqlerr.CodeSerializationFailure,
 			Message: "could not serialize access due to concurrent update: " + err.Error(),

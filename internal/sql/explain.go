@@ -52,6 +52,9 @@ func (sp *selectPlan) explain() []string {
 // explainOps lists the operators of a SELECT, outermost first, each as
 // "-> operator" indented under the one it feeds.
 func (sp *selectPlan) explainOps() []string {
+	if sp.src.cte != nil && sp.src.cte.kind != cteValues {
+		return sp.src.cte.explainLines() // cte.go
+	}
 	var ops []string
 	if sp.limit != nil || sp.offset != nil {
 		ops = append(ops, fmt.Sprintf("limit (count %s, offset %s)", exprText(sp.limit), exprText(sp.offset)))
@@ -84,6 +87,17 @@ func (sp *selectPlan) explainOps() []string {
 	switch {
 	case sp.src.from != nil:
 		from = sp.src.from.root.explain()
+	case sp.src.cte != nil: // VALUES
+		from = sp.src.cte.explainLines()
+	case sp.src.setop != nil:
+		so := sp.src.setop
+		name := map[pg_query.SetOperation]string{pg_query.SetOperation_SETOP_UNION: "union",
+			pg_query.SetOperation_SETOP_INTERSECT: "intersect", pg_query.SetOperation_SETOP_EXCEPT: "except"}[so.op]
+		if so.all {
+			name += " all"
+		}
+		ops = append(ops, name)
+		from = append(so.left.explainOps(), so.right.explainOps()...)
 	case sp.src.desc == nil:
 		ops = append(ops, "one row (no FROM)")
 	default:
@@ -95,6 +109,9 @@ func (sp *selectPlan) explainOps() []string {
 	depth := len(ops)
 	for _, l := range from {
 		ops = append(ops, strings.Repeat("  ", depth)+l)
+	}
+	if len(sp.ctes) > 0 { // the materialized CTEs, under the top operator (cte.go)
+		ops = append(ops[:1], append(sp.explainCTEs(1), ops[1:]...)...)
 	}
 	return ops
 }

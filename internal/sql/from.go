@@ -94,6 +94,7 @@ type rel struct {
 	// A table or subquery.
 	entry *rangeEntry
 	desc  *catalog.TableDescriptor
+	lock  bool // a table read FOR UPDATE (lock.go)
 	sub   *selectPlan
 	fn    *funcScan
 
@@ -284,6 +285,9 @@ func (fb *fromBuilder) item(ctx context.Context, n *pg_query.Node) (*rel, error)
 	switch v := n.Node.(type) {
 	case *pg_query.Node_RangeVar:
 		rv := v.RangeVar
+		if d := fb.x.lookupCTE(rv); d != nil {
+			return fb.cteItem(ctx, d, rv) // cte.go
+		}
 		desc, err := fb.x.readTable(ctx, rv)
 		if err != nil {
 			return nil, err

@@ -26,7 +26,9 @@ func (r *rel) open(ctx context.Context, x *execCtx) (rowIter, error) {
 	switch r.kind {
 	case relTable:
 		var err error
-		if it, err = chooseAccess(r.desc, r.localFilter).open(ctx, x); err != nil {
+		ap := chooseAccess(r.desc, r.localFilter)
+		ap.lock = r.lock
+		if it, err = ap.open(ctx, x); err != nil {
 			return nil, err
 		}
 	case relFunc:

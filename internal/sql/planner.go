@@ -51,6 +51,8 @@ type execCtx struct {
 	// builders are the expression builders of the statement being planned
 	// (their inferred parameter types are merged at the end).
 	builders []*sem.Builder
+	// cte: the WITH clauses in scope while planning (cte.go).
+	cte cteEnv
 }
 
 // notice sends a notice to the client, if there is one to send it to.
@@ -96,6 +98,12 @@ func (s *session) plan(ctx context.Context, x *execCtx, stmt *parser.Statement, 
 
 func (s *session) planStmt(ctx context.Context, x *execCtx, stmt *parser.Statement, paramTypes []*types.Type) (*planned, error) {
 	params := append([]*types.Type(nil), paramTypes...)
+	if err := rewriteRowComparisons(stmt); err != nil { // subquery.go
+		return nil, err
+	}
+	if p, ok, err := s.planWithStmt(ctx, x, stmt, params); ok { // WITH ... INSERT/UPDATE/DELETE: cte.go
+		return p, err
+	}
 	switch n := stmt.AST.Node.(type) {
 	case *pg_query.Node_VariableShowStmt:
 		return s.planShow(n.VariableShowStmt)

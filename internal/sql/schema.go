@@ -621,6 +621,9 @@ func (x *execCtx) dropIndexes(ctx context.Context, ds *pg_query.DropStmt) error 
 				"cannot drop index %s because constraint %s on table %s requires it", name, name, desc.Name).
 				WithHint("You can drop constraint %s on table %s instead.", name, desc.Name)
 		}
+		if err := x.checkIndexNotReferenced(ctx, desc, idx, "index", name); err != nil {
+			return err
+		}
 		if err := x.dropIndex(ctx, desc.Clone(), idx.ID); err != nil {
 			return err
 		}
@@ -647,6 +650,7 @@ func (s *session) planTruncate(ts *pg_query.TruncateStmt) (*planned, error) {
 		return nil, sqlerr.Unsupportedf("TRUNCATE ... RESTART IDENTITY is not supported yet")
 	}
 	return ddlPlan("TRUNCATE TABLE", func(ctx context.Context, x *execCtx) error {
+		var descs []*catalog.TableDescriptor
 		for _, n := range ts.Relations {
 			rv := n.GetRangeVar()
 			if rv == nil {
@@ -656,6 +660,14 @@ func (s *session) planTruncate(ts *pg_query.TruncateStmt) (*planned, error) {
 			if err != nil {
 				return err
 			}
+			descs = append(descs, desc)
+		}
+		// Tables referenced by foreign keys (fk.go).
+		descs, err := x.truncateSet(ctx, descs, ts.Behavior == pg_query.DropBehavior_DROP_CASCADE)
+		if err != nil {
+			return err
+		}
+		for _, desc := range descs {
 			desc = desc.Clone()
 			var garbage []rowenc.Span
 			garbage = append(garbage, rowenc.IndexSpan(desc.ID, desc.PrimaryIndex.ID))

@@ -2,11 +2,9 @@ package sql
 
 import (
 	"context"
-	"sort"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
 	"github.com/cairndb/cairn/internal/sql/sem"
@@ -18,9 +16,6 @@ import (
 const (
 	// scanBatch is the rows read from the KV layer per request.
 	scanBatch = 1000
-	// maxSortRows bounds ORDER BY's in-memory sort: past it the statement
-	// fails with 53200 instead of exhausting memory (sorts do not spill yet).
-	maxSortRows = 1 << 20
 )
 
 // source is the FROM clause of a query: a single table (desc and its
@@ -33,13 +28,15 @@ type source struct {
 	// named by setScope.
 	setop    *setopPlan
 	setScope *fromScope
+	// cte: the rows of a WITH query (cte.go).
+	cte *cteSource
 }
 
 func (x *execCtx) fromClause(ctx context.Context, from []*pg_query.Node, params []*types.Type) (*source, error) {
 	if len(from) == 0 {
 		return &source{}, nil
 	}
-	if rv := from[0].GetRangeVar(); len(from) == 1 && rv != nil && (rv.Alias == nil || len(rv.Alias.Colnames) == 0) {
+	if rv := from[0].GetRangeVar(); len(from) == 1 && rv != nil && (rv.Alias == nil || len(rv.Alias.Colnames) == 0) && x.lookupCTE(rv) == nil {
 		desc, err := x.readTable(ctx, rv)
 		if err != nil {
 			return nil, err
@@ -210,6 +207,12 @@ type selectPlan struct {
 	agg        *aggPlan
 	distinct   bool       // SELECT DISTINCT
 	distinctOn []sem.Expr // DISTINCT ON (...) keys
+
+	// ctes are the materialized CTEs of its WITH clause (cte.go).
+	ctes []*cteDef
+
+	// lock: FOR UPDATE of a single-table query (lock.go).
+	lock bool
 }
 
 type sortKey struct {
@@ -231,17 +234,18 @@ func (s *session) planSelect(ctx context.Context, x *execCtx, sel *pg_query.Sele
 }
 
 func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, params []*types.Type) (*selectPlan, error) {
+	if sel.WithClause != nil {
+		return x.buildWith(ctx, sel, params) // cte.go
+	}
 	switch {
+	case sel.Op != pg_query.SetOperation_SETOP_NONE && len(sel.LockingClause) > 0:
+		return nil, sqlerr.Unsupportedf("FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT")
 	case sel.Op != pg_query.SetOperation_SETOP_NONE:
 		return x.buildSetOp(ctx, sel, params) // setop.go
 	case len(sel.ValuesLists) > 0:
-		return nil, sqlerr.Unsupportedf("VALUES as a query is not supported yet")
-	case sel.WithClause != nil:
-		return nil, sqlerr.Unsupportedf("WITH is not supported yet")
+		return x.buildValues(sel, params) // values.go
 	case sel.IntoClause != nil:
 		return nil, sqlerr.Unsupportedf("SELECT INTO is not supported")
-	case len(sel.LockingClause) > 0:
-		return nil, sqlerr.Unsupportedf("SELECT ... FOR UPDATE/SHARE is not supported yet")
 	}
 	src, err := x.fromClause(ctx, sel.FromClause, params)
 	if err != nil {
@@ -286,6 +290,11 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 	}
 	if sel.LimitOffset != nil {
 		if sp.offset, err = x.buildCount(sel.LimitOffset, params, "OFFSET"); err != nil {
+			return nil, err
+		}
+	}
+	if len(sel.LockingClause) > 0 {
+		if err := sp.applyLocking(sel.LockingClause); err != nil { // lock.go
 			return nil, err
 		}
 	}
@@ -396,6 +405,13 @@ func (x *execCtx) sortExpr(src *source, n *pg_query.Node, sp *selectPlan, params
 
 // open starts the query.
 func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
+	if len(sp.ctes) > 0 {
+		return openWith(sp.ctes, func() (rowIter, error) { return sp.openQuery(ctx, x) }) // cte.go
+	}
+	return sp.openQuery(ctx, x)
+}
+
+func (sp *selectPlan) openQuery(ctx context.Context, x *execCtx) (rowIter, error) {
 	ev := x.evalCtx(ctx)
 	limit, offset := int64(-1), int64(0)
 	if sp.limit != nil {
@@ -433,16 +449,22 @@ func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		if in, err = sp.src.setop.open(ctx, x); err != nil {
 			return nil, err
 		}
+	case sp.src.cte != nil:
+		if in, err = sp.src.cte.open(ctx, x); err != nil {
+			return nil, err
+		}
 	case sp.src.desc == nil:
 		in = &sliceIter{rows: [][]types.Datum{{}}} // one empty row (never nil: nil ends)
 	default:
-		if in, err = chooseAccess(sp.src.desc, sp.filter).open(ctx, x); err != nil {
+		ap := chooseAccess(sp.src.desc, sp.filter)
+		ap.lock = sp.lock
+		if in, err = ap.open(ctx, x); err != nil {
 			return nil, err
 		}
 	}
 	filter := sp.filter
 	if sp.agg != nil { // aggregate.go: WHERE, then aggregation, then HAVING
-		in, filter = &aggIter{plan: sp.agg, in: in, where: sp.filter, ev: ev}, sp.agg.having
+		in, filter = &aggIter{plan: sp.agg, in: in, where: sp.filter, ev: ev, memLimit: x.sess.vars.hashMemBytes()}, sp.agg.having
 	}
 	it := &projectIter{in: in, filter: filter, targets: sp.targets, ev: ev}
 	// Sort keys (then DISTINCT ON keys) are evaluated over the source
@@ -451,9 +473,9 @@ func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		it.extra = append(it.extra, k.expr)
 	}
 	it.extra = append(it.extra, sp.distinctOn...)
-	out := sp.distinctIter(it) // distinct.go
+	out := sp.distinctIter(it, x.sess.vars.hashMemBytes()) // distinct.go
 	if len(sp.order) > 0 {
-		out = &sortIter{in: out, keys: sp.order, width: len(sp.targets)}
+		out = &sortIter{in: out, keys: sp.order, width: len(sp.targets), budget: x.sess.vars.workMemBytes(), dir: x.sess.srv.cfg.TempDir}
 	}
 	if limit >= 0 || offset > 0 {
 		out = &limitIter{in: out, limit: limit, offset: offset}
@@ -463,14 +485,14 @@ func (sp *selectPlan) open(ctx context.Context, x *execCtx) (rowIter, error) {
 
 // tableScan reads a table's rows through the transaction, a batch at a time.
 type tableScan struct {
-	txn       *kv.Txn
+	txn       rowReader
 	desc      *catalog.TableDescriptor
 	next, end []byte
 	buf       [][]types.Datum
 	done      bool
 }
 
-func newTableScan(txn *kv.Txn, desc *catalog.TableDescriptor) *tableScan {
+func newTableScan(txn rowReader, desc *catalog.TableDescriptor) *tableScan {
 	span := rowenc.PrimaryKeySpan(desc)
 	return &tableScan{txn: txn, desc: desc, next: span.Key, end: span.EndKey}
 }
@@ -553,20 +575,22 @@ func (p *projectIter) Next(ctx context.Context) ([]types.Datum, error) {
 func (p *projectIter) RowsAffected() int64 { return 0 }
 func (p *projectIter) Close()              { p.in.Close() }
 
-// sortIter sorts its input in memory (bounded by maxSortRows); the sort
-// keys are the input's columns from width on, cut off in the output.
+// sortIter sorts its input with a rowSorter (sort.go: in memory up to
+// budget, work_mem, then spilling to files in dir); the sort keys are the
+// input's columns from width on, cut off in the output.
 type sortIter struct {
-	in    rowIter
-	keys  []sortKey
-	width int
-	rows  [][]types.Datum
-	i     int
-	ready bool
+	in     rowIter
+	keys   []sortKey
+	width  int
+	budget int64
+	dir    string
+	sorter *rowSorter
 }
 
 func (s *sortIter) Next(ctx context.Context) ([]types.Datum, error) {
-	if !s.ready {
-		for {
+	if s.sorter == nil {
+		s.sorter = newRowSorter(s.less, s.budget, s.dir)
+		for n := 1; ; n++ {
 			row, err := s.in.Next(ctx)
 			if err != nil {
 				return nil, err
@@ -574,19 +598,24 @@ func (s *sortIter) Next(ctx context.Context) ([]types.Datum, error) {
 			if row == nil {
 				break
 			}
-			if len(s.rows) >= maxSortRows {
-				return nil, sqlerr.Newf(sqlerr.CodeOutOfMemory, "ORDER BY over more than %d rows is not supported yet (sorts do not spill to disk)", maxSortRows)
+			if err := s.sorter.Add(row); err != nil {
+				return nil, err
 			}
-			s.rows = append(s.rows, row)
+			if n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
 		}
-		sort.SliceStable(s.rows, func(i, j int) bool { return s.less(s.rows[i], s.rows[j]) })
-		s.ready = true
+		if err := s.sorter.Finish(); err != nil {
+			return nil, err
+		}
 	}
-	if s.i >= len(s.rows) {
-		return nil, nil
+	row, err := s.sorter.Next()
+	if row == nil || err != nil {
+		return nil, err
 	}
-	s.i++
-	return s.rows[s.i-1][:s.width], nil
+	return row[:s.width], nil
 }
 
 func (s *sortIter) less(a, b []types.Datum) bool {
@@ -613,7 +642,12 @@ func (s *sortIter) less(a, b []types.Datum) bool {
 	return false
 }
 func (s *sortIter) RowsAffected() int64 { return 0 }
-func (s *sortIter) Close()              { s.in.Close() }
+func (s *sortIter) Close() {
+	if s.sorter != nil {
+		s.sorter.Close()
+	}
+	s.in.Close()
+}
 
 type limitIter struct {
 	in            rowIter

@@ -3,6 +3,8 @@ package sql
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -21,6 +23,10 @@ type Config struct {
 	// DatabaseExists reports whether a database exists; nil asks the
 	// catalog (creating defaultdb and postgres on first use).
 	DatabaseExists func(ctx context.Context, name string) (bool, error)
+	// TempDir holds the temporary files of sorts past work_mem (sort.go);
+	// "" is os.TempDir(). NewServer creates it and removes files a
+	// previous process left there.
+	TempDir string
 }
 
 // Server creates sessions for pgwire connections.
@@ -38,6 +44,16 @@ type Server struct {
 func NewServer(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sql: a kv.DB is required")
+	}
+	if cfg.TempDir != "" {
+		if err := os.MkdirAll(cfg.TempDir, 0o700); err != nil {
+			return nil, err
+		}
+		if stale, err := filepath.Glob(filepath.Join(cfg.TempDir, "cairn-sort-*")); err == nil {
+			for _, f := range stale {
+				_ = os.Remove(f)
+			}
+		}
 	}
 	return &Server{cfg: cfg, catalog: catalog.NewCache(), sequences: catalog.NewSequences(cfg.DB)}, nil
 }

@@ -257,10 +257,16 @@ func (s *session) ExecuteSimple(ctx context.Context, query string, sink pgwire.R
 	return nil
 }
 
-// failExplicit marks an explicit transaction failed after an error.
+// failExplicit marks an explicit transaction failed after an error. As in
+// PostgreSQL, a failed transaction releases its row locks at once (another
+// transaction may be waiting for them: a deadlock's survivor) unless a
+// savepoint may still bring it back.
 func (s *session) failExplicit() {
 	if s.state == explicitTxn {
 		s.state = failedTxn
+		if s.txn != nil && len(s.savepoints) == 0 {
+			s.txn.Rollback()
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/sqlerr"
 )
 
@@ -82,6 +83,106 @@ var sessionVars = map[string]sessionVar{
 	"row_security":                        {def: "on", normalize: oneOf("row_security", "on", "off")},
 	"bytea_output":                        {def: "hex", normalize: oneOf("bytea_output", "hex")},
 	"jit":                                 {def: "off", normalize: oneOf("jit", "off", "on")},
+	// work_mem bounds the memory of each sort and hash table of a query
+	// (see sort.go): past it sorts spill to temporary files, and hash
+	// aggregation and DISTINCT fail with 53200.
+	"work_mem": {def: "64MB", normalize: workMemValue},
+	// hash_partition_buckets is the number of buckets of a table created
+	// with PARTITION BY HASH and no WITH (buckets = n).
+	"hash_partition_buckets": {def: "16", normalize: bucketsValue},
+}
+
+// Bounds of work_mem, in kB, as PostgreSQL's.
+const (
+	minWorkMemKB = 64
+	maxWorkMemKB = 2147483647
+)
+
+// parseMemoryKB parses a memory setting with PostgreSQL's units (B, kB,
+// MB, GB, TB; a bare number is kB) into kB, rounding down.
+func parseMemoryKB(v string) (int64, bool) {
+	s := strings.TrimSpace(v)
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || (i == 0 && (s[i] == '-' || s[i] == '+'))) {
+		i++
+	}
+	num, unit := s[:i], strings.TrimSpace(s[i:])
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" {
+		return 0, false
+	}
+	var mult float64
+	switch unit {
+	case "":
+		mult = 1
+	case "B":
+		mult = 1.0 / 1024
+	case "kB":
+		mult = 1
+	case "MB":
+		mult = 1024
+	case "GB":
+		mult = 1024 * 1024
+	case "TB":
+		mult = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	kb := f * mult
+	if kb != kb || kb > 1<<62 || kb < -(1<<62) {
+		return 0, false
+	}
+	return int64(kb + 0.5), true
+}
+
+// formatMemoryKB renders kB as PostgreSQL's SHOW does: in the largest unit
+// that divides it.
+func formatMemoryKB(kb int64) string {
+	switch {
+	case kb%(1024*1024*1024) == 0:
+		return strconv.FormatInt(kb/(1024*1024*1024), 10) + "TB"
+	case kb%(1024*1024) == 0:
+		return strconv.FormatInt(kb/(1024*1024), 10) + "GB"
+	case kb%1024 == 0:
+		return strconv.FormatInt(kb/1024, 10) + "MB"
+	}
+	return strconv.FormatInt(kb, 10) + "kB"
+}
+
+func workMemValue(v string) (string, error) {
+	kb, ok := parseMemoryKB(v)
+	if !ok {
+		return "", sqlerr.Newf(sqlerr.CodeInvalidParameterValue, "invalid value for parameter \"work_mem\": %q", v).
+			WithHint("Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\", and \"TB\".")
+	}
+	if kb < minWorkMemKB || kb > maxWorkMemKB {
+		return "", sqlerr.Newf(sqlerr.CodeInvalidParameterValue, "%d kB is outside the valid range for parameter \"work_mem\" (%d .. %d)", kb, minWorkMemKB, maxWorkMemKB)
+	}
+	return formatMemoryKB(kb), nil
+}
+
+func bucketsValue(v string) (string, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+	if err != nil || n < 1 || n > catalog.MaxHashBuckets {
+		return "", sqlerr.Newf(sqlerr.CodeInvalidParameterValue, "invalid value for parameter \"hash_partition_buckets\": %q", v).
+			WithHint("The number of buckets must be between 1 and %d.", catalog.MaxHashBuckets)
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
+// hashMemMultiplier: hash aggregation and DISTINCT may use this many times
+// work_mem (they do not spill; 256 MB with the default work_mem).
+const hashMemMultiplier = 4
+
+// hashMemBytes is the memory bound of a hash aggregation or DISTINCT.
+func (v vars) hashMemBytes() int64 { return hashMemMultiplier * v.workMemBytes() }
+
+// workMemBytes is the session's work_mem in bytes.
+func (v vars) workMemBytes() int64 {
+	if kb, ok := parseMemoryKB(v.values["work_mem"]); ok && kb > 0 {
+		return kb * 1024
+	}
+	return 64 << 20
 }
 
 // serverVersionNumber is the PostgreSQL version Cairn presents.

@@ -265,6 +265,7 @@ type constraint struct {
 	def     string
 	refOID  uint32
 	refCols []uint32
+	fk      *catalog.ForeignKey
 }
 
 func tableConstraints(t *catalog.TableDescriptor) []constraint {
@@ -285,8 +286,9 @@ func tableConstraints(t *catalog.TableDescriptor) []constraint {
 	for _, c := range t.Checks {
 		out = append(out, constraint{oid: next(), name: c.Name, typ: "c", table: t, def: "CHECK (" + c.Expr + ")"})
 	}
-	for _, fk := range t.ForeignKeys {
-		out = append(out, constraint{oid: next(), name: fk.Name, typ: "f", table: t, cols: fk.ColumnIDs, refOID: fk.RefTableID, refCols: fk.RefColumnIDs})
+	for i := range t.ForeignKeys {
+		fk := &t.ForeignKeys[i]
+		out = append(out, constraint{oid: next(), name: fk.Name, typ: "f", table: t, cols: fk.ColumnIDs, refOID: fk.RefTableID, refCols: fk.RefColumnIDs, fk: fk})
 	}
 	return out
 }
@@ -371,21 +373,7 @@ func (c *catalogAccess) ConstraintDef(oid uint32) (string, bool, error) {
 				continue
 			}
 			if con.typ == "f" {
-				ref := s.tableByID(con.refOID)
-				var cols, refCols []string
-				for _, id := range con.cols {
-					cols = append(cols, quoteIdentIfNeeded(t.ColumnByID(id).Name))
-				}
-				refName := fmt.Sprint(con.refOID)
-				if ref != nil {
-					refName = quoteIdentIfNeeded(ref.Name)
-					for _, id := range con.refCols {
-						if rc := ref.ColumnByID(id); rc != nil {
-							refCols = append(refCols, quoteIdentIfNeeded(rc.Name))
-						}
-					}
-				}
-				return fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s(%s)", strings.Join(cols, ", "), refName, strings.Join(refCols, ", ")), true, nil
+				return fkDef(t, con.fk, s.tableByID(con.refOID)), true, nil
 			}
 			return con.def, true, nil
 		}
@@ -582,7 +570,10 @@ func init() {
 					}
 					upd, del, match := dText(" "), dText(" "), dText(" ")
 					if c.typ == "f" {
-						upd, del, match = dText("a"), dText("a"), dText("s")
+						upd, del, match = dText(c.fk.OnUpdate.Code()), dText(c.fk.OnDelete.Code()), dText("s")
+						if c.fk.MatchFull {
+							match = dText("f")
+						}
 					}
 					rows = append(rows, []types.Datum{dOid(c.oid), dText(c.name), dOid(schemaOID(t.Schema)), dText(c.typ), dBool(false),
 						dBool(false), dBool(true), dOid(t.ID), dOid(0), dOid(indid), dOid(0), dOid(c.refOID),
@@ -688,8 +679,35 @@ func init() {
 	defVTable("pg_catalog", "pg_partitioned_table", "partrelid oid, partstrat char, partnatts int2, partdefid oid", empty)
 	defVTable("pg_catalog", "pg_extension", "oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, "+
 		"extversion text", empty)
-	defVTable("pg_catalog", "pg_proc", "oid oid, proname name, pronamespace oid, proowner oid, prokind char, prorettype oid, "+
-		"proargtypes _oid", empty)
+	const oidLangInternal = 12
+	// pg_proc: the built-in functions (sem.Procs; aggregates and
+	// operators are not listed), all in pg_catalog, so psql's \df (user
+	// functions) is empty and \dfS name finds them.
+	defVTable("pg_catalog", "pg_proc", "oid oid, proname name, pronamespace oid, proowner oid, prolang oid, prokind char, "+
+		"prosecdef bool, proretset bool, provolatile char, proparallel char, pronargs int2, prorettype oid, proargtypes _oid, "+
+		"prosrc text, proacl _text",
+		func(context.Context, *execCtx, *catalogSnapshot) ([][]types.Datum, error) {
+			ps := sem.Procs()
+			rows := make([][]types.Datum, 0, len(ps))
+			for _, p := range ps {
+				args := make([]types.Datum, len(p.Args))
+				for i, a := range p.Args {
+					args[i] = dOid(uint32(a.Oid()))
+				}
+				rows = append(rows, []types.Datum{dOid(p.Oid), dText(p.Name), dOid(sem.OidPgCatalog), dOid(10), dOid(oidLangInternal), dText("f"),
+					dBool(false), dBool(false), dText(p.Volatility), dText("s"), dInt(int64(len(p.Args))), dOid(uint32(p.Result.Oid())),
+					&types.DArray{Elem: types.OidType, Elems: args}, dText(p.Name), null})
+			}
+			return rows, nil
+		})
+	defVTable("pg_catalog", "pg_language", "oid oid, lanname name, lanowner oid, lanispl bool, lanpltrusted bool",
+		func(context.Context, *execCtx, *catalogSnapshot) ([][]types.Datum, error) {
+			return [][]types.Datum{
+				{dOid(oidLangInternal), dText("internal"), dOid(10), dBool(false), dBool(false)},
+				{dOid(13), dText("c"), dOid(10), dBool(false), dBool(false)},
+				{dOid(14), dText("sql"), dOid(10), dBool(false), dBool(true)},
+			}, nil
+		})
 
 	defVTable("information_schema", "schemata", "catalog_name name, schema_name name, schema_owner name, "+
 		"default_character_set_catalog name, default_character_set_schema name, default_character_set_name name, sql_path text",
@@ -744,6 +762,7 @@ func init() {
 			}
 			return rows, nil
 		})
+	defConstraintVTables() // fk.go
 }
 
 func sortedVTables() []*vtable {

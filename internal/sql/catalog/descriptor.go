@@ -101,6 +101,64 @@ type ForeignKey struct {
 	ColumnIDs    []uint32
 	RefTableID   uint32
 	RefColumnIDs []uint32
+	// OnDelete and OnUpdate are the referential actions (NO ACTION by
+	// default).
+	OnDelete, OnUpdate FKAction
+	// MatchFull: MATCH FULL (a key partly NULL is refused); false is
+	// MATCH SIMPLE (a key with a NULL is not checked).
+	MatchFull bool
+}
+
+// FKAction is a foreign key's referential action.
+type FKAction int32
+
+// The referential actions (the values are stored: never renumber).
+const (
+	FKNoAction   FKAction = 0
+	FKRestrict   FKAction = 1
+	FKCascade    FKAction = 2
+	FKSetNull    FKAction = 3
+	FKSetDefault FKAction = 4
+)
+
+// String returns the action as SQL writes it.
+func (a FKAction) String() string {
+	switch a {
+	case FKRestrict:
+		return "RESTRICT"
+	case FKCascade:
+		return "CASCADE"
+	case FKSetNull:
+		return "SET NULL"
+	case FKSetDefault:
+		return "SET DEFAULT"
+	}
+	return "NO ACTION"
+}
+
+// Code returns pg_constraint's confupdtype/confdeltype letter.
+func (a FKAction) Code() string {
+	switch a {
+	case FKRestrict:
+		return "r"
+	case FKCascade:
+		return "c"
+	case FKSetNull:
+		return "n"
+	case FKSetDefault:
+		return "d"
+	}
+	return "a"
+}
+
+// ForeignKeyByName returns the foreign key named name, or nil.
+func (d *TableDescriptor) ForeignKeyByName(name string) *ForeignKey {
+	for i := range d.ForeignKeys {
+		if d.ForeignKeys[i].Name == name {
+			return &d.ForeignKeys[i]
+		}
+	}
+	return nil
 }
 
 // TableDescriptor describes a table. Descriptors handed out by Cache are
@@ -133,6 +191,10 @@ type TableDescriptor struct {
 	// column HashColumnID (PARTITION BY HASH); see rowenc.
 	HashBuckets  int32
 	HashColumnID uint32
+	// ReferencedBy lists the tables with a foreign key referencing this
+	// one (this one too, for a foreign key to itself), kept up to date by
+	// CreateTable, UpdateTable and DropTable.
+	ReferencedBy []uint32
 }
 
 // DatabaseDescriptor describes a database.
@@ -295,6 +357,7 @@ func (d *TableDescriptor) Clone() *TableDescriptor {
 		c.Indexes[i] = d.Indexes[i].clone()
 	}
 	c.Checks = slices.Clone(d.Checks)
+	c.ReferencedBy = slices.Clone(d.ReferencedBy)
 	c.ForeignKeys = make([]ForeignKey, len(d.ForeignKeys))
 	for i, fk := range d.ForeignKeys {
 		fk.ColumnIDs = slices.Clone(fk.ColumnIDs)
@@ -394,6 +457,9 @@ func (d *TableDescriptor) Validate() error {
 	for _, fk := range d.ForeignKeys {
 		if err := d.validateColumnList("foreign key "+fk.Name, fk.ColumnIDs); err != nil {
 			return err
+		}
+		if fk.OnDelete < FKNoAction || fk.OnDelete > FKSetDefault || fk.OnUpdate < FKNoAction || fk.OnUpdate > FKSetDefault {
+			return invalidTable("foreign key %q has an unknown action", fk.Name)
 		}
 		if fk.RefTableID == 0 || len(fk.RefColumnIDs) != len(fk.ColumnIDs) {
 			return sqlerr.Newf(sqlerr.CodeInvalidForeignKey, "foreign key %q references %d columns of table %d for %d columns",

@@ -33,8 +33,10 @@ func sampleTable(t *testing.T) *catalog.TableDescriptor {
 	d := &catalog.TableDescriptor{ID: 104, ParentID: 100, Schema: "public", Name: "orders",
 		PrimaryIndex: catalog.Index{ID: 1, Name: "orders_pkey", ColumnIDs: []uint32{1, 2}, Descending: []bool{false, true}},
 		HashBuckets:  16, HashColumnID: 2, Version: 3,
-		Checks:      []catalog.Check{{Name: "c", Expr: "qty > 0"}},
-		ForeignKeys: []catalog.ForeignKey{{Name: "fk", ColumnIDs: []uint32{3}, RefTableID: 101, RefColumnIDs: []uint32{1}}},
+		Checks: []catalog.Check{{Name: "c", Expr: "qty > 0"}},
+		ForeignKeys: []catalog.ForeignKey{{Name: "fk", ColumnIDs: []uint32{3}, RefTableID: 101, RefColumnIDs: []uint32{1},
+			OnDelete: catalog.FKCascade, OnUpdate: catalog.FKSetNull, MatchFull: true}},
+		ReferencedBy: []uint32{104, 107},
 	}
 	d.AddColumn(catalog.Column{Name: "region", Type: types.Int4})
 	d.AddColumn(catalog.Column{Name: "id", Type: types.Int8, DefaultExpr: "nextval('orders_id_seq')", SequenceID: 105})
@@ -139,6 +141,7 @@ func TestValidate(t *testing.T) {
 		{"hash column not in key", func(d *catalog.TableDescriptor) { d.HashColumnID = 3 }, sqlerr.CodeInvalidTableDefinition},
 		{"too many buckets", func(d *catalog.TableDescriptor) { d.HashBuckets = catalog.MaxHashBuckets + 1 }, sqlerr.CodeInvalidTableDefinition},
 		{"fk arity", func(d *catalog.TableDescriptor) { d.ForeignKeys[0].RefColumnIDs = nil }, sqlerr.CodeInvalidForeignKey},
+		{"fk action", func(d *catalog.TableDescriptor) { d.ForeignKeys[0].OnDelete = 9 }, sqlerr.CodeInvalidTableDefinition},
 		{"empty check", func(d *catalog.TableDescriptor) { d.Checks[0].Expr = "" }, sqlerr.CodeInvalidTableDefinition},
 		{"NUL in name", func(d *catalog.TableDescriptor) { d.Name = "a\x00b" }, sqlerr.CodeInvalidParameterValue},
 	} {

@@ -47,6 +47,7 @@ func tableToProto(d *TableDescriptor) *catalogpb.TableDescriptor {
 		PrimaryIndex: encodeIndex(&d.PrimaryIndex),
 		NextColumnId: d.NextColumnID, NextIndexId: d.NextIndexID, Version: d.Version,
 		HashBuckets: d.HashBuckets, HashColumnId: d.HashColumnID,
+		ReferencedBy: d.ReferencedBy,
 	}
 	for _, c := range d.Columns {
 		pc := &catalogpb.Column{
@@ -67,6 +68,7 @@ func tableToProto(d *TableDescriptor) *catalogpb.TableDescriptor {
 	for _, fk := range d.ForeignKeys {
 		p.ForeignKeys = append(p.ForeignKeys, &catalogpb.ForeignKey{
 			Name: fk.Name, ColumnIds: fk.ColumnIDs, RefTableId: fk.RefTableID, RefColumnIds: fk.RefColumnIDs,
+			OnDelete: catalogpb.FKAction(fk.OnDelete), OnUpdate: catalogpb.FKAction(fk.OnUpdate), MatchFull: fk.MatchFull,
 		})
 	}
 	return p
@@ -78,6 +80,7 @@ func tableFromProto(p *catalogpb.TableDescriptor) (*TableDescriptor, error) {
 		PrimaryIndex: decodeIndex(p.PrimaryIndex),
 		NextColumnID: p.NextColumnId, NextIndexID: p.NextIndexId, Version: p.Version,
 		HashBuckets: p.HashBuckets, HashColumnID: p.HashColumnId,
+		ReferencedBy: p.ReferencedBy,
 	}
 	for _, c := range p.Columns {
 		t, err := decodeType(c.Type)
@@ -104,6 +107,7 @@ func tableFromProto(p *catalogpb.TableDescriptor) (*TableDescriptor, error) {
 	for _, fk := range p.ForeignKeys {
 		d.ForeignKeys = append(d.ForeignKeys, ForeignKey{
 			Name: fk.Name, ColumnIDs: fk.ColumnIds, RefTableID: fk.RefTableId, RefColumnIDs: fk.RefColumnIds,
+			OnDelete: FKAction(fk.OnDelete), OnUpdate: FKAction(fk.OnUpdate), MatchFull: fk.MatchFull,
 		})
 	}
 	return d, nil

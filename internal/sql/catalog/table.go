@@ -8,6 +8,7 @@ import (
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/sql/sqlerr"
+	"github.com/cairndb/cairn/internal/sql/types"
 )
 
 func errRelationExists(name string) error {
@@ -61,6 +62,9 @@ func CreateTable(ctx context.Context, txn *kv.Txn, db *DatabaseDescriptor, desc 
 	if err := checkForeignKeys(ctx, txn, desc); err != nil {
 		return err
 	}
+	if err := syncReferences(ctx, txn, nil, desc); err != nil {
+		return err
+	}
 	if err := putTable(txn, desc); err != nil {
 		return err
 	}
@@ -86,13 +90,111 @@ func checkForeignKeys(ctx context.Context, txn *kv.Txn, desc *TableDescriptor) e
 			if rc == nil {
 				return sqlerr.Newf(sqlerr.CodeUndefinedColumn, "column %d referenced in foreign key %q does not exist", id, fk.Name)
 			}
-			if c := desc.ColumnByID(fk.ColumnIDs[i]); c.Type.Family() != rc.Type.Family() {
+			if c := desc.ColumnByID(fk.ColumnIDs[i]); !FKTypesCompatible(c.Type, rc.Type) {
 				return sqlerr.Newf(sqlerr.CodeDatatypeMismatch, "foreign key constraint %q cannot be implemented", fk.Name).
 					WithDetail("Key columns %q and %q are of incompatible types: %s and %s.", c.Name, rc.Name, c.Type.Name(), rc.Type.Name())
 			}
 		}
 		if !hasUniqueIndexOn(ref, fk.RefColumnIDs) {
 			return sqlerr.Newf(sqlerr.CodeInvalidForeignKey, "there is no unique constraint matching given keys for referenced table %q", ref.Name)
+		}
+	}
+	return nil
+}
+
+// referencedIDs returns the ids of the tables d's foreign keys reference.
+func referencedIDs(d *TableDescriptor) []uint32 {
+	var out []uint32
+	if d == nil {
+		return nil
+	}
+	for _, fk := range d.ForeignKeys {
+		if !slices.Contains(out, fk.RefTableID) {
+			out = append(out, fk.RefTableID)
+		}
+	}
+	return out
+}
+
+// syncReferences updates the ReferencedBy lists of the tables that the
+// foreign keys of a table reference, from before (nil: a new table) to
+// after (nil: a dropped table). A table referencing itself is after (or
+// before) itself: its list is changed there, not stored.
+func syncReferences(ctx context.Context, txn *kv.Txn, before, after *TableDescriptor) error {
+	self := after
+	if self == nil {
+		self = before
+	}
+	was, is := referencedIDs(before), referencedIDs(after)
+	change := func(id uint32, add bool) error {
+		edit := func(t *TableDescriptor) {
+			if add && !slices.Contains(t.ReferencedBy, self.ID) {
+				t.ReferencedBy = append(t.ReferencedBy, self.ID)
+			} else if !add {
+				t.ReferencedBy = slices.DeleteFunc(t.ReferencedBy, func(r uint32) bool { return r == self.ID })
+			}
+		}
+		if id == self.ID {
+			if after != nil {
+				edit(after)
+			}
+			return nil
+		}
+		ref, err := GetTableByID(ctx, txn, id)
+		if err != nil || ref == nil {
+			return err // a dropped table: nothing to update
+		}
+		ref = ref.Clone()
+		edit(ref)
+		ref.Version++
+		return putTable(txn, ref)
+	}
+	for _, id := range is {
+		if !slices.Contains(was, id) {
+			if err := change(id, true); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range was {
+		if !slices.Contains(is, id) {
+			if err := change(id, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// FKTypesCompatible reports whether a foreign key column of type fk may
+// reference a column of type pk: as PostgreSQL, types of one family (the
+// integers, the strings, ...) or an fk type that converts implicitly to
+// the pk type (int4 referencing numeric, not the reverse).
+func FKTypesCompatible(fk, pk *types.Type) bool {
+	return fk.Family() == pk.Family() || types.CanCast(fk, pk, types.CoercionImplicit)
+}
+
+// UniqueIndexOn returns the primary index or a public unique index of d
+// on exactly the columns ids (in any order), preferring the primary key;
+// nil if there is none.
+func UniqueIndexOn(d *TableDescriptor, ids []uint32) *Index {
+	same := func(idx *Index) bool {
+		if len(idx.ColumnIDs) != len(ids) {
+			return false
+		}
+		for _, id := range ids {
+			if !slices.Contains(idx.ColumnIDs, id) {
+				return false
+			}
+		}
+		return true
+	}
+	if same(&d.PrimaryIndex) {
+		return &d.PrimaryIndex
+	}
+	for i := range d.Indexes {
+		if d.Indexes[i].Unique && d.Indexes[i].Public() && same(&d.Indexes[i]) {
+			return &d.Indexes[i]
 		}
 	}
 	return nil
@@ -237,6 +339,9 @@ func UpdateTable(ctx context.Context, txn *kv.Txn, desc *TableDescriptor) error 
 	if err := beginDDL(ctx, txn); err != nil {
 		return err
 	}
+	if err := syncReferences(ctx, txn, stored, desc); err != nil {
+		return err
+	}
 	desc.Version++
 	return putTable(txn, desc)
 }
@@ -305,8 +410,12 @@ func DropTable(ctx context.Context, txn *kv.Txn, desc *TableDescriptor, cascade 
 					WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
 			}
 		}
-		if len(kept) != len(t.ForeignKeys) {
-			t.ForeignKeys = kept
+		refs := slices.DeleteFunc(slices.Clone(t.ReferencedBy), func(r uint32) bool { return r == desc.ID })
+		if len(kept) != len(t.ForeignKeys) || len(refs) != len(t.ReferencedBy) {
+			t.ForeignKeys, t.ReferencedBy = kept, refs
+			if !slices.ContainsFunc(kept, func(fk ForeignKey) bool { return fk.RefTableID == t.ID }) {
+				t.ReferencedBy = slices.DeleteFunc(t.ReferencedBy, func(r uint32) bool { return r == t.ID })
+			}
 			t.Version++
 			if err := putTable(txn, t); err != nil {
 				return err

@@ -46,6 +46,7 @@ const (
 	CodeInvalidSchemaName  = "3F000" // invalid_schema_name
 
 	CodeSerializationFailure = "40001" // serialization_failure
+	CodeDeadlockDetected     = "40P01" // deadlock_detected
 
 	CodeSyntaxError       = "42601" // syntax_error
 	CodeDuplicateColumn   = "42701" // duplicate_column

@@ -482,3 +482,17 @@ ALTER TABLE other ADD PRIMARY KEY (y)
 
 statement ok
 DROP TABLE t2, other
+
+# Default names of added CHECK constraints.
+statement ok
+CREATE TABLE ck_alter (a INT, b INT)
+
+statement ok
+ALTER TABLE ck_alter ADD CHECK (a > 0), ADD CHECK (b > a), ADD CHECK (a < 10)
+
+query T rowsort
+SELECT conname FROM pg_constraint WHERE contype = 'c' AND conrelid = 'ck_alter'::regclass
+----
+ck_alter_a_check
+ck_alter_a_check1
+ck_alter_check

@@ -317,3 +317,38 @@ SELECT * FROM m2
 
 statement ok
 DROP TABLE IF EXISTS m1, m2
+
+# Checked at CREATE: CHECK names must resolve, a DEFAULT may not refer to
+# a column and must convert to its column's type.
+statement error 42703 column "nope" does not exist
+CREATE TABLE ck_unknown (a INT CHECK (nope > 0))
+
+statement error 0A000 cannot use column reference in DEFAULT expression
+CREATE TABLE dflt_col (a INT, b INT DEFAULT a)
+
+statement error 22P02 invalid input syntax for type integer: "abc"
+CREATE TABLE dflt_abc (a INT DEFAULT 'abc')
+
+statement error 42P01 table "no_such_table" does not exist
+DROP TABLE no_such_table
+
+# CREATE TABLE of an existing table without a primary key.
+statement ok
+CREATE TABLE nopk_again (a INT)
+
+statement error 42P07 relation "nopk_again" already exists
+CREATE TABLE nopk_again (a INT)
+
+# Default names of CHECK constraints: the column when there is one.
+statement ok
+CREATE TABLE ck_names (a INT CHECK (a > 0), b INT CHECK (b > a), c INT, CHECK (c > 0), CHECK (c < 100), CHECK (a < 100))
+
+query T rowsort
+SELECT conname FROM pg_constraint WHERE contype = 'c' AND conrelid = 'ck_names'::regclass
+----
+ck_names_a_check
+ck_names_a_check1
+ck_names_c_check
+ck_names_c_check1
+ck_names_check
+

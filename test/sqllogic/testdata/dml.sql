@@ -359,3 +359,18 @@ query IIB
 DELETE FROM src WHERE id = 20 RETURNING id, v, v = 21
 ----
 20  21  t
+
+# VALUES lists of different lengths.
+statement ok
+CREATE TABLE vals (id INT PRIMARY KEY, v INT)
+
+statement error 42601 VALUES lists must all be the same length
+INSERT INTO vals VALUES (1, 2), (3)
+
+statement error 42601 VALUES lists must all be the same length
+INSERT INTO vals (id) VALUES (1), (2, 3)
+
+# A value that cannot be assigned to its column's type.
+statement error 42804 column "v" is of type integer but expression is of type boolean
+INSERT INTO vals VALUES (1, true)
+

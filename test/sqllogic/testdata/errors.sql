@@ -170,23 +170,25 @@ SELECT * FROM generate_series(1, 3) WITH ORDINALITY
 
 onlyif cairn
 statement error 0A000
-SELECT id FROM e WHERE id = ALL (SELECT 1)
+SELECT ROW(id, name) FROM e
 
 onlyif cairn
 statement error 0A000
-VALUES (1), (2)
+SELECT * FROM ROWS FROM (generate_series(1, 2))
 
 onlyif cairn
 statement error 0A000
-WITH x AS (SELECT 1) SELECT * FROM x
+WITH x AS (DELETE FROM e RETURNING id) SELECT * FROM x
 
 onlyif cairn
-statement error 0A000
-SELECT id FROM e FOR UPDATE
+statement error 0A000 SKIP LOCKED is not supported
+SELECT id FROM e FOR UPDATE SKIP LOCKED
 
-onlyif cairn
-statement error 0A000
-INSERT INTO e VALUES (1, 'a', 1, 'x') ON CONFLICT (id) DO UPDATE SET name = 'b'
+statement error 0A000 FOR UPDATE is not allowed with aggregate functions
+SELECT count(*) FROM e FOR UPDATE
+
+statement error 42P01 relation "nope" in FOR UPDATE clause not found in FROM clause
+SELECT id FROM e FOR UPDATE OF nope
 
 onlyif cairn
 statement error 0A000

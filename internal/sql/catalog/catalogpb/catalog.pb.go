@@ -70,6 +70,63 @@ func (IndexState) EnumDescriptor() ([]byte, []int) {
 	return file_internal_sql_catalog_catalogpb_catalog_proto_rawDescGZIP(), []int{0}
 }
 
+// FKAction is what a foreign key does to the referencing rows when a
+// referenced row is deleted or its key updated.
+type FKAction int32
+
+const (
+	FKAction_FK_NO_ACTION   FKAction = 0
+	FKAction_FK_RESTRICT    FKAction = 1
+	FKAction_FK_CASCADE     FKAction = 2
+	FKAction_FK_SET_NULL    FKAction = 3
+	FKAction_FK_SET_DEFAULT FKAction = 4
+)
+
+// Enum value maps for FKAction.
+var (
+	FKAction_name = map[int32]string{
+		0: "FK_NO_ACTION",
+		1: "FK_RESTRICT",
+		2: "FK_CASCADE",
+		3: "FK_SET_NULL",
+		4: "FK_SET_DEFAULT",
+	}
+	FKAction_value = map[string]int32{
+		"FK_NO_ACTION":   0,
+		"FK_RESTRICT":    1,
+		"FK_CASCADE":     2,
+		"FK_SET_NULL":    3,
+		"FK_SET_DEFAULT": 4,
+	}
+)
+
+func (x FKAction) Enum() *FKAction {
+	p := new(FKAction)
+	*p = x
+	return p
+}
+
+func (x FKAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FKAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes[1].Descriptor()
+}
+
+func (FKAction) Type() protoreflect.EnumType {
+	return &file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes[1]
+}
+
+func (x FKAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FKAction.Descriptor instead.
+func (FKAction) EnumDescriptor() ([]byte, []int) {
+	return file_internal_sql_catalog_catalogpb_catalog_proto_rawDescGZIP(), []int{1}
+}
+
 // ColumnType is a SQL type as PostgreSQL's catalog keeps it: the type's OID
 // (pg_type) and its modifier (pg_attribute.atttypmod, -1 for none).
 type ColumnType struct {
@@ -397,11 +454,16 @@ func (x *Check) GetExpr() string {
 }
 
 type ForeignKey struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	ColumnIds     []uint32               `protobuf:"varint,2,rep,packed,name=column_ids,json=columnIds,proto3" json:"column_ids,omitempty"`
-	RefTableId    uint32                 `protobuf:"varint,3,opt,name=ref_table_id,json=refTableId,proto3" json:"ref_table_id,omitempty"`
-	RefColumnIds  []uint32               `protobuf:"varint,4,rep,packed,name=ref_column_ids,json=refColumnIds,proto3" json:"ref_column_ids,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ColumnIds    []uint32               `protobuf:"varint,2,rep,packed,name=column_ids,json=columnIds,proto3" json:"column_ids,omitempty"`
+	RefTableId   uint32                 `protobuf:"varint,3,opt,name=ref_table_id,json=refTableId,proto3" json:"ref_table_id,omitempty"`
+	RefColumnIds []uint32               `protobuf:"varint,4,rep,packed,name=ref_column_ids,json=refColumnIds,proto3" json:"ref_column_ids,omitempty"`
+	OnDelete     FKAction               `protobuf:"varint,5,opt,name=on_delete,json=onDelete,proto3,enum=cairn.catalogpb.FKAction" json:"on_delete,omitempty"`
+	OnUpdate     FKAction               `protobuf:"varint,6,opt,name=on_update,json=onUpdate,proto3,enum=cairn.catalogpb.FKAction" json:"on_update,omitempty"`
+	// match_full: MATCH FULL (a key with some but not all columns NULL is
+	// refused); false: MATCH SIMPLE.
+	MatchFull     bool `protobuf:"varint,7,opt,name=match_full,json=matchFull,proto3" json:"match_full,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -464,22 +526,46 @@ func (x *ForeignKey) GetRefColumnIds() []uint32 {
 	return nil
 }
 
+func (x *ForeignKey) GetOnDelete() FKAction {
+	if x != nil {
+		return x.OnDelete
+	}
+	return FKAction_FK_NO_ACTION
+}
+
+func (x *ForeignKey) GetOnUpdate() FKAction {
+	if x != nil {
+		return x.OnUpdate
+	}
+	return FKAction_FK_NO_ACTION
+}
+
+func (x *ForeignKey) GetMatchFull() bool {
+	if x != nil {
+		return x.MatchFull
+	}
+	return false
+}
+
 type TableDescriptor struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	ParentId      uint32                 `protobuf:"varint,2,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
-	Schema        string                 `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
-	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
-	Columns       []*Column              `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
-	PrimaryIndex  *Index                 `protobuf:"bytes,6,opt,name=primary_index,json=primaryIndex,proto3" json:"primary_index,omitempty"`
-	Indexes       []*Index               `protobuf:"bytes,7,rep,name=indexes,proto3" json:"indexes,omitempty"`
-	Checks        []*Check               `protobuf:"bytes,8,rep,name=checks,proto3" json:"checks,omitempty"`
-	ForeignKeys   []*ForeignKey          `protobuf:"bytes,9,rep,name=foreign_keys,json=foreignKeys,proto3" json:"foreign_keys,omitempty"`
-	NextColumnId  uint32                 `protobuf:"varint,10,opt,name=next_column_id,json=nextColumnId,proto3" json:"next_column_id,omitempty"`
-	NextIndexId   uint32                 `protobuf:"varint,11,opt,name=next_index_id,json=nextIndexId,proto3" json:"next_index_id,omitempty"`
-	Version       uint64                 `protobuf:"varint,12,opt,name=version,proto3" json:"version,omitempty"`
-	HashBuckets   int32                  `protobuf:"varint,13,opt,name=hash_buckets,json=hashBuckets,proto3" json:"hash_buckets,omitempty"`
-	HashColumnId  uint32                 `protobuf:"varint,14,opt,name=hash_column_id,json=hashColumnId,proto3" json:"hash_column_id,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	ParentId     uint32                 `protobuf:"varint,2,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	Schema       string                 `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
+	Name         string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Columns      []*Column              `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	PrimaryIndex *Index                 `protobuf:"bytes,6,opt,name=primary_index,json=primaryIndex,proto3" json:"primary_index,omitempty"`
+	Indexes      []*Index               `protobuf:"bytes,7,rep,name=indexes,proto3" json:"indexes,omitempty"`
+	Checks       []*Check               `protobuf:"bytes,8,rep,name=checks,proto3" json:"checks,omitempty"`
+	ForeignKeys  []*ForeignKey          `protobuf:"bytes,9,rep,name=foreign_keys,json=foreignKeys,proto3" json:"foreign_keys,omitempty"`
+	NextColumnId uint32                 `protobuf:"varint,10,opt,name=next_column_id,json=nextColumnId,proto3" json:"next_column_id,omitempty"`
+	NextIndexId  uint32                 `protobuf:"varint,11,opt,name=next_index_id,json=nextIndexId,proto3" json:"next_index_id,omitempty"`
+	Version      uint64                 `protobuf:"varint,12,opt,name=version,proto3" json:"version,omitempty"`
+	HashBuckets  int32                  `protobuf:"varint,13,opt,name=hash_buckets,json=hashBuckets,proto3" json:"hash_buckets,omitempty"`
+	HashColumnId uint32                 `protobuf:"varint,14,opt,name=hash_column_id,json=hashColumnId,proto3" json:"hash_column_id,omitempty"`
+	// referenced_by lists the tables (this one included, for a foreign key
+	// to itself) that have a foreign key referencing this table.
+	ReferencedBy  []uint32 `protobuf:"varint,15,rep,packed,name=referenced_by,json=referencedBy,proto3" json:"referenced_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -610,6 +696,13 @@ func (x *TableDescriptor) GetHashColumnId() uint32 {
 		return x.HashColumnId
 	}
 	return 0
+}
+
+func (x *TableDescriptor) GetReferencedBy() []uint32 {
+	if x != nil {
+		return x.ReferencedBy
+	}
+	return nil
 }
 
 type DatabaseDescriptor struct {
@@ -907,7 +1000,7 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"keyIndexId\"/\n" +
 	"\x05Check\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04expr\x18\x02 \x01(\tR\x04expr\"\x87\x01\n" +
+	"\x04expr\x18\x02 \x01(\tR\x04expr\"\x96\x02\n" +
 	"\n" +
 	"ForeignKey\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
@@ -915,7 +1008,11 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"column_ids\x18\x02 \x03(\rR\tcolumnIds\x12 \n" +
 	"\fref_table_id\x18\x03 \x01(\rR\n" +
 	"refTableId\x12$\n" +
-	"\x0eref_column_ids\x18\x04 \x03(\rR\frefColumnIds\"\xa9\x04\n" +
+	"\x0eref_column_ids\x18\x04 \x03(\rR\frefColumnIds\x126\n" +
+	"\ton_delete\x18\x05 \x01(\x0e2\x19.cairn.catalogpb.FKActionR\bonDelete\x126\n" +
+	"\ton_update\x18\x06 \x01(\x0e2\x19.cairn.catalogpb.FKActionR\bonUpdate\x12\x1d\n" +
+	"\n" +
+	"match_full\x18\a \x01(\bR\tmatchFull\"\xce\x04\n" +
 	"\x0fTableDescriptor\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\rR\bparentId\x12\x16\n" +
@@ -931,7 +1028,8 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"\rnext_index_id\x18\v \x01(\rR\vnextIndexId\x12\x18\n" +
 	"\aversion\x18\f \x01(\x04R\aversion\x12!\n" +
 	"\fhash_buckets\x18\r \x01(\x05R\vhashBuckets\x12$\n" +
-	"\x0ehash_column_id\x18\x0e \x01(\rR\fhashColumnId\"8\n" +
+	"\x0ehash_column_id\x18\x0e \x01(\rR\fhashColumnId\x12#\n" +
+	"\rreferenced_by\x18\x0f \x03(\rR\freferencedBy\"8\n" +
 	"\x12DatabaseDescriptor\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"\xdb\x01\n" +
@@ -954,7 +1052,14 @@ const file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc = "" +
 	"\n" +
 	"IndexState\x12\x10\n" +
 	"\fINDEX_PUBLIC\x10\x00\x12\x14\n" +
-	"\x10INDEX_WRITE_ONLY\x10\x01B9Z7github.com/cairndb/cairn/internal/sql/catalog/catalogpbb\x06proto3"
+	"\x10INDEX_WRITE_ONLY\x10\x01*b\n" +
+	"\bFKAction\x12\x10\n" +
+	"\fFK_NO_ACTION\x10\x00\x12\x0f\n" +
+	"\vFK_RESTRICT\x10\x01\x12\x0e\n" +
+	"\n" +
+	"FK_CASCADE\x10\x02\x12\x0f\n" +
+	"\vFK_SET_NULL\x10\x03\x12\x12\n" +
+	"\x0eFK_SET_DEFAULT\x10\x04B9Z7github.com/cairndb/cairn/internal/sql/catalog/catalogpbb\x06proto3"
 
 var (
 	file_internal_sql_catalog_catalogpb_catalog_proto_rawDescOnce sync.Once
@@ -968,36 +1073,39 @@ func file_internal_sql_catalog_catalogpb_catalog_proto_rawDescGZIP() []byte {
 	return file_internal_sql_catalog_catalogpb_catalog_proto_rawDescData
 }
 
-var file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_internal_sql_catalog_catalogpb_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_internal_sql_catalog_catalogpb_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_internal_sql_catalog_catalogpb_catalog_proto_goTypes = []any{
 	(IndexState)(0),            // 0: cairn.catalogpb.IndexState
-	(*ColumnType)(nil),         // 1: cairn.catalogpb.ColumnType
-	(*Column)(nil),             // 2: cairn.catalogpb.Column
-	(*Index)(nil),              // 3: cairn.catalogpb.Index
-	(*Check)(nil),              // 4: cairn.catalogpb.Check
-	(*ForeignKey)(nil),         // 5: cairn.catalogpb.ForeignKey
-	(*TableDescriptor)(nil),    // 6: cairn.catalogpb.TableDescriptor
-	(*DatabaseDescriptor)(nil), // 7: cairn.catalogpb.DatabaseDescriptor
-	(*SequenceDescriptor)(nil), // 8: cairn.catalogpb.SequenceDescriptor
-	(*Descriptor)(nil),         // 9: cairn.catalogpb.Descriptor
+	(FKAction)(0),              // 1: cairn.catalogpb.FKAction
+	(*ColumnType)(nil),         // 2: cairn.catalogpb.ColumnType
+	(*Column)(nil),             // 3: cairn.catalogpb.Column
+	(*Index)(nil),              // 4: cairn.catalogpb.Index
+	(*Check)(nil),              // 5: cairn.catalogpb.Check
+	(*ForeignKey)(nil),         // 6: cairn.catalogpb.ForeignKey
+	(*TableDescriptor)(nil),    // 7: cairn.catalogpb.TableDescriptor
+	(*DatabaseDescriptor)(nil), // 8: cairn.catalogpb.DatabaseDescriptor
+	(*SequenceDescriptor)(nil), // 9: cairn.catalogpb.SequenceDescriptor
+	(*Descriptor)(nil),         // 10: cairn.catalogpb.Descriptor
 }
 var file_internal_sql_catalog_catalogpb_catalog_proto_depIdxs = []int32{
-	1,  // 0: cairn.catalogpb.Column.type:type_name -> cairn.catalogpb.ColumnType
+	2,  // 0: cairn.catalogpb.Column.type:type_name -> cairn.catalogpb.ColumnType
 	0,  // 1: cairn.catalogpb.Index.state:type_name -> cairn.catalogpb.IndexState
-	2,  // 2: cairn.catalogpb.TableDescriptor.columns:type_name -> cairn.catalogpb.Column
-	3,  // 3: cairn.catalogpb.TableDescriptor.primary_index:type_name -> cairn.catalogpb.Index
-	3,  // 4: cairn.catalogpb.TableDescriptor.indexes:type_name -> cairn.catalogpb.Index
-	4,  // 5: cairn.catalogpb.TableDescriptor.checks:type_name -> cairn.catalogpb.Check
-	5,  // 6: cairn.catalogpb.TableDescriptor.foreign_keys:type_name -> cairn.catalogpb.ForeignKey
-	6,  // 7: cairn.catalogpb.Descriptor.table:type_name -> cairn.catalogpb.TableDescriptor
-	7,  // 8: cairn.catalogpb.Descriptor.database:type_name -> cairn.catalogpb.DatabaseDescriptor
-	8,  // 9: cairn.catalogpb.Descriptor.sequence:type_name -> cairn.catalogpb.SequenceDescriptor
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	1,  // 2: cairn.catalogpb.ForeignKey.on_delete:type_name -> cairn.catalogpb.FKAction
+	1,  // 3: cairn.catalogpb.ForeignKey.on_update:type_name -> cairn.catalogpb.FKAction
+	3,  // 4: cairn.catalogpb.TableDescriptor.columns:type_name -> cairn.catalogpb.Column
+	4,  // 5: cairn.catalogpb.TableDescriptor.primary_index:type_name -> cairn.catalogpb.Index
+	4,  // 6: cairn.catalogpb.TableDescriptor.indexes:type_name -> cairn.catalogpb.Index
+	5,  // 7: cairn.catalogpb.TableDescriptor.checks:type_name -> cairn.catalogpb.Check
+	6,  // 8: cairn.catalogpb.TableDescriptor.foreign_keys:type_name -> cairn.catalogpb.ForeignKey
+	7,  // 9: cairn.catalogpb.Descriptor.table:type_name -> cairn.catalogpb.TableDescriptor
+	8,  // 10: cairn.catalogpb.Descriptor.database:type_name -> cairn.catalogpb.DatabaseDescriptor
+	9,  // 11: cairn.catalogpb.Descriptor.sequence:type_name -> cairn.catalogpb.SequenceDescriptor
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_internal_sql_catalog_catalogpb_catalog_proto_init() }
@@ -1015,7 +1123,7 @@ func file_internal_sql_catalog_catalogpb_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc), len(file_internal_sql_catalog_catalogpb_catalog_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
