@@ -122,6 +122,11 @@ func (t *Txn) noteRead(key, end []byte) error {
 	if t.opts.Isolation != kvpb.IsolationLevel_SERIALIZABLE {
 		return nil
 	}
+	return t.recordRead(key, end)
+}
+
+// recordRead adds a key or span to the reads validated at commit.
+func (t *Txn) recordRead(key, end []byte) error {
 	if len(t.reads) >= maxTxnReadSpans {
 		return fmt.Errorf("kv: transaction read more than %d keys or spans", maxTxnReadSpans)
 	}
@@ -151,6 +156,21 @@ func (t *Txn) Get(ctx context.Context, key []byte) (*kvpb.GetResponse, error) {
 		return nil, err
 	}
 	return resps[0].GetGet(), nil
+}
+
+// GetValidated is Get, and the commit then checks that nothing else wrote
+// key since the transaction began, at every isolation level: a write
+// conflicts with it as under SERIALIZABLE. SQL reads the catalog version
+// this way, so that a schema change commits either before or after every
+// writer that used the old schema, whatever its isolation level.
+func (t *Txn) GetValidated(ctx context.Context, key []byte) (*kvpb.GetResponse, error) {
+	r, err := t.Get(ctx, key)
+	if err != nil || t.opts.Isolation == kvpb.IsolationLevel_SERIALIZABLE {
+		return r, err // Get recorded it
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return r, t.recordRead(key, nil)
 }
 
 // GetMany reads several keys, ranges in parallel; the responses are in the

@@ -9,6 +9,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
 	"github.com/cairndb/cairn/internal/sql/sem"
@@ -73,11 +74,18 @@ func (x *execCtx) database(ctx context.Context) (*catalog.DatabaseDescriptor, er
 // resolver returns the statement's catalog resolver (one per statement).
 func (x *execCtx) resolver(ctx context.Context) (*catalog.Resolver, error) {
 	if x.res == nil {
+		// The version read by an earlier statement of the transaction
+		// still holds (see catalog.Cache.ResolverAt).
+		if m := &x.sess.catVersion; m.txn == x.txn && x.txn.Isolation() != kvpb.IsolationLevel_READ_COMMITTED && !catalog.WroteCatalog(x.txn) {
+			x.res = x.sess.srv.catalog.ResolverAt(x.txn, m.version)
+			return x.res, nil
+		}
 		r, err := x.sess.srv.catalog.Resolver(ctx, x.txn)
 		if err != nil {
 			return nil, err
 		}
 		x.res = r
+		x.sess.catVersion.txn, x.sess.catVersion.version = x.txn, r.Version()
 	}
 	return x.res, nil
 }

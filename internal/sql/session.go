@@ -87,6 +87,11 @@ type session struct {
 
 	// savepoints of the explicit transaction, innermost last.
 	savepoints []namedSavepoint
+	// catVersion is the catalog version txn read (execCtx.resolver).
+	catVersion struct {
+		txn     *kv.Txn
+		version uint64
+	}
 
 	mu struct {
 		sync.Mutex

@@ -83,7 +83,16 @@ func (c *Cache) Resolver(ctx context.Context, txn *kv.Txn) (*Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{cache: c, txn: txn, version: v, fill: txn.Isolation() != kvpb.IsolationLevel_READ_COMMITTED}, nil
+	return c.ResolverAt(txn, v), nil
+}
+
+// ResolverAt is Resolver for a transaction that already read the catalog
+// version v: a later statement of a REPEATABLE READ or SERIALIZABLE
+// transaction that has not changed the catalog (it reads at one snapshot,
+// and a refresh of that snapshot validates the version read), which saves
+// the read.
+func (c *Cache) ResolverAt(txn *kv.Txn, v uint64) *Resolver {
+	return &Resolver{cache: c, txn: txn, version: v, fill: txn.Isolation() != kvpb.IsolationLevel_READ_COMMITTED}
 }
 
 // Version is the catalog version the resolver's transaction read.

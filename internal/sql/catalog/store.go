@@ -65,7 +65,14 @@ func beginDDL(ctx context.Context, txn *kv.Txn) error {
 // Version returns the catalog version as txn sees it: bumped by every
 // committed schema change.
 func Version(ctx context.Context, txn *kv.Txn) (uint64, error) {
-	v, err := readCounter(ctx, txn, keys.CatalogVersionKey())
+	// Validated at commit at every isolation level: a writer that used a
+	// catalog version cannot commit after a schema change replaced it (an
+	// index backfill would miss its rows).
+	r, err := txn.GetValidated(ctx, keys.CatalogVersionKey())
+	if err != nil || !r.Found {
+		return 0, err
+	}
+	v, err := keys.DecodeCounter(r.Value)
 	return uint64(v), err
 }
 
