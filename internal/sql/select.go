@@ -269,29 +269,14 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 	} else if sp.targets, sp.cols, err = x.buildTargets(src, sel.TargetList, params); err != nil {
 		return nil, err
 	}
-	for _, sb := range sel.SortClause {
-		by := sb.GetSortBy()
-		if len(by.UseOp) > 0 {
-			return nil, sqlerr.Unsupportedf("ORDER BY ... USING is not supported")
-		}
-		e, err := x.sortExpr(src, by.Node, sp, params)
-		if err != nil {
-			return nil, err
-		}
-		sp.order = append(sp.order, makeSortKey(e, by)) // NULLs sort as larger than every value by default
+	if err := x.planOrderBy(sel.SortClause, params, sp); err != nil {
+		return nil, err
 	}
 	if err := x.planDistinct(src, sel, params, sp); err != nil { // distinct.go
 		return nil, err
 	}
-	if sel.LimitCount != nil {
-		if sp.limit, err = x.buildCount(sel.LimitCount, params, "LIMIT"); err != nil {
-			return nil, err
-		}
-	}
-	if sel.LimitOffset != nil {
-		if sp.offset, err = x.buildCount(sel.LimitOffset, params, "OFFSET"); err != nil {
-			return nil, err
-		}
+	if err := x.planLimit(sel, params, sp); err != nil {
+		return nil, err
 	}
 	if len(sel.LockingClause) > 0 {
 		if err := sp.applyLocking(sel.LockingClause); err != nil { // lock.go
@@ -299,6 +284,39 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 		}
 	}
 	return sp, nil
+}
+
+// planOrderBy builds ORDER BY's sort keys over sp's source (NULLs sort
+// as larger than every value by default).
+func (x *execCtx) planOrderBy(clause []*pg_query.Node, params []*types.Type, sp *selectPlan) error {
+	for _, sb := range clause {
+		by := sb.GetSortBy()
+		if len(by.UseOp) > 0 {
+			return sqlerr.Unsupportedf("ORDER BY ... USING is not supported")
+		}
+		e, err := x.sortExpr(sp.src, by.Node, sp, params)
+		if err != nil {
+			return err
+		}
+		sp.order = append(sp.order, makeSortKey(e, by))
+	}
+	return nil
+}
+
+// planLimit builds LIMIT and OFFSET.
+func (x *execCtx) planLimit(sel *pg_query.SelectStmt, params []*types.Type, sp *selectPlan) error {
+	var err error
+	if sel.LimitCount != nil {
+		if sp.limit, err = x.buildCount(sel.LimitCount, params, "LIMIT"); err != nil {
+			return err
+		}
+	}
+	if sel.LimitOffset != nil {
+		if sp.offset, err = x.buildCount(sel.LimitOffset, params, "OFFSET"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // buildCount builds a LIMIT or OFFSET expression as a bigint, as

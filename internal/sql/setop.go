@@ -73,26 +73,11 @@ func (x *execCtx) buildSetOp(ctx context.Context, sel *pg_query.SelectStmt, para
 		sp.cols = append(sp.cols, resultCol{name: lc.name, typ: t})
 	}
 	sp.src.setScope = scope
-	for _, sb := range sel.SortClause {
-		by := sb.GetSortBy()
-		if len(by.UseOp) > 0 {
-			return nil, sqlerr.Unsupportedf("ORDER BY ... USING is not supported")
-		}
-		e, err := x.sortExpr(sp.src, by.Node, sp, params)
-		if err != nil {
-			return nil, err
-		}
-		sp.order = append(sp.order, makeSortKey(e, by))
+	if err := x.planOrderBy(sel.SortClause, params, sp); err != nil {
+		return nil, err
 	}
-	if sel.LimitCount != nil {
-		if sp.limit, err = x.builder(nil, params, "LIMIT").Build(sel.LimitCount, types.Int8); err != nil {
-			return nil, err
-		}
-	}
-	if sel.LimitOffset != nil {
-		if sp.offset, err = x.builder(nil, params, "OFFSET").Build(sel.LimitOffset, types.Int8); err != nil {
-			return nil, err
-		}
+	if err := x.planLimit(sel, params, sp); err != nil {
+		return nil, err
 	}
 	return sp, nil
 }

@@ -90,27 +90,11 @@ func (x *execCtx) buildValues(sel *pg_query.SelectStmt, params []*types.Type) (*
 		sp.targets = append(sp.targets, &sem.ColumnRef{Idx: j, Typ: t, Name: name})
 		sp.cols = append(sp.cols, resultCol{name: name, typ: t})
 	}
-	var err error
-	for _, sb := range sel.SortClause {
-		by := sb.GetSortBy()
-		if len(by.UseOp) > 0 {
-			return nil, sqlerr.Unsupportedf("ORDER BY ... USING is not supported")
-		}
-		e, err := x.sortExpr(sp.src, by.Node, sp, params)
-		if err != nil {
-			return nil, err
-		}
-		sp.order = append(sp.order, makeSortKey(e, by))
+	if err := x.planOrderBy(sel.SortClause, params, sp); err != nil {
+		return nil, err
 	}
-	if sel.LimitCount != nil {
-		if sp.limit, err = x.buildCount(sel.LimitCount, params, "LIMIT"); err != nil {
-			return nil, err
-		}
-	}
-	if sel.LimitOffset != nil {
-		if sp.offset, err = x.buildCount(sel.LimitOffset, params, "OFFSET"); err != nil {
-			return nil, err
-		}
+	if err := x.planLimit(sel, params, sp); err != nil {
+		return nil, err
 	}
 	return sp, nil
 }

@@ -95,7 +95,7 @@ func checkForeignKeys(ctx context.Context, txn *kv.Txn, desc *TableDescriptor) e
 					WithDetail("Key columns %q and %q are of incompatible types: %s and %s.", c.Name, rc.Name, c.Type.Name(), rc.Type.Name())
 			}
 		}
-		if !hasUniqueIndexOn(ref, fk.RefColumnIDs) {
+		if UniqueIndexOn(ref, fk.RefColumnIDs) == nil {
 			return sqlerr.Newf(sqlerr.CodeInvalidForeignKey, "there is no unique constraint matching given keys for referenced table %q", ref.Name)
 		}
 	}
@@ -198,31 +198,6 @@ func UniqueIndexOn(d *TableDescriptor, ids []uint32) *Index {
 		}
 	}
 	return nil
-}
-
-// hasUniqueIndexOn reports whether the primary key or a unique index of d
-// is on exactly the columns ids (in any order).
-func hasUniqueIndexOn(d *TableDescriptor, ids []uint32) bool {
-	same := func(idx *Index) bool {
-		if len(idx.ColumnIDs) != len(ids) {
-			return false
-		}
-		for _, id := range ids {
-			if !slices.Contains(idx.ColumnIDs, id) {
-				return false
-			}
-		}
-		return true
-	}
-	if same(&d.PrimaryIndex) {
-		return true
-	}
-	for i := range d.Indexes {
-		if d.Indexes[i].Unique && d.Indexes[i].Public() && same(&d.Indexes[i]) {
-			return true
-		}
-	}
-	return false
 }
 
 // GetTable returns table schema.name of database dbID, or nil and no error
