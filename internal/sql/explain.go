@@ -78,6 +78,9 @@ func (sp *selectPlan) explainOps() []string {
 	}
 	ops = append(ops, "project "+strings.Join(targets, ", "))
 	if sp.agg != nil {
+		if sp.agg.having != nil {
+			ops = append(ops, "filter (HAVING) "+sp.agg.having.String())
+		}
 		ops = append(ops, "aggregate (hash)")
 	}
 	if sp.filter != nil {
@@ -101,7 +104,7 @@ func (sp *selectPlan) explainOps() []string {
 	case sp.src.desc == nil:
 		ops = append(ops, "one row (no FROM)")
 	default:
-		ops = append(ops, chooseAccess(sp.src.desc, sp.filter).explain())
+		ops = append(ops, chooseAccess(sp.src.desc, sp.filter).explain()+lockText(sp.lock))
 	}
 	for i := range ops {
 		ops[i] = strings.Repeat("  ", i) + "-> " + ops[i]
@@ -113,7 +116,77 @@ func (sp *selectPlan) explainOps() []string {
 	if len(sp.ctes) > 0 { // the materialized CTEs, under the top operator (cte.go)
 		ops = append(ops[:1], append(sp.explainCTEs(1), ops[1:]...)...)
 	}
+	for _, s := range sp.subplans() { // the subqueries of expressions, at the end
+		how := "runs per row"
+		if s.cache != nil {
+			how = "runs once"
+		}
+		ops = append(ops, "  -> subplan "+s.String()+" ("+how+")")
+		for _, l := range s.sp.explainOps() {
+			ops = append(ops, "    "+l)
+		}
+	}
 	return ops
+}
+
+// subplans lists the subqueries of the query's expressions (not those of
+// its FROM subqueries, which their own plans list), in the order of the
+// select list, HAVING, WHERE, ORDER BY, then the FROM clause's filters and
+// join conditions.
+func (sp *selectPlan) subplans() []*subqueryExpr {
+	var out []*subqueryExpr
+	seen := map[*selectPlan]bool{}
+	add := func(e sem.Expr) {
+		if e == nil {
+			return
+		}
+		sem.Walk(e, func(x sem.Expr) bool {
+			if s, ok := x.(*subqueryExpr); ok && !seen[s.sp] {
+				seen[s.sp] = true
+				out = append(out, s)
+			}
+			return true
+		})
+	}
+	for _, t := range sp.targets {
+		add(t)
+	}
+	if sp.agg != nil {
+		add(sp.agg.having)
+	}
+	add(sp.filter)
+	for _, k := range sp.order {
+		add(k.expr)
+	}
+	for _, e := range sp.distinctOn {
+		add(e)
+	}
+	if sp.src.from != nil {
+		var visit func(r *rel)
+		visit = func(r *rel) {
+			for _, c := range r.filter {
+				add(c)
+			}
+			for _, c := range r.cond {
+				add(c)
+			}
+			if r.kind == relJoin {
+				visit(r.left)
+				visit(r.right)
+			}
+		}
+		visit(sp.src.from.root)
+	}
+	return out
+}
+
+// lockText is what EXPLAIN adds to a table access that locks the rows it
+// reads (SELECT ... FOR UPDATE/SHARE [OF]; lock.go).
+func lockText(lock bool) string {
+	if lock {
+		return " (locking)"
+	}
+	return ""
 }
 
 func exprText(e sem.Expr) string {

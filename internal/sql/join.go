@@ -330,7 +330,7 @@ func (r *rel) explain() []string {
 	}
 	switch r.kind {
 	case relTable:
-		add(d, chooseAccess(r.desc, r.localFilter).explain())
+		add(d, chooseAccess(r.desc, r.localFilter).explain()+lockText(r.lock))
 	case relFunc:
 		add(d, "function scan "+r.fn.name)
 	case relSubquery:

@@ -46,6 +46,13 @@ func (o *outerRef) Eval(_ *sem.EvalContext, _ []types.Datum) (types.Datum, error
 	return o.slot.row[o.idx], nil
 }
 
+// An outer value is fixed for each run of the subquery (its slot is set
+// before the subquery opens), so the subquery's plan may use it as a
+// parameter: a key of a point lookup or an index span (o.cust = c.id),
+// a filter pushed down to a scan or a join's input (sem.ReadsNoRow).
+func (o *outerRef) Volatility() sem.Volatility { return sem.Stable }
+func (o *outerRef) ReadsNoRow()                {}
+
 // valueRef reads the current value of a subquery's row (for IN / ANY).
 type valueRef struct {
 	v   *types.Datum
@@ -152,6 +159,20 @@ func (s *subqueryExpr) WithChildren(ch []sem.Expr) sem.Expr {
 }
 
 func (s *subqueryExpr) Type() *types.Type { return s.typ }
+
+// Volatility: an uncorrelated scalar subquery runs once per execution (its
+// rows are cached), as PostgreSQL runs an InitPlan, so its value may be an
+// index key (k = (SELECT max(id) FROM t)) and its comparisons may go down
+// to a scan. Any other subquery stays where it is written. The node itself
+// reads no row; the outer values it passes to the subquery are its
+// children (sem.ReadsNoRow).
+func (s *subqueryExpr) Volatility() sem.Volatility {
+	if s.kind == subScalar && len(s.args) == 0 && s.cache != nil {
+		return sem.Stable
+	}
+	return sem.Volatile
+}
+func (s *subqueryExpr) ReadsNoRow() {}
 func (s *subqueryExpr) String() string {
 	return [...]string{subScalar: "(SubPlan)", subExists: "EXISTS(SubPlan)", subAny: "ANY(SubPlan)", subArray: "ARRAY(SubPlan)",
 		subAll: "ALL(SubPlan)", subRow: "ROW(SubPlan)"}[s.kind]

@@ -362,7 +362,7 @@ func ReferencesColumns(e Expr) bool {
 		switch x.(type) {
 		case *ColumnRef:
 			found = true
-		case *Const, *Param:
+		case *Const, *Param, ReadsNoRow:
 		default:
 			if !isOwnPackageNode(x) {
 				found = true // a foreign node may read the row
@@ -371,6 +371,18 @@ func ReferencesColumns(e Expr) bool {
 		return !found
 	})
 	return found
+}
+
+// ReadsNoRow is implemented by the nodes of other packages that do not
+// themselves read the row they are evaluated on (their children may): a
+// correlated subquery's reference to the enclosing query's row, fixed for
+// each run of the subquery, or an uncorrelated subquery. Other foreign
+// nodes count as reading the row. With their volatility (at most Stable),
+// such nodes may bound an index span or filter a scan (IsRowIndependent);
+// they are never constants.
+type ReadsNoRow interface {
+	Expr
+	ReadsNoRow()
 }
 
 // ownNode marks the expression types of this package, whose volatility
