@@ -227,3 +227,63 @@ func TestSQLLockingErrors(t *testing.T) {
 		t.Fatalf("%d deadlocks and %d commits, want 1 and 1", deadlocks, ok)
 	}
 }
+
+// TestSQLForeignKeyRaceReadCommitted: under READ COMMITTED (which validates
+// no reads) a child insert locks its parent row, so a concurrent delete of
+// the parent waits for it and then finds the child (23503), and a child
+// insert after a pending delete waits and then finds no parent (23503):
+// no orphan either way.
+func TestSQLForeignKeyRaceReadCommitted(t *testing.T) {
+	s := startTestServer(t, testConfig())
+	a, b := connectSQL(t, s), connectSQL(t, s)
+	ctx := testCtx(t)
+	mustExec(t, a, `CREATE TABLE p (id INT PRIMARY KEY)`, `CREATE TABLE c (id INT PRIMARY KEY, p_id INT REFERENCES p)`)
+	rc := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+	for round, childFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("child first=%v", childFirst), func(t *testing.T) {
+			mustExec(t, a, fmt.Sprintf(`INSERT INTO p VALUES (%d)`, round))
+			first, second := a, b
+			firstSQL := fmt.Sprintf(`INSERT INTO c VALUES (%d, %d)`, round, round)
+			secondSQL := fmt.Sprintf(`DELETE FROM p WHERE id = %d`, round)
+			if !childFirst {
+				firstSQL, secondSQL = secondSQL, firstSQL
+			}
+			t1, err := first.BeginTx(ctx, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := t1.Exec(ctx, firstSQL); err != nil {
+				t.Fatalf("%s: %v", firstSQL, err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				t2, err := second.BeginTx(ctx, rc)
+				if err != nil {
+					done <- err
+					return
+				}
+				_, err = t2.Exec(ctx, secondSQL)
+				if err != nil {
+					_ = t2.Rollback(ctx)
+				} else {
+					err = t2.Commit(ctx)
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				t.Fatalf("%s finished (%v) while the parent row was locked", secondSQL, err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := t1.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; sqlState(err) != "23503" {
+				t.Fatalf("%s after the first committed: %v, want 23503", secondSQL, err)
+			}
+			if n := orphans(t, a); n != 0 {
+				t.Fatalf("%d orphans", n)
+			}
+		})
+	}
+}

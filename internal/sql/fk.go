@@ -8,6 +8,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
 	"github.com/cairndb/cairn/internal/sql/sqlerr"
@@ -563,7 +564,15 @@ func (c *fkChecker) parentsExist(ctx context.Context, refs []*fkRef, keys [][]ty
 		}
 		slot[i] = j
 	}
-	resps, err := c.x.txn.GetMany(ctx, enc)
+	// SERIALIZABLE validates these reads at commit. The weaker levels do
+	// not: they lock the parents instead (PostgreSQL takes FOR KEY SHARE
+	// locks; ours are exclusive), so that a concurrent delete of a parent
+	// waits for this transaction and then sees its children.
+	get := c.x.txn.GetMany
+	if c.x.txn.Isolation() != kvpb.IsolationLevel_SERIALIZABLE {
+		get = c.x.txn.GetManyForUpdate
+	}
+	resps, err := get(ctx, enc)
 	if err != nil {
 		return nil, err
 	}
