@@ -200,7 +200,7 @@ func (s *session) executePortal(ctx context.Context, p *portal, maxRows int, sin
 		if !sameColumns(pl.cols, p.stmt.plan.cols) {
 			return false, sqlerr.New("0A000", "cached plan must not change result type")
 		}
-		p.live = pl
+		p.live, p.x = pl, x
 		if p.iter, err = pl.open(ctx, x); err != nil {
 			return false, err
 		}
@@ -222,7 +222,7 @@ func (s *session) executePortal(ctx context.Context, p *portal, maxRows int, sin
 			p.sent = 0
 			return false, sink.Complete(pl.tag(n))
 		}
-		if buf, err = s.encodeRow(buf[:0], row, pl.cols, p.resultFormats); err != nil {
+		if buf, err = s.encodeRow(ctx, p.x, buf[:0], row, pl.cols, p.resultFormats); err != nil {
 			return false, err
 		}
 		if err := sink.Row(buf); err != nil {

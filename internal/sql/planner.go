@@ -36,6 +36,10 @@ type rowIter interface {
 
 // execCtx is what a statement may use while it is planned and run.
 type execCtx struct {
+	// setopBranch: the next buildSelect plans an input of a set operation
+	// (select.go, setop.go).
+	setopBranch bool
+
 	sess   *session
 	txn    *kv.Txn
 	params []types.Datum

@@ -234,6 +234,10 @@ func (s *session) planSelect(ctx context.Context, x *execCtx, sel *pg_query.Sele
 }
 
 func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, params []*types.Type) (*selectPlan, error) {
+	// An input of a set operation leaves its unknown-typed columns to it
+	// (the flag concerns this level only, not subqueries).
+	setopBranch := x.setopBranch
+	x.setopBranch = false
 	if sel.WithClause != nil {
 		return x.buildWith(ctx, sel, params) // cte.go
 	}
@@ -247,6 +251,7 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 	case sel.IntoClause != nil:
 		return nil, sqlerr.Unsupportedf("SELECT INTO is not supported")
 	}
+	sel = srfTargetAsFrom(sel) // funcscan.go
 	src, err := x.fromClause(ctx, sel.FromClause, params)
 	if err != nil {
 		return nil, err
@@ -266,7 +271,7 @@ func (x *execCtx) buildSelect(ctx context.Context, sel *pg_query.SelectStmt, par
 		if err := x.planAggregation(src, sel, params, sp); err != nil {
 			return nil, err
 		}
-	} else if sp.targets, sp.cols, err = x.buildTargets(src, sel.TargetList, params); err != nil {
+	} else if sp.targets, sp.cols, err = x.buildTargetList(src, sel.TargetList, params, setopBranch); err != nil {
 		return nil, err
 	}
 	if err := x.planOrderBy(sel.SortClause, params, sp); err != nil {
@@ -337,6 +342,12 @@ func (x *execCtx) buildCount(n *pg_query.Node, params []*types.Type, clause stri
 
 // buildTargets builds a target list (SELECT list or RETURNING).
 func (x *execCtx) buildTargets(src *source, list []*pg_query.Node, params []*types.Type) ([]sem.Expr, []resultCol, error) {
+	return x.buildTargetList(src, list, params, false)
+}
+
+// buildTargetList is buildTargets; keepUnknown leaves unknown-typed
+// targets (NULL, 'literal') unresolved, for a set operation to resolve.
+func (x *execCtx) buildTargetList(src *source, list []*pg_query.Node, params []*types.Type, keepUnknown bool) ([]sem.Expr, []resultCol, error) {
 	var exprs []sem.Expr
 	var cols []resultCol
 	for _, n := range list {
@@ -352,7 +363,12 @@ func (x *execCtx) buildTargets(src *source, list []*pg_query.Node, params []*typ
 			}
 			continue
 		}
-		e, err := x.builder(src, params, "SELECT").Build(rt.Val, nil)
+		b := x.builder(src, params, "SELECT")
+		build := func(n *pg_query.Node) (sem.Expr, error) { return b.Build(n, nil) }
+		if keepUnknown {
+			build = b.BuildUnresolved
+		}
+		e, err := build(rt.Val)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -364,6 +380,18 @@ func (x *execCtx) buildTargets(src *source, list []*pg_query.Node, params []*typ
 		cols = append(cols, resultCol{name: name, typ: e.Type()})
 	}
 	return exprs, cols, nil
+}
+
+// weakColumnName reports whether n's column name is a weak one that an
+// enclosing cast replaces with its type's: CASE's, or a cast's type name.
+func weakColumnName(n *pg_query.Node) bool {
+	switch v := n.Node.(type) {
+	case *pg_query.Node_CaseExpr:
+		return true
+	case *pg_query.Node_TypeCast:
+		return columnName(v.TypeCast.Arg) == "?column?" || weakColumnName(v.TypeCast.Arg)
+	}
+	return false
 }
 
 // columnName is the name PostgreSQL gives an unnamed result column.
@@ -380,7 +408,10 @@ func columnName(n *pg_query.Node) string {
 			return f[len(f)-1].GetString_().GetSval()
 		}
 	case *pg_query.Node_TypeCast:
-		if inner := columnName(v.TypeCast.Arg); inner != "?column?" {
+		// A name from a column, function, ... wins over the type's; one
+		// from an inner cast's type or CASE does not ('x'::regclass::text
+		// is "text"), as in PostgreSQL's FigureColname.
+		if inner := columnName(v.TypeCast.Arg); inner != "?column?" && !weakColumnName(v.TypeCast.Arg) {
 			return inner
 		}
 		if tn := v.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {

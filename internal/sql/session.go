@@ -50,6 +50,8 @@ type portal struct {
 	sent int64
 	// live is the plan the running iter belongs to.
 	live *planned
+	// x is the running statement's execution context.
+	x *execCtx
 }
 
 type session struct {
@@ -357,7 +359,7 @@ func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, format
 		if row == nil {
 			break
 		}
-		if buf, err = s.encodeRow(buf[:0], row, p.cols, formats); err != nil {
+		if buf, err = s.encodeRow(ctx, x, buf[:0], row, p.cols, formats); err != nil {
 			return sentAny, "", err
 		}
 		if err := sink.Row(buf); err != nil {
@@ -373,7 +375,8 @@ func (s *session) runPlanned(ctx context.Context, x *execCtx, p *planned, format
 }
 
 // encodeRow encodes a row's values in the requested formats (nil: text).
-func (s *session) encodeRow(dst [][]byte, row []types.Datum, cols []resultCol, formats []int16) ([][]byte, error) {
+// A regclass is output as its relation's name, read from x's catalog.
+func (s *session) encodeRow(ctx context.Context, x *execCtx, dst [][]byte, row []types.Datum, cols []resultCol, formats []int16) ([][]byte, error) {
 	for i, d := range row {
 		if d == nil || d == types.DNull {
 			dst = append(dst, nil)
@@ -382,6 +385,11 @@ func (s *session) encodeRow(dst [][]byte, row []types.Datum, cols []resultCol, f
 		var b []byte
 		if pgwire.ResultFormat(formats, i) == pgwire.FormatBinary {
 			b = types.AppendBinary(nil, d, cols[i].typ)
+		} else if isRegClass(cols[i].typ) {
+			var err error
+			if b, err = regclassText(&catalogAccess{ctx: ctx, x: x}, d, cols[i].typ, s.typeSettings()); err != nil {
+				return nil, err
+			}
 		} else {
 			b = types.AppendText(nil, d, cols[i].typ, s.typeSettings())
 		}

@@ -32,10 +32,12 @@ func (x *execCtx) buildSetOp(ctx context.Context, sel *pg_query.SelectStmt, para
 	if sel.WithClause != nil {
 		return nil, sqlerr.Unsupportedf("WITH is not supported yet")
 	}
+	x.setopBranch = true
 	left, err := x.buildSelect(ctx, sel.Larg, params)
 	if err != nil {
 		return nil, err
 	}
+	x.setopBranch = true
 	right, err := x.buildSelect(ctx, sel.Rarg, params)
 	if err != nil {
 		return nil, err
@@ -61,6 +63,19 @@ func (x *execCtx) buildSetOp(ctx context.Context, sel *pg_query.SelectStmt, para
 		if t.Family() == types.UnknownFamily {
 			t = types.Text
 		}
+		// An input's NULL or 'literal' takes the column's type.
+		for _, side := range []*selectPlan{left, right} {
+			if side.cols[i].typ.Family() != types.UnknownFamily || i >= len(side.targets) {
+				continue
+			}
+			e, err := x.builder(nil, params, opName).Coerce(side.targets[i], t, types.CoercionAssignment)
+			if err != nil {
+				return nil, err
+			}
+			side.targets[i], side.cols[i].typ = e, t
+		}
+		lc = left.cols[i]
+		rt = right.cols[i].typ
 		if !lc.typ.Identical(t) && lc.typ.Family() != types.UnknownFamily {
 			so.leftCasts[i] = t
 		}

@@ -341,6 +341,79 @@ func (c *catalogAccess) RelationOID(name string) (uint32, error) {
 	return 0, sqlerr.Newf(sqlerr.CodeUndefinedTable, "relation %q does not exist", name)
 }
 
+// RelationName is regclass output: the name of a table, index, sequence
+// or virtual table, qualified unless its schema is pg_catalog or public
+// (the search path).
+func (c *catalogAccess) RelationName(oid uint32) (string, bool, error) {
+	name := func(schema, rel string) (string, bool, error) {
+		n := quoteIdentIfNeeded(rel)
+		if schema != "pg_catalog" && schema != catalog.DefaultSchema {
+			n = quoteIdentIfNeeded(schema) + "." + n
+		}
+		return n, true, nil
+	}
+	if vt := vtablesByID[oid]; vt != nil {
+		return name(vt.desc.Schema, vt.desc.Name)
+	}
+	s, err := c.x.catalogSnapshot(c.ctx)
+	if err != nil {
+		return "", false, err
+	}
+	for _, t := range s.tables {
+		if t.ID == oid {
+			return name(t.Schema, t.Name)
+		}
+		for _, idx := range tableIndexes(t) {
+			if indexOID(t, idx) == oid {
+				return name(t.Schema, idx.Name)
+			}
+		}
+	}
+	for _, q := range s.seqs {
+		if q.ID == oid {
+			return name(q.Schema, q.Name)
+		}
+	}
+	return "", false, nil
+}
+
+// isRegClass reports whether t is regclass or regclass[], whose text
+// output names relations (regclassText).
+func isRegClass(t *types.Type) bool {
+	if t.Family() == types.ArrayFamily {
+		t = t.Elem()
+	}
+	return t.Oid() == types.OidRegClass
+}
+
+// regclassText is the text output of a regclass or regclass[] value: the
+// names of the relations (numbers for oids that name none).
+func regclassText(c *catalogAccess, d types.Datum, t *types.Type, set *types.Settings) ([]byte, error) {
+	name := func(d types.Datum) (types.Datum, error) {
+		oid, ok := d.(types.DOid)
+		if !ok {
+			return d, nil
+		}
+		s, err := sem.RegClassText(c, uint32(oid))
+		return dText(s), err
+	}
+	if a, ok := d.(*types.DArray); ok {
+		names := &types.DArray{Elem: types.Text, Elems: make([]types.Datum, len(a.Elems))}
+		for i, e := range a.Elems {
+			var err error
+			if names.Elems[i], err = name(e); err != nil {
+				return nil, err
+			}
+		}
+		return types.AppendText(nil, names, types.TextArray, set), nil
+	}
+	n, err := name(d)
+	if err != nil {
+		return nil, err
+	}
+	return types.AppendText(nil, n, types.Text, set), nil
+}
+
 func (c *catalogAccess) IndexDef(oid uint32, column int) (string, bool, error) {
 	s, err := c.x.catalogSnapshot(c.ctx)
 	if err != nil {
@@ -392,6 +465,22 @@ var pgTypes = []*types.Type{
 	types.UUIDArray, types.JSONBArray,
 }
 
+// typStorage is pg_type.typstorage (and attstorage): x (extended) for
+// the variable-length types but numeric (m, main) and name (a fixed 64
+// bytes), p (plain) for the fixed-size ones.
+func typStorage(t *types.Type) string {
+	switch {
+	case t.Oid() == types.OidNumeric:
+		return "m"
+	case t.Oid() == types.OidName:
+		return "p"
+	case t.Family() == types.StringFamily || t.Family() == types.BytesFamily || t.Family() == types.JSONFamily ||
+		t.Family() == types.ArrayFamily:
+		return "x"
+	}
+	return "p"
+}
+
 func typeCategory(t *types.Type) string {
 	switch t.Family() {
 	case types.ArrayFamily:
@@ -426,10 +515,18 @@ func init() {
 		"relrewrite oid, relacl _text, reloptions _text, relpartbound text",
 		func(_ context.Context, _ *execCtx, s *catalogSnapshot) ([][]types.Datum, error) {
 			var rows [][]types.Datum
+			// relhastriggers: PostgreSQL's foreign keys are triggers on
+			// both tables (psql's \d lists foreign keys only then).
+			fkTables := map[uint32]bool{}
+			for _, t := range s.tables {
+				for _, fk := range t.ForeignKeys {
+					fkTables[t.ID], fkTables[fk.RefTableID] = true, true
+				}
+			}
 			row := func(oid uint32, name string, ns uint32, am uint32, kind string, natts, checks int, hasIndex bool) {
 				rows = append(rows, []types.Datum{dOid(oid), dText(name), dOid(ns), dOid(0), dOid(0), dOid(10), dOid(am),
 					dOid(oid), dOid(0), dInt(0), types.DFloat(-1), dInt(0), dOid(0), dBool(hasIndex),
-					dBool(false), dText("p"), dText(kind), dInt(int64(natts)), dInt(int64(checks)), dBool(false), dBool(false),
+					dBool(false), dText("p"), dText(kind), dInt(int64(natts)), dInt(int64(checks)), dBool(false), dBool(kind == "r" && fkTables[oid]),
 					dBool(false), dBool(false), dBool(false), dBool(true), dText("d"), dBool(false),
 					dOid(0), null, null, null})
 			}
@@ -484,7 +581,7 @@ func init() {
 					coll = 100
 				}
 				rows = append(rows, []types.Datum{dOid(rel), dText(c.Name), dOid(uint32(c.Type.Oid())), dInt(-1), dInt(int64(c.Type.Size())), dInt(int64(num)),
-					dInt(int64(ndims)), dInt(-1), dInt(int64(c.Type.Typmod())), dBool(c.Type.Size() > 0 && c.Type.Size() <= 8), dText("i"), dText("p"), dText(""),
+					dInt(int64(ndims)), dInt(-1), dInt(int64(c.Type.Typmod())), dBool(c.Type.Size() > 0 && c.Type.Size() <= 8), dText("i"), dText(typStorage(c.Type)), dText(""),
 					dBool(!c.Nullable), dBool(c.DefaultExpr != ""), dBool(c.Missing != nil), dText(""), dText(""), dBool(false), dBool(true),
 					dInt(0), dOid(coll), null, null, null})
 			}
@@ -602,7 +699,7 @@ func init() {
 				}
 				rows = append(rows, []types.Datum{dOid(uint32(t.Oid())), dText(t.TypName()), dOid(sem.OidPgCatalog), dOid(10), dInt(int64(t.Size())),
 					dBool(t.Size() > 0 && t.Size() <= 8), dText("b"), dText(typeCategory(t)), dBool(false), dBool(true), dText(","), dOid(0), dOid(elem),
-					dOid(arr), dOid(0), dOid(0), dOid(0), dOid(0), dText("i"), dText("p"),
+					dOid(arr), dOid(0), dOid(0), dOid(0), dOid(0), dText("i"), dText(typStorage(t)),
 					dBool(false), dOid(0), dInt(-1), dInt(0), dOid(coll), null})
 			}
 			return rows, nil

@@ -93,6 +93,14 @@ func (b *Builder) Build(n *pg_query.Node, desired *types.Type) (Expr, error) {
 	return e, nil
 }
 
+// BuildUnresolved is Build without resolving an unknown-typed result (a
+// NULL or string literal): its type stays Unknown for the caller to
+// resolve from context, as a set operation does with its inputs' columns
+// (SELECT 1 UNION SELECT NULL is an integer column). Coerce resolves it.
+func (b *Builder) BuildUnresolved(n *pg_query.Node) (Expr, error) {
+	return b.build(n)
+}
+
 // BuildCondition builds a WHERE, HAVING, ON or CHECK condition: the result
 // must be boolean (42804 "argument of WHERE must be type boolean, not
 // type integer", naming b.Clause).
@@ -146,6 +154,10 @@ func (b *Builder) Coerce(e Expr, to *types.Type, cc types.CoercionContext) (Expr
 		}
 		return nil, sqlerr.Newf(sqlerr.CodeDatatypeMismatch, "expression is of type %s, which cannot be converted to %s", from.Name(), to.Name()).
 			WithHint("You will need to rewrite or cast the expression.")
+	}
+	if (from.Oid() == types.OidRegClass || from.Family() == types.ArrayFamily && from.Elem().Oid() == types.OidRegClass) &&
+		to.Family() == types.StringFamily {
+		return b.buildRegClassToText(e, to, cc)
 	}
 	return &CastExpr{Arg: e, Typ: to, Context: cc, vol: castVolatility(from, to)}, nil
 }

@@ -20,6 +20,52 @@ type CatalogAccess interface {
 	IndexDef(oid uint32, column int) (string, bool, error)
 	// ConstraintDef is pg_get_constraintdef's text for a constraint oid.
 	ConstraintDef(oid uint32) (string, bool, error)
+	// RelationName is regclass's output for a relation oid: its name,
+	// quoted if needed, qualified if its schema is not on the search path;
+	// false if there is no such relation (the output is then the number).
+	RelationName(oid uint32) (string, bool, error)
+}
+
+// RegClassText is regclass's text output of oid: the relation's name, or
+// the number if there is no such relation (or no catalog).
+func RegClassText(c CatalogAccess, oid uint32) (string, error) {
+	if c != nil {
+		s, ok, err := c.RelationName(oid)
+		if err != nil || ok {
+			return s, err
+		}
+	}
+	return fmt.Sprint(oid), nil
+}
+
+// buildRegClassToText builds a regclass's (or regclass[]'s) cast to a
+// string type: the relation's name (then cast to the target type, as for
+// a varchar(n)); for an array, the array of the names.
+func (b *Builder) buildRegClassToText(e Expr, to *types.Type, cc types.CoercionContext) (Expr, error) {
+	name := newCall("regclassout", []Expr{e}, types.Text, func(ctx *EvalContext, a []types.Datum) (types.Datum, error) {
+		var c CatalogAccess
+		if ctx != nil {
+			c = ctx.Catalog
+		}
+		arr, ok := a[0].(*types.DArray) // regclass[]
+		if !ok {
+			s, err := RegClassText(c, uint32(a[0].(types.DOid)))
+			return types.DString(s), err
+		}
+		names := &types.DArray{Elem: types.Text, Elems: make([]types.Datum, len(arr.Elems))}
+		for i, d := range arr.Elems {
+			names.Elems[i] = d
+			if o, ok := d.(types.DOid); ok {
+				s, err := RegClassText(c, uint32(o))
+				if err != nil {
+					return nil, err
+				}
+				names.Elems[i] = types.DString(s)
+			}
+		}
+		return types.DString(types.FormatText(names, types.TextArray, ctx.settings())), nil
+	}, true, Stable)
+	return b.Coerce(name, to, cc)
 }
 
 // regTypes are the OID alias types: values are oids; a cast from a
@@ -33,14 +79,18 @@ var regTypes = map[string]bool{
 // buildRegCast builds x::regclass and the other OID alias casts: a
 // number is the oid itself; a string is looked up by name.
 func (b *Builder) buildRegCast(reg string, e Expr) (Expr, error) {
+	to := types.OidType
+	if reg == "regclass" {
+		to = types.RegClass
+	}
 	if f := e.Type().Family(); f != types.StringFamily && f != types.UnknownFamily {
-		return b.Coerce(e, types.OidType, types.CoercionExplicit)
+		return b.Coerce(e, to, types.CoercionExplicit)
 	}
 	e, err := b.resolveUnknownAsText(e)
 	if err != nil {
 		return nil, err
 	}
-	return newCall(reg, []Expr{e}, types.OidType, func(ctx *EvalContext, a []types.Datum) (types.Datum, error) {
+	return newCall(reg, []Expr{e}, to, func(ctx *EvalContext, a []types.Datum) (types.Datum, error) {
 		s := string(a[0].(types.DString))
 		var n uint32
 		if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {

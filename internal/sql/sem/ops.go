@@ -448,6 +448,14 @@ func outputText(e Expr) Expr {
 		if s, ok := a[0].(types.DString); ok {
 			return s, nil // a string type to text: bpchar loses its padding
 		}
+		if o, ok := a[0].(types.DOid); ok && t.Oid() == types.OidRegClass {
+			var c CatalogAccess
+			if ctx != nil {
+				c = ctx.Catalog
+			}
+			s, err := RegClassText(c, uint32(o))
+			return types.DString(s), err
+		}
 		return types.DString(types.FormatText(a[0], t, ctx.settings())), nil
 	}
 	return &FuncExpr{Name: "text", Args: []Expr{e}, typ: types.Text, fn: fn, strict: true,

@@ -76,6 +76,8 @@ func castContext(from, to *Type) (CoercionContext, bool) {
 		{OidNumeric, OidFloat4}: i, {OidNumeric, OidFloat8}: i,
 		{OidInt2, OidOid}: i, {OidInt4, OidOid}: i, {OidInt8, OidOid}: i,
 		{OidOid, OidInt4}: a, {OidOid, OidInt8}: a,
+		{OidOid, OidRegClass}: i, {OidRegClass, OidOid}: i, {OidInt2, OidRegClass}: i, {OidInt4, OidRegClass}: i,
+		{OidInt8, OidRegClass}: i, {OidRegClass, OidInt4}: a, {OidRegClass, OidInt8}: a,
 		{OidBool, OidInt4}: e, {OidInt4, OidBool}: e,
 		{OidDate, OidTimestamp}: i, {OidDate, OidTimestampTZ}: i, {OidTimestamp, OidTimestampTZ}: i,
 		{OidTimestampTZ, OidTimestamp}: a, {OidTimestamp, OidDate}: a, {OidTimestampTZ, OidDate}: a,

@@ -84,6 +84,7 @@ const (
 	OidUUID        Oid = 2950
 	OidJSON        Oid = 114 // accepted as a name and OID; values are jsonb
 	OidJSONB       Oid = 3802
+	OidRegClass    Oid = 2205 // an oid naming a relation; see RegClass
 
 	OidBoolArray        Oid = 1000
 	OidByteaArray       Oid = 1001
@@ -104,6 +105,7 @@ const (
 	OidNumericArray     Oid = 1231
 	OidUUIDArray        Oid = 2951
 	OidJSONBArray       Oid = 3807
+	OidRegClassArray    Oid = 2210
 )
 
 // Type is a SQL type: a family, the PostgreSQL type it is (its OID), and
@@ -154,6 +156,9 @@ var (
 	UUID        = base(UUIDFamily, OidUUID, 0)
 	JSONB       = base(JSONFamily, OidJSONB, 0)
 	OidType     = base(OidFamily, OidOid, 32)
+	// RegClass is regclass: an oid (DOid, compared as one) that the SQL
+	// layer outputs, and casts to text, as the name of the relation.
+	RegClass = base(OidFamily, OidRegClass, 32)
 )
 
 // arrayOids maps an element type's OID to its array type's OID.
@@ -177,6 +182,7 @@ var arrayOids = map[Oid]Oid{
 	OidNumeric:     OidNumericArray,
 	OidUUID:        OidUUIDArray,
 	OidJSONB:       OidJSONBArray,
+	OidRegClass:    OidRegClassArray,
 }
 
 // scalars are the element types without modifiers, by OID; arrays are
@@ -187,7 +193,7 @@ var scalars, arrays = buildTypeTables()
 func buildTypeTables() (scalars, arrays map[Oid]*Type) {
 	scalars, arrays = map[Oid]*Type{}, map[Oid]*Type{}
 	for _, t := range []*Type{Bool, Int2, Int4, Int8, Float4, Float8, Numeric, Text,
-		VarChar, BPChar, Name, Bytes, Date, Timestamp, TimestampTZ, Interval, UUID, JSONB, OidType} {
+		VarChar, BPChar, Name, Bytes, Date, Timestamp, TimestampTZ, Interval, UUID, JSONB, OidType, RegClass} {
 		scalars[t.oid] = t
 		arrays[t.oid] = &Type{family: ArrayFamily, oid: arrayOids[t.oid], precision: -1, length: -1, elem: t}
 	}
@@ -481,6 +487,8 @@ func (t *Type) Name() string {
 		return "jsonb"
 	case OidOid:
 		return "oid"
+	case OidRegClass:
+		return "regclass"
 	case OidUnknown:
 		return "unknown"
 	}

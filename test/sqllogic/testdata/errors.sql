@@ -166,10 +166,6 @@ SELECT * FROM e, LATERAL (SELECT e.id) AS sub
 
 onlyif cairn
 statement error 0A000
-SELECT * FROM generate_series(1, 3) WITH ORDINALITY
-
-onlyif cairn
-statement error 0A000
 SELECT ROW(id, name) FROM e
 
 onlyif cairn

@@ -459,3 +459,21 @@ query TTT
 SELECT initcap('ÉCOLE élève'), translate('hello', 'lo', 'L'), reverse('héllo')
 ----
 École Élève  heLL  olléh
+
+# regclass: a relation's oid, output (and cast to text) as its name,
+# quoted if needed; an oid naming no relation is output as the number.
+statement ok
+CREATE TABLE "rc T" (id int PRIMARY KEY)
+
+query TTTB
+SELECT '"rc T"'::regclass, '"rc T"'::regclass::text, '"rc T"'::regclass || '!', '"rc T"'::regclass = (SELECT oid FROM pg_class WHERE relname = 'rc T')
+----
+"rc T"  "rc T"  "rc T"!  t
+
+query TT
+SELECT 4242424::regclass, array_agg(oid::regclass)::text FROM pg_class WHERE relname = 'rc T'
+----
+4242424  {"\"rc T\""}
+
+statement ok
+DROP TABLE "rc T"

@@ -169,12 +169,3 @@ ROLLBACK TO SAVEPOINT nope
 
 statement ok
 ROLLBACK
-
-# A NULL (or another untyped literal) in a UNION's right input is typed
-# text before the union resolves the column's type: 42804 "UNION types
-# integer and text cannot be matched".
-query I
-SELECT 1 UNION ALL SELECT NULL ORDER BY 1
-----
-1
-NULL

@@ -680,3 +680,31 @@ SELECT a, b FROM nk WHERE b = 'x' AND a > 0 ORDER BY a
 ----
 1  x
 2  x
+
+# A NULL or untyped literal in a set operation's input takes the column's
+# type from the other input.
+query I
+SELECT 1 UNION ALL SELECT NULL ORDER BY 1
+----
+1
+NULL
+
+query I
+SELECT NULL UNION SELECT 2 ORDER BY 1
+----
+2
+NULL
+
+query T
+SELECT pg_typeof(x)::text FROM (SELECT NULL AS x UNION SELECT NULL) s
+----
+text
+
+query I
+SELECT 1 UNION SELECT '7' ORDER BY 1
+----
+1
+7
+
+statement error 22P02
+SELECT 1 UNION SELECT 'x'

@@ -150,6 +150,32 @@ SELECT * FROM unnest(ARRAY['a', 'b'])
 a
 b
 
+query TI
+SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY AS u (v, n) ORDER BY n
+----
+a  1
+b  2
+
+# A set-returning function alone in a SELECT list without FROM.
+query I
+SELECT generate_series(1, 3)
+----
+1
+2
+3
+
+query T rowsort
+SELECT unnest(ARRAY['x', 'y']) AS u
+----
+x
+y
+
+# pg_partition_ancestors: no rows for a table that is no partition.
+query I
+SELECT count(*) FROM pg_partition_ancestors('e')
+----
+0
+
 # Correlated subqueries over an aggregation read the grouped columns.
 query III
 SELECT e.dept, count(*), (SELECT count(*) FROM d WHERE d.id = e.dept) FROM e GROUP BY e.dept ORDER BY 1
