@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/sql/catalog"
@@ -78,13 +80,50 @@ func (x *execCtx) newTableWriter(desc *catalog.TableDescriptor) (*tableWriter, e
 	return w, nil
 }
 
-// parseExprText parses a stored expression.
+// parseExprText parses a stored expression (a column's DEFAULT, a CHECK):
+// from storedExprs when it was parsed before (every INSERT, UPDATE and
+// COPY builds them again; the parser is a cgo call), a copy each time so
+// that no caller shares a tree another may rewrite.
 func parseExprText(text string) (*pg_query.Node, error) {
+	if n := storedExprs.get(text); n != nil {
+		return n, nil
+	}
 	st, err := parser.ParseOne("SELECT " + text)
 	if err != nil {
 		return nil, err
 	}
-	return st.AST.GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal(), nil
+	n := st.AST.GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal()
+	storedExprs.put(text, n)
+	return proto.Clone(n).(*pg_query.Node), nil
+}
+
+// storedExprs caches parsed stored expressions by text, process-wide;
+// bounded (it starts over when full).
+var storedExprs = &exprCache{max: 4096}
+
+type exprCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]*pg_query.Node
+}
+
+func (c *exprCache) get(text string) *pg_query.Node {
+	c.mu.Lock()
+	n := c.m[text]
+	c.mu.Unlock()
+	if n == nil {
+		return nil
+	}
+	return proto.Clone(n).(*pg_query.Node)
+}
+
+func (c *exprCache) put(text string, n *pg_query.Node) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]*pg_query.Node)
+	}
+	c.m[text] = proto.Clone(n).(*pg_query.Node)
 }
 
 // fill completes a new row: defaults and sequences for unset columns.
