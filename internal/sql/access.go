@@ -242,7 +242,7 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 	if ap.primary() {
 		return newSpanScan(rd, ap.desc, spans), nil
 	}
-	return &indexLookup{txn: rd, desc: ap.desc, spans: spans}, nil
+	return newIndexLookup(rd, ap.desc, spans), nil
 }
 
 // keyBound is an evaluated range bound, in the column's type.
@@ -527,73 +527,28 @@ func (p *pointLookup) Next(ctx context.Context) ([]types.Datum, error) {
 func (p *pointLookup) RowsAffected() int64 { return 0 }
 func (p *pointLookup) Close()              {}
 
-// spanScan reads the rows of several spans in order.
-type spanScan struct {
-	txn   rowReader
-	desc  *catalog.TableDescriptor
-	spans []rowenc.Span
-	cur   *tableScan
-}
-
-func newSpanScan(txn rowReader, desc *catalog.TableDescriptor, spans []rowenc.Span) *spanScan {
-	return &spanScan{txn: txn, desc: desc, spans: spans}
-}
-
-func (s *spanScan) Next(ctx context.Context) ([]types.Datum, error) {
-	for {
-		if s.cur == nil {
-			if len(s.spans) == 0 {
-				return nil, nil
-			}
-			sp := s.spans[0]
-			s.spans = s.spans[1:]
-			s.cur = &tableScan{txn: s.txn, desc: s.desc, next: sp.Key, end: sp.EndKey}
-		}
-		row, err := s.cur.Next(ctx)
-		if err != nil || row != nil {
-			return row, err
-		}
-		s.cur = nil
-	}
-}
-func (s *spanScan) RowsAffected() int64 { return 0 }
-func (s *spanScan) Close()              {}
-
 // indexLookup reads the entries of a secondary index over spans, a batch
 // at a time, and fetches their rows by primary key (one GetMany per
 // batch), in index order.
 type indexLookup struct {
-	txn   rowReader
-	desc  *catalog.TableDescriptor
-	spans []rowenc.Span
-	next  []byte // resume key within spans[0]; nil: its start
-	buf   [][]types.Datum
+	txn     rowReader
+	desc    *catalog.TableDescriptor
+	entries spanReader // of the index
+	buf     [][]types.Datum
+}
+
+func newIndexLookup(txn rowReader, desc *catalog.TableDescriptor, spans []rowenc.Span) *indexLookup {
+	return &indexLookup{txn: txn, desc: desc, entries: spanReader{txn: txn, spans: spans}}
 }
 
 func (l *indexLookup) Next(ctx context.Context) ([]types.Datum, error) {
 	for len(l.buf) == 0 {
-		if len(l.spans) == 0 {
-			return nil, nil
-		}
-		sp := l.spans[0]
-		start := sp.Key
-		if l.next != nil {
-			start = l.next
-		}
-		resp, err := l.txn.Scan(ctx, start, sp.EndKey, scanBatch)
-		if err != nil {
+		kvs, err := l.entries.nextBatch(ctx)
+		if err != nil || kvs == nil {
 			return nil, err
 		}
-		if resp.More && len(resp.ResumeKey) > 0 {
-			l.next = resp.ResumeKey
-		} else {
-			l.spans, l.next = l.spans[1:], nil
-		}
-		if len(resp.Kvs) == 0 {
-			continue
-		}
-		keys := make([][]byte, len(resp.Kvs))
-		for i, e := range resp.Kvs {
+		keys := make([][]byte, len(kvs))
+		for i, e := range kvs {
 			pk, err := rowenc.DecodeIndexValue(l.desc, e.Value)
 			if err != nil {
 				return nil, err

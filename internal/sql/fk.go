@@ -848,7 +848,7 @@ func (x *execCtx) fkChildren(ctx context.Context, r *fkRef, changes []parentChan
 			if err != nil {
 				return nil, err
 			}
-			it = &indexLookup{txn: x.txn, desc: r.child, spans: []rowenc.Span{{Key: key, EndKey: rowenc.PrefixEnd(key)}}}
+			it = newIndexLookup(x.txn, r.child, []rowenc.Span{{Key: key, EndKey: rowenc.PrefixEnd(key)}})
 		}
 		for {
 			row, err := it.Next(ctx)

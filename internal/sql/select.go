@@ -5,6 +5,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
 	"github.com/cairndb/cairn/internal/sql/sem"
@@ -532,45 +533,72 @@ func (sp *selectPlan) openQuery(ctx context.Context, x *execCtx) (rowIter, error
 	return out, nil
 }
 
-// tableScan reads a table's rows through the transaction, a batch at a time.
+// tableScan reads a table's rows over primary key spans, in order,
+// through the transaction, a batch at a time.
 type tableScan struct {
-	txn       rowReader
-	desc      *catalog.TableDescriptor
-	next, end []byte
-	buf       [][]types.Datum
-	done      bool
+	spans spanReader
+	desc  *catalog.TableDescriptor
+	buf   [][]types.Datum
 }
 
 func newTableScan(txn rowReader, desc *catalog.TableDescriptor) *tableScan {
-	span := rowenc.PrimaryKeySpan(desc)
-	return &tableScan{txn: txn, desc: desc, next: span.Key, end: span.EndKey}
+	return newSpanScan(txn, desc, []rowenc.Span{rowenc.PrimaryKeySpan(desc)})
+}
+
+// newSpanScan reads the rows of several primary key spans, in order.
+func newSpanScan(txn rowReader, desc *catalog.TableDescriptor, spans []rowenc.Span) *tableScan {
+	return &tableScan{spans: spanReader{txn: txn, spans: spans}, desc: desc}
 }
 
 func (t *tableScan) Next(ctx context.Context) ([]types.Datum, error) {
 	for len(t.buf) == 0 {
-		if t.done {
-			return nil, nil
-		}
-		resp, err := t.txn.Scan(ctx, t.next, t.end, scanBatch)
-		if err != nil {
+		kvs, err := t.spans.nextBatch(ctx)
+		if err != nil || kvs == nil {
 			return nil, err
 		}
-		for _, kv := range resp.Kvs {
+		for _, kv := range kvs {
 			row, err := rowenc.DecodeRow(t.desc, kv.Value)
 			if err != nil {
 				return nil, err
 			}
 			t.buf = append(t.buf, row)
 		}
-		if resp.More && len(resp.ResumeKey) > 0 {
-			t.next = resp.ResumeKey
-		} else {
-			t.done = true
-		}
 	}
 	row := t.buf[0]
 	t.buf = t.buf[1:]
 	return row, nil
+}
+
+// spanReader reads the key-values of spans in order, scanBatch keys per
+// round trip.
+type spanReader struct {
+	txn   rowReader
+	spans []rowenc.Span
+	next  []byte // resume key within spans[0]; nil: its start
+}
+
+// nextBatch returns the next non-empty batch; nil after the last.
+func (r *spanReader) nextBatch(ctx context.Context) ([]*kvpb.KeyValue, error) {
+	for len(r.spans) > 0 {
+		sp := r.spans[0]
+		start := sp.Key
+		if r.next != nil {
+			start = r.next
+		}
+		resp, err := r.txn.Scan(ctx, start, sp.EndKey, scanBatch)
+		if err != nil {
+			return nil, err
+		}
+		if resp.More && len(resp.ResumeKey) > 0 {
+			r.next = resp.ResumeKey
+		} else {
+			r.spans, r.next = r.spans[1:], nil
+		}
+		if len(resp.Kvs) > 0 {
+			return resp.Kvs, nil
+		}
+	}
+	return nil, nil
 }
 func (t *tableScan) RowsAffected() int64 { return 0 }
 func (t *tableScan) Close()              {}
