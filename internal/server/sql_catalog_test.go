@@ -1,7 +1,6 @@
 package server
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -24,21 +23,10 @@ func setupCatalogTables(t *testing.T, s *Server) {
 // TestSQLCatalogPsql runs psql's describe commands (which query
 // pg_catalog) against a node, if psql is installed.
 func TestSQLCatalogPsql(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed")
-	}
+	psql := psqlPath(t)
 	s := startTestServer(t, testConfig())
 	setupCatalogTables(t, s)
-	url := "postgres://root@" + s.SQLAddr() + "/defaultdb?sslmode=disable"
-	run := func(cmd string) string {
-		t.Helper()
-		out, err := exec.CommandContext(testCtx(t), psql, "-X", "-v", "ON_ERROR_STOP=1", url, "-c", cmd).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "ERROR") {
-			t.Fatalf("psql -c %q: %v\n%s", cmd, err, out)
-		}
-		return string(out)
-	}
+	run := psqlRunner(t, psql, s)
 	for _, tc := range []struct {
 		cmd  string
 		want []string

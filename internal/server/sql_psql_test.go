@@ -10,20 +10,9 @@ import (
 // pg_roles, pg_auth_members and the pg_get_function_* functions), if psql
 // is installed.
 func TestSQLPsqlFunctionsAndRoles(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed")
-	}
+	psql := psqlPath(t)
 	s := startTestServer(t, testConfig())
-	url := "postgres://root@" + s.SQLAddr() + "/defaultdb?sslmode=disable"
-	run := func(cmd string) string {
-		t.Helper()
-		out, err := exec.CommandContext(testCtx(t), psql, "-X", "-v", "ON_ERROR_STOP=1", url, "-c", cmd).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "ERROR") {
-			t.Fatalf("psql -c %q: %v\n%s", cmd, err, out)
-		}
-		return string(out)
-	}
+	run := psqlRunner(t, psql, s)
 	for _, tc := range []struct {
 		cmd  string
 		want []string
@@ -53,20 +42,9 @@ func TestSQLPsqlFunctionsAndRoles(t *testing.T) {
 // constraints:" and "Referenced by:" sections must be PostgreSQL 15's,
 // line for line, and a table without foreign keys has neither.
 func TestSQLPsqlDescribeForeignKeys(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed")
-	}
+	psql := psqlPath(t)
 	s := startTestServer(t, testConfig())
-	url := "postgres://root@" + s.SQLAddr() + "/defaultdb?sslmode=disable"
-	run := func(cmd string) string {
-		t.Helper()
-		out, err := exec.CommandContext(testCtx(t), psql, "-X", "-v", "ON_ERROR_STOP=1", url, "-c", cmd).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "ERROR") {
-			t.Fatalf("psql -c %q: %v\n%s", cmd, err, out)
-		}
-		return string(out)
-	}
+	run := psqlRunner(t, psql, s)
 	for _, ddl := range []string{
 		`CREATE TABLE parent (id int PRIMARY KEY, name text)`,
 		`CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent, note text)`,
@@ -167,5 +145,29 @@ Access method: heap
 				t.Errorf("psql -c %q: output lacks %q:\n%s", tc.cmd, w, out)
 			}
 		}
+	}
+}
+
+// psqlPath returns the psql binary, skipping the test when there is none.
+func psqlPath(t *testing.T) string {
+	t.Helper()
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed")
+	}
+	return psql
+}
+
+// psqlRunner returns a function running one psql -c command against s's
+// defaultdb, failing the test on any error.
+func psqlRunner(t *testing.T, psql string, s *Server) func(cmd string) string {
+	url := "postgres://root@" + s.SQLAddr() + "/defaultdb?sslmode=disable"
+	return func(cmd string) string {
+		t.Helper()
+		out, err := exec.CommandContext(testCtx(t), psql, "-X", "-v", "ON_ERROR_STOP=1", url, "-c", cmd).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "ERROR") {
+			t.Fatalf("psql -c %q: %v\n%s", cmd, err, out)
+		}
+		return string(out)
 	}
 }
