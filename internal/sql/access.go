@@ -35,6 +35,9 @@ type accessPath struct {
 	eq []sem.Expr
 	// lo and hi bound column len(eq) of idx (nil: unbounded).
 	lo, hi *rangeBound
+	// in: an array of the values column len(eq) of idx is IN (nil: none;
+	// exclusive with lo and hi; access_in.go).
+	in sem.Expr
 	// lock: the rows read are locked until the transaction ends (UPDATE,
 	// DELETE, SELECT ... FOR UPDATE; see lock.go).
 	lock bool
@@ -51,6 +54,7 @@ type rangeBound struct {
 type columnConstraints struct {
 	eq     sem.Expr
 	lo, hi *rangeBound
+	in     sem.Expr // an array: col IN (...), col = ANY(array)
 }
 
 // chooseAccess picks the access path for a filter over desc's rows: the
@@ -87,6 +91,10 @@ func chooseAccess(desc *catalog.TableDescriptor, filter sem.Expr) *accessPath {
 			if cc.hi == nil {
 				cc.hi = &rangeBound{val: val, inclusive: op == "<=", op: op}
 			}
+		case sem.OpIn:
+			if cc.in == nil {
+				cc.in = val
+			}
 		}
 	}
 	best = candidateAccess(desc, &desc.PrimaryIndex, cons)
@@ -120,6 +128,10 @@ func candidateAccess(desc *catalog.TableDescriptor, idx *catalog.Index, cons map
 			ap.eq = append(ap.eq, cc.eq)
 			continue
 		}
+		if cc.in != nil && cc.lo == nil && cc.hi == nil {
+			ap.in = cc.in
+			break
+		}
 		ap.lo, ap.hi = cc.lo, cc.hi
 		break
 	}
@@ -133,8 +145,14 @@ func (ap *accessPath) score() int {
 	if ap.lo != nil || ap.hi != nil {
 		s++
 	}
-	if ap.idx.Unique && len(ap.eq) == len(ap.idx.ColumnIDs) {
+	if ap.in != nil {
+		s += 2 // a few keys: nearly as good as an equality
+	}
+	switch {
+	case ap.idx.Unique && len(ap.eq) == len(ap.idx.ColumnIDs):
 		s += 1000
+	case ap.idx.Unique && ap.in != nil && len(ap.eq)+1 == len(ap.idx.ColumnIDs):
+		s += 500
 	}
 	return s
 }
@@ -174,7 +192,7 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 		return openVirtual(ctx, x, ap.desc)
 	}
 	rd := ap.reader(x)
-	if len(ap.eq) == 0 && ap.lo == nil && ap.hi == nil {
+	if len(ap.eq) == 0 && ap.lo == nil && ap.hi == nil && ap.in == nil {
 		return newTableScan(rd, ap.desc), nil
 	}
 	prefix := make([]types.Datum, len(ap.eq))
@@ -190,6 +208,13 @@ func (ap *accessPath) open(ctx context.Context, x *execCtx) (rowIter, error) {
 			return &sliceIter{}, nil // key = NULL matches nothing
 		}
 		prefix[i] = d
+	}
+	if ap.in != nil {
+		it, ok, err := ap.openIn(ctx, x, rd, prefix)
+		if err != nil || ok {
+			return it, err
+		}
+		return newTableScan(rd, ap.desc), nil
 	}
 	var bounds [2]*keyBound
 	for j, b := range []*rangeBound{ap.lo, ap.hi} {
@@ -321,6 +346,12 @@ func (ap *accessPath) explain() string {
 	switch {
 	case ap.point():
 		return fmt.Sprintf("point lookup on %s: %s%s", on, ap.keyText(), ap.bucketText())
+	case ap.in != nil && ap.primary() && len(ap.eq)+1 == len(ap.idx.ColumnIDs):
+		return fmt.Sprintf("point lookups on %s: %s", on, ap.inKeyText())
+	case ap.in != nil && ap.primary():
+		return fmt.Sprintf("range scans on %s: prefix %s, one per value", on, ap.inKeyText())
+	case ap.in != nil:
+		return fmt.Sprintf("index lookup on %s: %s, one span per value", on, ap.inKeyText())
 	case !ap.primary():
 		return fmt.Sprintf("index lookup on %s: %s", on, ap.keyText())
 	case ap.lo != nil || ap.hi != nil:

@@ -2077,3 +2077,88 @@ EXPLAIN DELETE FROM kv WHERE k = 3
 onlyif cairn
 statement error 0A000
 EXPLAIN INSERT INTO kv VALUES (3, 'x', NULL, NULL) ON CONFLICT (k) DO UPDATE SET v = excluded.v
+
+# IN lists and = ANY(array) as access paths: one key per value when the
+# list completes the primary key, else one span per value.
+statement ok
+CREATE TABLE inl (a INT, b INT, c TEXT, PRIMARY KEY (a, b))
+
+statement ok
+CREATE INDEX inl_c ON inl (c)
+
+statement ok
+INSERT INTO inl SELECT g / 10, g % 10, 'c' || (g % 7)::text FROM generate_series(0, 199) g
+
+onlyif cairn
+query T nosort
+EXPLAIN SELECT * FROM inl WHERE a = 3 AND b IN (1, 5, 9)
+----
+project a, b, c
+  -> filter ((a = 3) AND (b IN (1, 5, 9)))
+    -> point lookups on inl@inl_pkey: /a = 3/b IN ARRAY[1, 5, 9]
+
+query IIT rowsort
+SELECT * FROM inl WHERE a = 3 AND b IN (1, 5, 9, 5, NULL, 42)
+----
+3  1  c3
+3  5  c0
+3  9  c4
+
+onlyif cairn
+query T nosort
+EXPLAIN SELECT * FROM inl WHERE a IN (2, 7)
+----
+project a, b, c
+  -> filter (a IN (2, 7))
+    -> range scans on inl@inl_pkey: prefix /a IN ARRAY[2, 7], one per value
+
+query I
+SELECT count(*) FROM inl WHERE a IN (2, 7, 2, 1000)
+----
+20
+
+onlyif cairn
+query T nosort
+EXPLAIN SELECT a, b FROM inl WHERE c IN ('c1', 'c6')
+----
+project a, b
+  -> filter (c IN ('c1'::text, 'c6'::text))
+    -> index lookup on inl@inl_c: /c IN ARRAY['c1'::text, 'c6'::text], one span per value
+
+query I
+SELECT count(*) FROM inl WHERE c IN ('c1', 'c6', 'nope')
+----
+57
+
+query I
+SELECT count(*) FROM inl WHERE a = ANY (ARRAY[1, 2, 3])
+----
+30
+
+query I
+SELECT count(*) FROM inl WHERE a IN (1.5, 2)
+----
+10
+
+query I
+SELECT count(*) FROM inl WHERE a NOT IN (1, 2)
+----
+180
+
+query I
+SELECT count(*) FROM inl WHERE a = ANY (NULL::int[])
+----
+0
+
+statement ok
+CREATE TABLE inh (id INT PRIMARY KEY, v TEXT) PARTITION BY HASH (id) WITH (buckets = 4)
+
+statement ok
+INSERT INTO inh SELECT g, 'v' || g::text FROM generate_series(1, 50) g
+
+query IT rowsort
+SELECT * FROM inh WHERE id IN (3, 17, 49, 51)
+----
+17  v17
+3   v3
+49  v49
