@@ -8,6 +8,7 @@ import (
 
 	"github.com/cairndb/cairn/internal/sql/catalog"
 	"github.com/cairndb/cairn/internal/sql/rowenc"
+	"github.com/cairndb/cairn/internal/sql/sem"
 	"github.com/cairndb/cairn/internal/sql/types"
 )
 
@@ -145,4 +146,27 @@ func (ap *accessPath) inKeyText() string {
 		return "/" + ap.inText()
 	}
 	return ap.keyText() + "/" + ap.inText()
+}
+
+// orderedByScan reports whether ap reads the rows in ORDER BY's order, so
+// that no sort is needed (and LIMIT stops the scan early): ORDER BY names
+// leading primary key columns, ascending, and ap reads the primary index
+// in key order (not a hash-partitioned table, whose buckets come one after
+// the other, nor an IN list).
+func (sp *selectPlan) orderedByScan(ap *accessPath) bool {
+	if len(sp.order) == 0 || sp.agg != nil || sp.distinct || len(sp.distinctOn) > 0 ||
+		!ap.primary() || ap.in != nil || ap.desc.HashBuckets > 0 || isVirtual(ap.desc) {
+		return false
+	}
+	pk := &ap.desc.PrimaryIndex
+	if len(sp.order) > len(pk.ColumnIDs) {
+		return false
+	}
+	for i, k := range sp.order {
+		c, ok := k.expr.(*sem.ColumnRef)
+		if !ok || k.desc || k.nullsFirst || pk.IsDescending(i) || c.Idx != ap.desc.ColumnOrdinal(pk.ColumnIDs[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -59,7 +59,10 @@ func (sp *selectPlan) explainOps() []string {
 	if sp.limit != nil || sp.offset != nil {
 		ops = append(ops, fmt.Sprintf("limit (count %s, offset %s)", exprText(sp.limit), exprText(sp.offset)))
 	}
-	if len(sp.order) > 0 {
+	if len(sp.order) > 0 && sp.src.from == nil && sp.src.setop == nil && sp.src.cte == nil && sp.src.desc != nil &&
+		sp.orderedByScan(chooseAccess(sp.src.desc, sp.filter)) {
+		ops = append(ops, "no sort: the scan reads in primary key order")
+	} else if len(sp.order) > 0 {
 		keys := make([]string, len(sp.order))
 		for i, k := range sp.order {
 			keys[i] = k.expr.String()

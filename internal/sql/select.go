@@ -490,6 +490,7 @@ func (sp *selectPlan) openQuery(ctx context.Context, x *execCtx) (rowIter, error
 	}
 	var in rowIter
 	var err error
+	ordered := false // the input comes in ORDER BY's order
 	switch {
 	case sp.src.from != nil:
 		if in, err = sp.src.from.root.open(ctx, x); err != nil {
@@ -508,6 +509,7 @@ func (sp *selectPlan) openQuery(ctx context.Context, x *execCtx) (rowIter, error
 	default:
 		ap := chooseAccess(sp.src.desc, sp.filter)
 		ap.lock = sp.lock
+		ordered = sp.orderedByScan(ap)
 		if in, err = ap.open(ctx, x); err != nil {
 			return nil, err
 		}
@@ -519,12 +521,14 @@ func (sp *selectPlan) openQuery(ctx context.Context, x *execCtx) (rowIter, error
 	it := &projectIter{in: in, filter: filter, targets: sp.targets, ev: ev}
 	// Sort keys (then DISTINCT ON keys) are evaluated over the source
 	// row; carry them along.
-	for _, k := range sp.order {
-		it.extra = append(it.extra, k.expr)
+	if !ordered {
+		for _, k := range sp.order {
+			it.extra = append(it.extra, k.expr)
+		}
 	}
 	it.extra = append(it.extra, sp.distinctOn...)
 	out := sp.distinctIter(it, x.sess.vars.hashMemBytes()) // distinct.go
-	if len(sp.order) > 0 {
+	if len(sp.order) > 0 && !ordered {
 		out = &sortIter{in: out, keys: sp.order, width: len(sp.targets), budget: x.sess.vars.workMemBytes(), dir: x.sess.srv.cfg.TempDir}
 	}
 	if limit >= 0 || offset > 0 {

@@ -2162,3 +2162,74 @@ SELECT * FROM inh WHERE id IN (3, 17, 49, 51)
 17  v17
 3   v3
 49  v49
+
+# ORDER BY the leading primary key columns, ascending: the scan reads in
+# that order, so there is no sort (and LIMIT stops the scan).
+onlyif cairn
+query T nosort
+EXPLAIN SELECT a, b FROM inl ORDER BY a, b LIMIT 3
+----
+limit (count 3::bigint, offset none)
+  -> no sort: the scan reads in primary key order
+    -> project a, b
+      -> full scan of inl@inl_pkey
+
+query II nosort
+SELECT a, b FROM inl ORDER BY a, b LIMIT 3 OFFSET 11
+----
+1  1
+1  2
+1  3
+
+query II nosort
+SELECT a, b FROM inl WHERE a >= 18 ORDER BY a LIMIT 2
+----
+18  0
+18  1
+
+onlyif cairn
+query T nosort
+EXPLAIN SELECT a, b FROM inl ORDER BY a DESC LIMIT 3
+----
+limit (count 3::bigint, offset none)
+  -> sort (in memory) by a DESC
+    -> project a, b
+      -> full scan of inl@inl_pkey
+
+query II nosort
+SELECT a, b FROM inl ORDER BY a DESC, b DESC LIMIT 2
+----
+19  9
+19  8
+
+onlyif cairn
+query T nosort
+EXPLAIN SELECT id FROM inh ORDER BY id LIMIT 3
+----
+limit (count 3::bigint, offset none)
+  -> sort (in memory) by id
+    -> project id
+      -> full scan of inh@inh_pkey (4 hash buckets)
+
+query I nosort
+SELECT id FROM inh ORDER BY id LIMIT 3
+----
+1
+2
+3
+
+statement ok
+BEGIN
+
+statement ok
+INSERT INTO inl VALUES (-1, 0, 'new'), (0, -5, 'new')
+
+query IIT nosort
+SELECT * FROM inl ORDER BY a, b LIMIT 3
+----
+-1  0   new
+0   -5  new
+0   0   c0
+
+statement ok
+ROLLBACK
