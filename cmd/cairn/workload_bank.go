@@ -744,7 +744,8 @@ progress:
 		}
 	}
 	elapsed := time.Since(start)
-	if ctx.Err() != nil {
+	interrupted := runInterrupted(ctx)
+	if interrupted {
 		fmt.Fprintf(out, "interrupted after %.1fs\n", elapsed.Seconds())
 	}
 
@@ -757,7 +758,7 @@ progress:
 		fmt.Fprintf(out, "  %s\n", s)
 	}
 	stats.mu.Unlock()
-	if ctx.Err() != nil {
+	if interrupted {
 		return fmt.Errorf("interrupted after %.1fs (violations so far: %d)", elapsed.Seconds(), v.n.Load())
 	}
 

@@ -318,7 +318,8 @@ progress:
 		}
 	}
 	elapsed := time.Since(start)
-	if ctx.Err() != nil {
+	interrupted := runInterrupted(ctx)
+	if interrupted {
 		fmt.Fprintf(out, "interrupted after %.1fs\n", elapsed.Seconds())
 	}
 
@@ -347,7 +348,7 @@ progress:
 		ms(total.Quantile(0.50)), ms(total.Quantile(0.95)), ms(total.Quantile(0.99)), failed)
 
 	switch {
-	case ctx.Err() != nil:
+	case interrupted:
 		return fmt.Errorf("interrupted after %.1fs", elapsed.Seconds())
 	case ok == 0:
 		return fmt.Errorf("no operation succeeded (%d failed)", failed)
@@ -374,4 +375,13 @@ func printKVSummary(out io.Writer, elapsed time.Duration, rows []summaryRow) {
 			elapsed.Seconds(), r.errors, r.h.Count(), float64(r.h.Count())/elapsed.Seconds(),
 			ms(r.h.Mean()), ms(r.h.Quantile(0.50)), ms(r.h.Quantile(0.95)), ms(r.h.Quantile(0.99)), ms(r.h.Max()), r.name)
 	}
+}
+
+// runInterrupted reports whether a workload run ended because the caller's
+// context did: it was cancelled, or its deadline passed (the workers stop
+// at the deadline by the clock, which may be just before the context's
+// timer fires).
+func runInterrupted(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && !time.Now().Before(deadline))
 }
