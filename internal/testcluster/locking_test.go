@@ -18,6 +18,15 @@ import (
 // commit and rollback; deadlocks end; each isolation level treats a locked
 // value newer than its snapshot as documented in txn_lock.go.
 
+// oneNode starts a one-node cluster and returns a context bounded by
+// timeout (cancelled when the test ends) and the node's DB.
+func oneNode(t *testing.T, timeout time.Duration) (context.Context, *kv.DB) {
+	c := Start(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx, c.Nodes[0].DB()
+}
+
 func lockingEnv(t *testing.T, db *kv.DB, ctx context.Context, iso kvpb.IsolationLevel, split bool, prefix string) *anomalyEnv {
 	return &anomalyEnv{T: t, ctx: ctx, db: db, iso: iso, split: split, prefix: prefix}
 }
@@ -27,10 +36,7 @@ func lockingEnv(t *testing.T, db *kv.DB, ctx context.Context, iso kvpb.Isolation
 // the first attempt (no 40001) under every isolation level, and no
 // increment is lost.
 func TestLockingReadsSerializeHotKey(t *testing.T) {
-	c := Start(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	db := c.Nodes[0].DB()
+	ctx, db := oneNode(t, 120*time.Second)
 	for i, lvl := range isoLevels {
 		for j, split := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/split=%v", lvl.name, split), func(t *testing.T) {
@@ -98,10 +104,7 @@ func TestLockingReadsSerializeHotKey(t *testing.T) {
 // version newer than the snapshot moves the snapshot when nothing read
 // before changed, and fails with a retryable error when something did.
 func TestLockingReadRefresh(t *testing.T) {
-	c := Start(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db := c.Nodes[0].DB()
+	ctx, db := oneNode(t, 60*time.Second)
 	for i, split := range []bool{false, true} {
 		t.Run(fmt.Sprintf("split=%v", split), func(t *testing.T) {
 			e := lockingEnv(t, db, ctx, kvpb.IsolationLevel_SERIALIZABLE, split, fmt.Sprintf("refresh/%d/", i))
@@ -161,10 +164,7 @@ func TestLockingReadRefresh(t *testing.T) {
 // TestLockingReadRepeatableRead: a REPEATABLE READ transaction whose locked
 // key changed after its snapshot fails with a retryable error.
 func TestLockingReadRepeatableRead(t *testing.T) {
-	c := Start(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db := c.Nodes[0].DB()
+	ctx, db := oneNode(t, 60*time.Second)
 	e := lockingEnv(t, db, ctx, kvpb.IsolationLevel_REPEATABLE_READ, false, "rr/")
 	e.layout("x")
 	e.seed("x", "0")
@@ -180,10 +180,7 @@ func TestLockingReadRepeatableRead(t *testing.T) {
 // TestLockingReadDeadlock: two transactions that lock two keys in opposite
 // orders: one of them gets a retryable DEADLOCK error, the other commits.
 func TestLockingReadDeadlock(t *testing.T) {
-	c := Start(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db := c.Nodes[0].DB()
+	ctx, db := oneNode(t, 60*time.Second)
 	e := lockingEnv(t, db, ctx, kvpb.IsolationLevel_SERIALIZABLE, true, "deadlock/")
 	e.layout("a", "b")
 	e.seed("a", "0", "b", "0")
@@ -231,10 +228,7 @@ func TestLockingReadDeadlock(t *testing.T) {
 // TestLockingScan: ScanForUpdate locks every row it returns; a writer of
 // one of them waits until the scanning transaction commits.
 func TestLockingScan(t *testing.T) {
-	c := Start(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db := c.Nodes[0].DB()
+	ctx, db := oneNode(t, 60*time.Second)
 	for i, lvl := range isoLevels {
 		t.Run(lvl.name, func(t *testing.T) {
 			e := lockingEnv(t, db, ctx, lvl.iso, true, fmt.Sprintf("lockscan/%d/", i))
@@ -285,10 +279,7 @@ func TestLockingScan(t *testing.T) {
 // transaction fail at commit if another transaction wrote the key since it
 // began, whatever its isolation level (SQL's catalog version read).
 func TestGetValidatedAtEveryLevel(t *testing.T) {
-	c := Start(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db := c.Nodes[0].DB()
+	ctx, db := oneNode(t, 60*time.Second)
 	for i, lvl := range isoLevels {
 		for j, split := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/split=%v", lvl.name, split), func(t *testing.T) {
