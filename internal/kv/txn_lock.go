@@ -127,12 +127,20 @@ func (t *Txn) ScanForUpdate(ctx context.Context, start, end []byte, limit int64)
 // moves the read timestamp past the newest version of each (see
 // advanceReads). t.mu is held.
 func (t *Txn) lockKeys(ctx context.Context, ks [][]byte) ([]*kvpb.AcquireLockResponse, error) {
-	if len(t.locked)+len(ks) > MaxTxnWrites {
+	added := 0
+	for _, k := range ks {
+		if _, ok := t.locked[string(k)]; !ok {
+			added++
+		}
+	}
+	if len(t.locked)+added > MaxTxnWrites {
 		return nil, fmt.Errorf("%w: a transaction locks at most %d keys", ErrTxnTooLarge, MaxTxnWrites)
 	}
 	if t.locked == nil {
 		t.locked = make(map[string]struct{}, len(ks))
 	}
+	rest := ks
+	var first *kvpb.AcquireLockResponse // ks[0]'s, when it is the primary
 	if t.primary == nil {
 		// The primary is locked first, alone: every other lock names it,
 		// and whoever meets one asks the primary about the transaction.
@@ -142,18 +150,29 @@ func (t *Txn) lockKeys(ctx context.Context, ks [][]byte) ([]*kvpb.AcquireLockRes
 		}
 		t.primary = slices.Clone(primary)
 		t.locked[string(primary)] = struct{}{}
-		if _, err := t.acquire(ctx, [][]byte{t.primary}); err != nil {
+		resps, err := t.acquire(ctx, [][]byte{t.primary})
+		if err != nil {
 			return nil, err
 		}
 		t.lockHB = startHeartbeat(t.db, t.primary, t.startTS, t.opts.LockTTL)
+		if t.opts.IdempotencyKey == "" {
+			first, rest = resps[0], ks[1:] // not locked twice
+		}
 	}
 	// Recorded before sending: an ambiguous attempt may have locked them.
-	for _, k := range ks {
+	for _, k := range rest {
 		t.locked[string(k)] = struct{}{}
 	}
-	locks, err := t.acquire(ctx, ks)
-	if err != nil {
-		return nil, err
+	var locks []*kvpb.AcquireLockResponse
+	if first != nil {
+		locks = append(locks, first)
+	}
+	if len(rest) > 0 {
+		more, err := t.acquire(ctx, rest)
+		if err != nil {
+			return nil, err
+		}
+		locks = append(locks, more...)
 	}
 	var newest uint64
 	for _, l := range locks {

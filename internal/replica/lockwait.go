@@ -24,6 +24,12 @@ type lockWaitQueue struct {
 // maxLockWait bounds one server-side wait.
 const maxLockWait = time.Second
 
+// maxLockWaitKeys bounds the keys with waiters: past it every waiter is
+// woken (a spurious wake-up only makes a waiter evaluate again) and the
+// queue starts over. Entries of keys whose lock is never cleared here (the
+// lease moved, the clearing command failed) go that way too.
+const maxLockWaitKeys = 10000
+
 // channel returns a channel closed when a lock of key is next cleared.
 func (q *lockWaitQueue) channel(key []byte) <-chan struct{} {
 	q.mu.Lock()
@@ -33,6 +39,12 @@ func (q *lockWaitQueue) channel(key []byte) <-chan struct{} {
 	}
 	ch, ok := q.waits[string(key)]
 	if !ok {
+		if len(q.waits) >= maxLockWaitKeys {
+			for k, c := range q.waits {
+				close(c)
+				delete(q.waits, k)
+			}
+		}
 		ch = make(chan struct{})
 		q.waits[string(key)] = ch
 	}

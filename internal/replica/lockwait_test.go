@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,5 +52,29 @@ func TestLockWaitFor(t *testing.T) {
 		if got != tc.want || (got > 0 && string(key) != "k") {
 			t.Errorf("%s: wait %s on %q, want %s", tc.name, got, key, tc.want)
 		}
+	}
+}
+
+// TestLockWaitQueueBounded: past maxLockWaitKeys keys with waiters, every
+// waiter is woken (it evaluates again) and the queue starts over.
+func TestLockWaitQueueBounded(t *testing.T) {
+	var q lockWaitQueue
+	first := q.channel([]byte("k0"))
+	for i := 1; i < maxLockWaitKeys; i++ {
+		q.channel([]byte(fmt.Sprintf("k%d", i)))
+	}
+	select {
+	case <-first:
+		t.Fatal("woken before the bound")
+	default:
+	}
+	q.channel([]byte("one more"))
+	select {
+	case <-first:
+	default:
+		t.Fatal("a waiter was not woken when the queue reached its bound")
+	}
+	if n := len(q.waits); n != 1 {
+		t.Fatalf("%d keys after starting over, want 1", n)
 	}
 }

@@ -349,7 +349,7 @@ func (ap *accessPath) explain() string {
 	case ap.in != nil && ap.primary() && len(ap.eq)+1 == len(ap.idx.ColumnIDs):
 		return fmt.Sprintf("point lookups on %s: %s", on, ap.inKeyText())
 	case ap.in != nil && ap.primary():
-		return fmt.Sprintf("range scans on %s: prefix %s, one per value", on, ap.inKeyText())
+		return fmt.Sprintf("range scans on %s: prefix %s, the spans of each value", on, ap.inKeyText())
 	case ap.in != nil:
 		return fmt.Sprintf("index lookup on %s: %s, one span per value", on, ap.inKeyText())
 	case !ap.primary():

@@ -72,7 +72,9 @@ func (ap *accessPath) openIn(ctx context.Context, x *execCtx, rd rowReader, pref
 			if err != nil {
 				return nil, false, err
 			}
-			spans = append(spans, sps...)
+			if spans = append(spans, sps...); len(spans) > maxInListKeys {
+				return nil, false, nil // a value per hash bucket each: too many spans
+			}
 		default:
 			key, err := rowenc.EncodeIndexKeyPrefix(ap.desc, ap.idx, vals)
 			if err != nil {

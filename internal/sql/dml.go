@@ -425,6 +425,21 @@ type dmlIter struct {
 	affected int64
 }
 
+// wrote counts a written row and evaluates RETURNING over it (ret nil: no
+// RETURNING).
+func (d *dmlIter) wrote(ctx context.Context, x *execCtx, ret []sem.Expr, row []types.Datum) error {
+	d.affected++
+	if ret == nil {
+		return nil
+	}
+	r, err := returning(ctx, x, ret, row)
+	if err != nil {
+		return err
+	}
+	d.rows = append(d.rows, r)
+	return nil
+}
+
 func (d *dmlIter) Next(context.Context) ([]types.Datum, error) {
 	if d.i >= len(d.rows) {
 		return nil, nil
@@ -567,15 +582,7 @@ func (s *session) planInsert(ctx context.Context, x *execCtx, ins *pg_query.Inse
 				} else if _, err := w.insert(ctx, x, row, false); err != nil {
 					return err
 				}
-				out.affected++
-				if ret != nil {
-					r, err := returning(ctx, x, ret, row)
-					if err != nil {
-						return err
-					}
-					out.rows = append(out.rows, r)
-				}
-				return nil
+				return out.wrote(ctx, x, ret, row)
 			}
 			write := func(values []types.Datum) error {
 				row := make([]types.Datum, len(desc.Columns))
@@ -799,13 +806,8 @@ func (s *session) planUpdate(ctx context.Context, x *execCtx, up *pg_query.Updat
 				if err := w.update(ctx, x, old, row); err != nil {
 					return nil, err
 				}
-				out.affected++
-				if ret != nil {
-					r, err := returning(ctx, x, ret, row)
-					if err != nil {
-						return nil, err
-					}
-					out.rows = append(out.rows, r)
+				if err := out.wrote(ctx, x, ret, row); err != nil {
+					return nil, err
 				}
 			}
 			return out, w.fk.flush(ctx)
@@ -842,13 +844,8 @@ func (s *session) planDelete(ctx context.Context, x *execCtx, del *pg_query.Dele
 				if err := w.remove(ctx, x, row); err != nil {
 					return nil, err
 				}
-				out.affected++
-				if ret != nil {
-					r, err := returning(ctx, x, ret, row)
-					if err != nil {
-						return nil, err
-					}
-					out.rows = append(out.rows, r)
+				if err := out.wrote(ctx, x, ret, row); err != nil {
+					return nil, err
 				}
 			}
 			return out, w.fk.flush(ctx)

@@ -2110,7 +2110,7 @@ EXPLAIN SELECT * FROM inl WHERE a IN (2, 7)
 ----
 project a, b, c
   -> filter (a IN (2, 7))
-    -> range scans on inl@inl_pkey: prefix /a IN ARRAY[2, 7], one per value
+    -> range scans on inl@inl_pkey: prefix /a IN ARRAY[2, 7], the spans of each value
 
 query I
 SELECT count(*) FROM inl WHERE a IN (2, 7, 2, 1000)
@@ -2233,3 +2233,24 @@ SELECT * FROM inl ORDER BY a, b LIMIT 3
 
 statement ok
 ROLLBACK
+
+# An IN list on the first key column of a table hashed on the second: one
+# span per value and bucket.
+statement ok
+CREATE TABLE inhp (a INT, b INT, PRIMARY KEY (a, b)) PARTITION BY HASH (b) WITH (buckets = 4)
+
+statement ok
+INSERT INTO inhp SELECT g / 10, g % 10 FROM generate_series(0, 99) g
+
+query I
+SELECT count(*) FROM inhp WHERE a IN (1, 3, 3, 42)
+----
+20
+
+onlyif cairn
+query T nosort
+EXPLAIN SELECT * FROM inhp WHERE a IN (1, 3)
+----
+project a, b
+  -> filter (a IN (1, 3))
+    -> range scans on inhp@inhp_pkey: prefix /a IN ARRAY[1, 3], the spans of each value
