@@ -353,7 +353,7 @@ func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
 	c.build(t.writes, t.locked, t.primary, t.opts.IdempotencyKey)
 	c.validations = t.validations()
 	res, err := c.commit(ctx)
-	if err != nil && len(t.locked) > 0 && !kvpb.IsAmbiguous(err) {
+	if err != nil && len(t.locked) > 0 && !kvpb.IsAmbiguous(err) && !c.rolledBack {
 		t.releaseLocks() // a failed one-phase commit left them
 	}
 	return res, err
@@ -391,6 +391,7 @@ type committer struct {
 	db          *DB
 	startTS     uint64
 	conflictTS  uint64 // versions above it conflict with the writes
+	rolledBack  bool   // rollback ran: every prewritten (and locked) key is released
 	ttl         time.Duration
 	primary     []byte
 	prewrites   []*kvpb.RequestUnion // the primary's first
@@ -588,6 +589,7 @@ func (c *committer) tryOnePhase(ctx context.Context) (res CommitResult, err erro
 // their TTL expires). The primary goes first, so that the decision is made
 // before anything else.
 func (c *committer) rollback() {
+	c.rolledBack = true
 	reqs := make([]*kvpb.RequestUnion, len(c.prewrites))
 	for i, p := range c.prewrites {
 		reqs[i] = resolveReq(p.GetPrewrite().Key, c.startTS, 0)
