@@ -43,7 +43,8 @@
 #   SYSTEMS           which systems to run: "cairn etcd" (default), "cairn", "etcd"
 #   PROFILE           if set, a file to write a 10 s CPU profile of Cairn's
 #                     leaseholder node to (the node leading the range that
-#                     holds the user keys), taken from second 3 of the put run
+#                     holds the user keys), taken from second 3 of the put run;
+#                     the other two nodes' profiles go to $PROFILE.nI (I = node)
 #   CAIRN_RPC_BASE, CAIRN_HTTP_BASE, CAIRN_SQL_BASE
 #                     Cairn node i (1-3) listens on BASE+i (defaults 27400,
 #                     27480, 27430: rpc 27401-27403, http 27481-27483, sql
@@ -325,8 +326,14 @@ phase() { # SYSTEM PHASE READ_PERCENT
 				log "could not find the leaseholder node for the profile"
 				exit 1
 			}
+			for i in 1 2 3; do
+				hp=$(cairn_http "$i")
+				[[ $hp == "${lh% *}" ]] && continue
+				curl -sf -o "$PROFILE.n$i" "http://$hp/debug/pprof/profile?seconds=10" &
+			done
 			curl -sf -o "$PROFILE" "http://${lh% *}/debug/pprof/profile?seconds=10" &&
-				log "wrote a 10s CPU profile of the leaseholder node ${lh#* } (http ${lh% *}) to $PROFILE"
+				log "wrote a 10s CPU profile of the leaseholder node ${lh#* } (http ${lh% *}) to $PROFILE (the other nodes': $PROFILE.nI)"
+			wait
 		) &
 		PROF_PID=$!
 	fi

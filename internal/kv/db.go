@@ -194,6 +194,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 			}
 		} else if perr := resp.Error; perr == nil {
 			db.setLeaseholder(desc.RangeId, node)
+			recordRoute(ctx, desc, node)
 			return resp.Responses, nil
 		} else {
 			lastErr = perr

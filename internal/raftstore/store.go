@@ -92,6 +92,9 @@ type Store struct {
 	stopped sync.Once
 	// failed is set by fatal; from then on no round makes progress.
 	failed atomic.Bool
+	// afterEarlyApply, for tests, runs between a round's early apply and
+	// its fsync (the window a crash can hit).
+	afterEarlyApply func()
 }
 
 // NewStore creates a store; call Start to run it.
@@ -325,3 +328,12 @@ func (s *Store) Fatal(err error) { s.fatal(err) }
 // SetTransport sets the transport; call before Start (the transport needs
 // the replica layer, which needs the store).
 func (s *Store) SetTransport(t Transport) { s.cfg.Transport = t }
+
+// SendMessages hands messages of a range that no group produced (notices
+// of the replica layer, see replica.Store.HandleRaftMessage) to the
+// transport; without one they are dropped.
+func (s *Store) SendMessages(rangeID uint64, msgs ...*raftpb.Message) {
+	if s.cfg.Transport != nil {
+		s.cfg.Transport.Send(rangeID, msgs)
+	}
+}

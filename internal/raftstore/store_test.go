@@ -5,12 +5,14 @@ import (
 
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -758,6 +760,97 @@ func TestGroupRestartMidFlight(t *testing.T) {
 	for _, e := range log {
 		if d := string(e.GetData()); d != "" && e.GetType() == raftpb.EntryNormal && total[d] != 1 {
 			t.Fatalf("logged command %s (index %d) applied %d times", d, e.GetIndex(), total[d])
+		}
+	}
+}
+
+// TestCrashKeepsAppliedWithinLog: entries are applied before a round's
+// fsync when they are already durable (applyDurable), and their Raft
+// messages to followers go out before it (sendAppends). Whatever a crash
+// keeps of the unsynced writes, the persisted state must stay consistent:
+// applied index <= persisted commit index <= last persisted log index, and
+// the store must restart on it.
+func TestCrashKeepsAppliedWithinLog(t *testing.T) {
+	fs := vfs.NewCrashableMem()
+	eng, err := storage.Open(storage.Config{Dir: "data", FS: fs, CacheBytes: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeInitialState(t, eng, 1)
+	s, err := NewStore(testStoreConfig(eng))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var clones []*vfs.MemFS
+	// A crash right after an early apply (made durable), before the
+	// round's fsync, keeping all or a random part of later unsynced writes.
+	s.afterEarlyApply = func() {
+		if len(clones) < 40 {
+			// Pebble's log writer flushes unsynced batches in the
+			// background: make sure the apply batch reached the file.
+			if err := eng.DB().LogData(nil, pebble.Sync); err != nil {
+				t.Error(err)
+			}
+			pct := 100
+			if len(clones)%2 == 1 {
+				pct = rng.IntN(100)
+			}
+			clones = append(clones, fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: pct, RNG: rand.New(rand.NewPCG(rng.Uint64(), 3))}))
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Stop)
+	sm := &fakeSM{}
+	g := addLeader(t, s, 1, sm)
+	for i := 0; i < 50; i++ {
+		cmds := makeCommands(fmt.Sprintf("c%d-", i), 8)
+		proposeAll(t, g, cmds)
+		waitApplied(t, sm, cmds)
+	}
+	s.Stop()
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(clones) < 10 {
+		t.Fatalf("only %d rounds applied entries before their fsync", len(clones))
+	}
+	for i, c := range clones {
+		ce, err := storage.Open(storage.Config{Dir: "data", FS: c, CacheBytes: 8 << 20})
+		if err != nil {
+			t.Fatalf("clone %d: %v", i, err)
+		}
+		r := ce.Reader()
+		hs := &raftpb.HardState{}
+		if err := getProto(r, storageHardStateKey(1), hs); err != nil {
+			t.Fatal(err)
+		}
+		applied := readAppliedState(t, r, 1).GetAppliedIndex()
+		ents, err := readLog(r, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := readTruncatedState(t, r, 1).GetIndex()
+		if len(ents) > 0 {
+			last = ents[len(ents)-1].GetIndex()
+		}
+		if applied > hs.GetCommit() || hs.GetCommit() > last {
+			t.Fatalf("clone %d: applied %d, commit %d, last log index %d", i, applied, hs.GetCommit(), last)
+		}
+		// The group restarts on it and applies the rest of its log.
+		cs := startStore(t, testStoreConfig(ce))
+		sm := &fakeSM{}
+		cg, err := cs.AddGroup(1, 1, singleVoter, sm)
+		if err != nil {
+			t.Fatalf("clone %d: restart: %v", i, err)
+		}
+		if err := cg.Campaign(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "the restarted voter to lead", cg.IsLeader)
+		cs.Stop()
+		if err := ce.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -108,3 +108,12 @@ func (p *Pool) Close() {
 		delete(p.mu.conns, id)
 	}
 }
+
+// Address returns the address a node was dialed at, if the pool has a
+// connection to it.
+func (p *Pool) Address(nodeID uint64) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a, ok := p.mu.addrs[nodeID]
+	return a, ok
+}

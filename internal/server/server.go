@@ -216,10 +216,11 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 			grpc.ChainUnaryInterceptor(nodeAuthUnary), grpc.ChainStreamInterceptor(nodeAuthStream))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	api := &kvAPI{db: s.db}
+	hints := routeHints{self: s.ident.NodeId, addr: s.pool.Address}
+	api := &kvAPI{db: s.db, route: hints}
 	kvpb.RegisterKVServer(s.grpc, api)
 	kvpb.RegisterAdminServer(s.grpc, &adminAPI{s: s})
-	s.txns = newTxnAPI(s.db)
+	s.txns = newTxnAPI(s.db, hints)
 	kvpb.RegisterTxnServer(s.grpc, s.txns)
 	kvpb.RegisterInternalServer(s.grpc, &internalAPI{s: s})
 	s.http = &http.Server{Handler: s.httpHandler(api), TLSConfig: httpTLS, ReadHeaderTimeout: 10 * time.Second}

@@ -39,8 +39,9 @@ var (
 type Option func(*options)
 
 type options struct {
-	tls      *tls.Config
-	insecure bool
+	tls       *tls.Config
+	insecure  bool
+	noRouting bool
 }
 
 // WithTLS connects with TLS (see security.ClientTLSConfig for certs).
@@ -49,16 +50,24 @@ func WithTLS(c *tls.Config) Option { return func(o *options) { o.tls = c } }
 // WithInsecure connects in plaintext, to a node started with --insecure.
 func WithInsecure() Option { return func(o *options) { o.insecure = true } }
 
+// WithRouting turns leaseholder routing on (the default) or off. On, the
+// client sends each request for a key straight to the node that holds the
+// lease of the key's range, once a node has told it where that is (a hint
+// returned by a node that had to forward a request), and a transaction to
+// the leaseholder of its first key. Off, every request goes to the dialed
+// node, which forwards what it does not serve itself (one more hop).
+func WithRouting(on bool) Option { return func(o *options) { o.noRouting = !on } }
+
 // Client is safe for concurrent use.
 type Client struct {
-	conn  *grpc.ClientConn
-	kv    kvpb.KVClient
-	admin kvpb.AdminClient
-	txn   kvpb.TxnClient
+	conn   *grpc.ClientConn
+	admin  kvpb.AdminClient
+	router *router
 }
 
 // Dial connects to a node's RPC address. It does not wait for the
-// connection: the first request does.
+// connection: the first request does. Other nodes are connected to as
+// they are learned (see WithRouting).
 func Dial(addr string, opts ...Option) (*Client, error) {
 	var o options
 	for _, f := range opts {
@@ -73,16 +82,19 @@ func Dial(addr string, opts ...Option) (*Client, error) {
 	default:
 		return nil, errors.New("cairn: choose WithTLS or WithInsecure")
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	dialOpts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20))}
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, dialOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cairn: dial %s: %w", addr, err)
 	}
-	return &Client{conn: conn, kv: kvpb.NewKVClient(conn), admin: kvpb.NewAdminClient(conn), txn: kvpb.NewTxnClient(conn)}, nil
+	return &Client{conn: conn, admin: kvpb.NewAdminClient(conn), router: newRouter(!o.noRouting, addr, conn, creds, dialOpts)}, nil
 }
 
-// Close releases the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close releases the connections.
+func (c *Client) Close() error {
+	c.router.close()
+	return c.conn.Close()
+}
 
 // wrap classifies gRPC errors; write reports whether the call wrote.
 func wrap(err error, write bool) error {
@@ -114,7 +126,9 @@ func wrap(err error, write bool) error {
 
 // Get returns the value of key and whether it exists.
 func (c *Client) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
-	resp, err := c.kv.Get(ctx, &kvpb.GetRequest{Key: key})
+	resp, err := call(c.router, key, false, func(nc *nodeConn, o grpc.CallOption) (*kvpb.GetResponse, error) {
+		return nc.kv.Get(ctx, &kvpb.GetRequest{Key: key}, o)
+	})
 	if err != nil {
 		return nil, false, wrap(err, false)
 	}
@@ -123,13 +137,17 @@ func (c *Client) Get(ctx context.Context, key []byte) (value []byte, found bool,
 
 // Put writes value under key. It returns once the write is durable on a quorum.
 func (c *Client) Put(ctx context.Context, key, value []byte) error {
-	_, err := c.kv.Put(ctx, &kvpb.PutRequest{Key: key, Value: value})
+	_, err := call(c.router, key, true, func(nc *nodeConn, o grpc.CallOption) (*kvpb.PutResponse, error) {
+		return nc.kv.Put(ctx, &kvpb.PutRequest{Key: key, Value: value}, o)
+	})
 	return wrap(err, true)
 }
 
 // Delete removes key and reports whether it existed.
 func (c *Client) Delete(ctx context.Context, key []byte) (existed bool, err error) {
-	resp, err := c.kv.Delete(ctx, &kvpb.DeleteRequest{Key: key})
+	resp, err := call(c.router, key, true, func(nc *nodeConn, o grpc.CallOption) (*kvpb.DeleteResponse, error) {
+		return nc.kv.Delete(ctx, &kvpb.DeleteRequest{Key: key}, o)
+	})
 	if err != nil {
 		return false, wrap(err, true)
 	}
@@ -145,7 +163,9 @@ type KeyValue struct {
 // end of the keyspace; limit 0: the server default of 1000). more reports
 // that the limit cut the result; continue from after the last key.
 func (c *Client) Scan(ctx context.Context, start, end []byte, limit int) (kvs []KeyValue, more bool, err error) {
-	resp, err := c.kv.Scan(ctx, &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)})
+	resp, err := call(c.router, start, false, func(nc *nodeConn, o grpc.CallOption) (*kvpb.ScanResponse, error) {
+		return nc.kv.Scan(ctx, &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)}, o)
+	})
 	if err != nil {
 		return nil, false, wrap(err, false)
 	}
@@ -164,8 +184,9 @@ func toKeyValues(in []*kvpb.KeyValue) []KeyValue {
 // expected; expected nil means "only if the key does not exist". It returns
 // whether it wrote, and the current value when it did not.
 func (c *Client) CompareAndSet(ctx context.Context, key, expected, newValue []byte) (ok bool, current []byte, err error) {
-	resp, err := c.kv.CompareAndSet(ctx, &kvpb.CompareAndSetRequest{
-		Key: key, ExpectedValue: expected, ExpectAbsent: expected == nil, NewValue: newValue,
+	req := &kvpb.CompareAndSetRequest{Key: key, ExpectedValue: expected, ExpectAbsent: expected == nil, NewValue: newValue}
+	resp, err := call(c.router, key, true, func(nc *nodeConn, o grpc.CallOption) (*kvpb.CompareAndSetResponse, error) {
+		return nc.kv.CompareAndSet(ctx, req, o)
 	})
 	if err != nil {
 		return false, nil, wrap(err, true)
@@ -214,7 +235,9 @@ func (c *Client) Batch(ctx context.Context, ops ...Op) ([]Result, error) {
 		req.Requests[i] = op.req
 		write = write || op.req.GetGet() == nil
 	}
-	resp, err := c.kv.Batch(ctx, req)
+	resp, err := call(c.router, firstKey(ops), write, func(nc *nodeConn, o grpc.CallOption) (*kvpb.BatchResponse, error) {
+		return nc.kv.Batch(ctx, req, o)
+	})
 	if err != nil {
 		return nil, wrap(err, write)
 	}
@@ -232,6 +255,25 @@ func (c *Client) Batch(ctx context.Context, ops ...Op) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// firstKey is the key of a batch's first operation (nil if none): the
+// batch is sent to its range's leaseholder.
+func firstKey(ops []Op) []byte {
+	if len(ops) == 0 {
+		return nil
+	}
+	switch v := ops[0].req.Value.(type) {
+	case *kvpb.RequestUnion_Get:
+		return v.Get.Key
+	case *kvpb.RequestUnion_Put:
+		return v.Put.Key
+	case *kvpb.RequestUnion_Delete:
+		return v.Delete.Key
+	case *kvpb.RequestUnion_Cas:
+		return v.Cas.Key
+	}
+	return nil
 }
 
 // Split splits the range containing key at key (an operator command).

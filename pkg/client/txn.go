@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/cairndb/cairn/internal/kvpb"
@@ -62,7 +64,10 @@ func WithMaxAttempts(n int) TxnOption { return func(o *txnOptions) { o.maxAttemp
 // write (say, an oversized value) is therefore reported by the call that
 // sends it.
 type Txn struct {
-	c  *Client
+	c *Client
+	// nc is the coordinator's connection, chosen when the transaction
+	// begins: the leaseholder of its first key when known (see router).
+	nc *nodeConn
 	id string
 	// StartTS is the transaction's snapshot timestamp (0 inside Client.Txn
 	// until the first read or write reached the server).
@@ -79,14 +84,16 @@ type Txn struct {
 	lazy *kvpb.TxnBeginRequest
 }
 
-// begun starts a lazily begun transaction with its own Begin call.
-func (t *Txn) begun(ctx context.Context) error {
+// begun starts a lazily begun transaction with its own Begin call, on the
+// node that serves key (nil: the dialed node).
+func (t *Txn) begun(ctx context.Context, key []byte) error {
 	if t.lazy == nil {
 		return nil
 	}
-	resp, err := t.c.txn.Begin(ctx, t.lazy)
+	t.nc = t.c.router.forKey(key)
+	resp, err := t.nc.txn.Begin(ctx, t.lazy)
 	if err != nil {
-		return wrapTxn(err, false)
+		return t.wrap(err, false)
 	}
 	t.id, t.StartTS, t.lazy = resp.TxnId, resp.StartTs, nil
 	return nil
@@ -130,11 +137,12 @@ func (c *Client) BeginTxn(ctx context.Context, opts ...TxnOption) (*Txn, error) 
 	if o.idempotencyKey == "" {
 		o.idempotencyKey = newIdempotencyKey()
 	}
-	resp, err := c.txn.Begin(ctx, &kvpb.TxnBeginRequest{Isolation: kvpb.IsolationLevel(o.isolation), IdempotencyKey: o.idempotencyKey})
+	nc := c.router.dialed
+	resp, err := nc.txn.Begin(ctx, &kvpb.TxnBeginRequest{Isolation: kvpb.IsolationLevel(o.isolation), IdempotencyKey: o.idempotencyKey})
 	if err != nil {
 		return nil, wrapTxn(err, false)
 	}
-	return &Txn{c: c, id: resp.TxnId, StartTS: resp.StartTs, idempotencyKey: o.idempotencyKey}, nil
+	return &Txn{c: c, nc: nc, id: resp.TxnId, StartTS: resp.StartTs, idempotencyKey: o.idempotencyKey}, nil
 }
 
 // IdempotencyKey is the key the transaction commits under.
@@ -163,13 +171,15 @@ func (t *Txn) get(ctx context.Context, key []byte, forUpdate bool) (value []byte
 		w := t.pending[i]
 		return w.Value, !w.Delete, nil
 	}
-	if err := t.begun(ctx); err != nil {
+	if err := t.begun(ctx, key); err != nil {
 		return nil, false, err
 	}
-	resp, err := t.c.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key, ForUpdate: forUpdate})
+	var md metadata.MD
+	resp, err := t.nc.txn.Get(ctx, &kvpb.TxnGetRequest{TxnId: t.id, Key: key, ForUpdate: forUpdate}, grpc.Header(&md))
 	if err != nil {
-		return nil, false, wrapTxn(err, false)
+		return nil, false, t.wrap(err, false)
 	}
+	t.c.router.learn(md)
 	if i, ok := t.latest[string(key)]; ok { // locked; its own write wins
 		return t.pending[i].Value, !t.pending[i].Delete, nil
 	}
@@ -204,10 +214,15 @@ func (t *Txn) getMany(ctx context.Context, forUpdate bool, keys [][]byte) (value
 	if len(remote) == 0 {
 		return values, found, nil
 	}
-	resp, err := t.c.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote, Begin: t.lazy, ForUpdate: forUpdate})
-	if err != nil {
-		return nil, nil, wrapTxn(err, false)
+	if t.lazy != nil {
+		t.nc = t.c.router.forKey(remote[0])
 	}
+	var md metadata.MD
+	resp, err := t.nc.txn.GetMany(ctx, &kvpb.TxnGetManyRequest{TxnId: t.id, Keys: remote, Begin: t.lazy, ForUpdate: forUpdate}, grpc.Header(&md))
+	if err != nil {
+		return nil, nil, t.wrap(err, false)
+	}
+	t.c.router.learn(md)
 	if t.lazy != nil {
 		t.id, t.StartTS, t.lazy = resp.TxnId, resp.StartTs, nil
 	}
@@ -235,14 +250,14 @@ func (t *Txn) ScanForUpdate(ctx context.Context, start, end []byte, limit int) (
 }
 
 func (t *Txn) scan(ctx context.Context, start, end []byte, limit int, forUpdate bool) (kvs []KeyValue, more bool, err error) {
-	if err := t.begun(ctx); err != nil {
+	if err := t.begun(ctx, start); err != nil {
 		return nil, false, err
 	}
-	resp, err := t.c.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)},
+	resp, err := t.nc.txn.Scan(ctx, &kvpb.TxnScanRequest{TxnId: t.id, Scan: &kvpb.ScanRequest{StartKey: start, EndKey: end, Limit: int64(limit)},
 		Writes: t.pending, ForUpdate: forUpdate})
 	t.clearPending()
 	if err != nil {
-		return nil, false, wrapTxn(err, false)
+		return nil, false, t.wrap(err, false)
 	}
 	return toKeyValues(resp.Kvs), resp.More, nil
 }
@@ -275,21 +290,39 @@ func (t *Txn) buffer(ctx context.Context, w *kvpb.TxnWrite) error {
 // flush sends the buffered writes one by one.
 func (t *Txn) flush(ctx context.Context) error {
 	defer t.clearPending()
-	if err := t.begun(ctx); err != nil {
+	if err := t.begun(ctx, t.firstWrite()); err != nil {
 		return err
 	}
 	for _, w := range t.pending {
 		var err error
 		if w.Delete {
-			_, err = t.c.txn.Delete(ctx, &kvpb.TxnDeleteRequest{TxnId: t.id, Key: w.Key})
+			_, err = t.nc.txn.Delete(ctx, &kvpb.TxnDeleteRequest{TxnId: t.id, Key: w.Key})
 		} else {
-			_, err = t.c.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: t.id, Key: w.Key, Value: w.Value})
+			_, err = t.nc.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: t.id, Key: w.Key, Value: w.Value})
 		}
 		if err != nil {
-			return wrapTxn(err, false)
+			return t.wrap(err, false)
 		}
 	}
 	return nil
+}
+
+// firstWrite is the key of the first buffered write (nil if none).
+func (t *Txn) firstWrite() []byte {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	return t.pending[0].Key
+}
+
+// wrap classifies an error of the coordinator's connection (wrapTxn); a
+// coordinator other than the dialed node that is unreachable is forgotten,
+// so that the next attempt begins on the dialed node.
+func (t *Txn) wrap(err error, write bool) error {
+	if t.nc != t.c.router.dialed && status.Code(err) == codes.Unavailable {
+		t.c.router.forget(t.nc.addr)
+	}
+	return wrapTxn(err, write)
 }
 
 func (t *Txn) clearPending() {
@@ -309,13 +342,13 @@ type CommitResult struct {
 // again; ErrAmbiguous: it may have committed (re-run it with the same
 // idempotency key to learn the outcome without applying it twice).
 func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
-	if err := t.begun(ctx); err != nil {
+	if err := t.begun(ctx, t.firstWrite()); err != nil {
 		return CommitResult{}, err
 	}
-	resp, err := t.c.txn.Commit(ctx, &kvpb.TxnCommitRequest{TxnId: t.id, Writes: t.pending})
+	resp, err := t.nc.txn.Commit(ctx, &kvpb.TxnCommitRequest{TxnId: t.id, Writes: t.pending})
 	t.clearPending()
 	if err != nil {
-		return CommitResult{}, wrapTxn(err, true)
+		return CommitResult{}, t.wrap(err, true)
 	}
 	return CommitResult{CommitTS: resp.CommitTs, AlreadyCommitted: resp.AlreadyCommitted}, nil
 }
@@ -327,7 +360,7 @@ func (t *Txn) Rollback(ctx context.Context) error {
 		t.lazy = nil
 		return nil // never begun on the server
 	}
-	_, err := t.c.txn.Rollback(ctx, &kvpb.TxnRollbackRequest{TxnId: t.id})
+	_, err := t.nc.txn.Rollback(ctx, &kvpb.TxnRollbackRequest{TxnId: t.id})
 	if status.Code(err) == codes.NotFound {
 		return nil // already gone
 	}
