@@ -148,8 +148,9 @@ var errRetryLookup = errors.New("kv: stale range descriptor")
 
 // sendToRange sends reqs, all within desc, to the replica serving the range,
 // retrying transient errors: it follows leaseholder hints, moves on to other
-// replicas when a node is unreachable, and backs off after trying them all.
-// On a stale descriptor it returns errRetryLookup after fixing the cache.
+// replicas when a node is unreachable or holds no replica of the range, and
+// backs off after trying them all. On a stale descriptor it returns
+// errRetryLookup after fixing the cache.
 func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts uint64, reqs []*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
 	write := false
 	for _, r := range reqs {
@@ -159,6 +160,12 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 	backoff := time.Millisecond
 	var lastErr error
 	unreachable := map[uint64]bool{} // nodes that failed at the transport level in this call
+	// skip holds the nodes not worth asking again in this call: the
+	// unreachable ones, and those that hold no replica of the range (it was
+	// removed from them: RangeNotFound, or a replica whose own descriptor no
+	// longer lists its node). Once every replica of the descriptor is in
+	// it, the descriptor is stale: the range moved away from all of them.
+	skip := map[uint64]bool{}
 	// tried holds the nodes asked since the last backoff: a hint to a node
 	// not yet in it is followed at once; anything else waits first, so a
 	// leader that briefly has no lease (a new learner, a lease transfer)
@@ -176,7 +183,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 				desc = local
 			}
 		}
-		node := db.pickNode(desc, attempt, unreachable)
+		node := db.pickNode(desc, attempt, skip)
 		tried[node] = true
 		resp, err := db.sendTo(ctx, node, req)
 		if err != nil {
@@ -186,10 +193,11 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 			}
 			lastErr = err
 			unreachable[node] = true
-			// Every replica we know of is unreachable: the descriptor may be
-			// stale (replicas moved); look the range up again.
-			if len(unreachable) >= len(desc.Replicas) && desc.RangeId != keys.MetaRangeID {
-				db.cache.evict(desc)
+			skip[node] = true
+			// Every replica we know of is unreachable or gone: the
+			// descriptor may be stale (replicas moved); look the range up
+			// again.
+			if db.staleReplicas(desc, skip) {
 				return nil, errRetryLookup
 			}
 		} else if perr := resp.Error; perr == nil {
@@ -205,9 +213,14 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 				db.repairMeta(ctx, perr.GetRangeKeyMismatch().Ranges)
 				return nil, errRetryLookup
 			case perr.GetRangeNotFound() != nil:
+				// The node has no replica (any more): the range moved off it.
 				db.forgetLeaseholder(desc.RangeId, node)
+				skip[node] = true
 				if len(desc.Replicas) <= 1 {
 					db.cache.evict(desc)
+					return nil, errRetryLookup
+				}
+				if db.staleReplicas(desc, skip) {
 					return nil, errRetryLookup
 				}
 			case perr.GetNotLeaseholder() != nil:
@@ -216,10 +229,16 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 				if nl.Desc != nil && nl.Desc.Generation > desc.Generation {
 					desc = nl.Desc
 				}
+				if d := nl.Desc; d != nil && len(d.EndKey) > 0 && !hasNode(d, node) {
+					// A replica that applied its own removal and is not
+					// destroyed yet: it will never serve the range.
+					skip[node] = true
+				}
 				// Follow a hint at once, unless it names a node that just
 				// failed: followers keep naming a dead leader until they
-				// elect a new one, and that is worth waiting (backing off) for.
-				if h := nl.Hint; h != nil && !unreachable[h.NodeId] {
+				// elect a new one, and that is worth waiting (backing off)
+				// for. A hint to a node without a replica is ignored.
+				if h := nl.Hint; h != nil && !skip[h.NodeId] {
 					db.setLeaseholder(desc.RangeId, h.NodeId)
 					if !tried[h.NodeId] {
 						continue
@@ -227,12 +246,15 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 				} else {
 					db.forgetLeaseholder(desc.RangeId, node)
 				}
+				if skip[node] && db.staleReplicas(desc, skip) {
+					return nil, errRetryLookup
+				}
 			default:
 				return nil, perr
 			}
 		}
 		// Back off before asking a node again.
-		if next := db.pickNode(desc, attempt+1, unreachable); tried[next] {
+		if next := db.pickNode(desc, attempt+1, skip); tried[next] {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
@@ -245,13 +267,44 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 	return nil, fmt.Errorf("kv: range %d unavailable after %d attempts: %w", desc.RangeId, db.cfg.MaxAttempts, lastErr)
 }
 
+// staleReplicas reports whether none of desc's replicas is left to ask
+// (every one is in skip) and, if so, evicts the range's cached descriptor
+// (desc, or any older one) so that the caller looks the range up again in
+// the meta directory. The meta range itself has no directory to consult:
+// for it the answer is always false (the caller keeps retrying with
+// backoff).
+func (db *DB) staleReplicas(desc *kvpb.RangeDescriptor, skip map[uint64]bool) bool {
+	if desc.RangeId == keys.MetaRangeID || len(desc.Replicas) == 0 {
+		return false
+	}
+	for _, r := range desc.Replicas {
+		if !skip[r.NodeId] {
+			return false
+		}
+	}
+	db.cache.evict(desc)
+	return true
+}
+
+func hasNode(d *kvpb.RangeDescriptor, nodeID uint64) bool {
+	for _, r := range d.Replicas {
+		if r.NodeId == nodeID {
+			return true
+		}
+	}
+	return false
+}
+
 // pickNode chooses the node to try: the cached leaseholder, else the
-// replicas in turn, this node first, skipping nodes found unreachable.
-func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, unreachable map[uint64]bool) uint64 {
+// replicas in turn, this node first, then the other voters, skipping the
+// nodes in skip; learners only when no voter is left. When every replica is
+// skipped (only for the meta range, see staleReplicas) it cycles through
+// all of them.
+func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, skip map[uint64]bool) uint64 {
 	db.mu.Lock()
 	lh, ok := db.mu.leaseholders[desc.RangeId]
 	db.mu.Unlock()
-	if ok && !unreachable[lh] {
+	if ok && !skip[lh] {
 		return lh
 	}
 	if len(desc.Replicas) == 0 {
@@ -259,13 +312,20 @@ func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, unreachable map[
 	}
 	order := make([]uint64, 0, len(desc.Replicas))
 	for _, r := range desc.Replicas {
-		if r.NodeId == db.cfg.NodeID {
+		if r.NodeId == db.cfg.NodeID && !skip[r.NodeId] {
 			order = append(order, r.NodeId)
 		}
 	}
 	for _, r := range desc.Replicas {
-		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER && !unreachable[r.NodeId] {
+		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER && !skip[r.NodeId] {
 			order = append(order, r.NodeId)
+		}
+	}
+	if len(order) == 0 {
+		for _, r := range desc.Replicas {
+			if !skip[r.NodeId] {
+				order = append(order, r.NodeId)
+			}
 		}
 	}
 	if len(order) == 0 {

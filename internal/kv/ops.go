@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -71,6 +72,7 @@ func (db *DB) ScanAt(ctx context.Context, start, end []byte, limit int64, ts uin
 	out := &kvpb.ScanResponse{}
 	var w lockWaiter
 	stale := 0 // stale-descriptor retries, bounded like send's
+	backoff := time.Millisecond
 	for bytes.Compare(start, end) < 0 {
 		desc, err := db.lookupRange(ctx, start)
 		if err != nil {
@@ -92,6 +94,13 @@ func (db *DB) ScanAt(ctx context.Context, start, end []byte, limit int64, ts uin
 			if stale++; stale >= db.cfg.MaxAttempts {
 				return nil, fmt.Errorf("kv: range of %s kept moving", keys.Pretty(start))
 			}
+			// Back off as sendOnce does: the directory may lag the range
+			// (a replica change whose meta update is yet to be republished).
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, db.cfg.MaxBackoff)
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}

@@ -65,12 +65,15 @@ func (c *rangeCache) insert(descs ...*kvpb.RangeDescriptor) {
 	}
 }
 
-// evict drops the entry for a range if it is still the given one.
+// evict drops the entry for a range unless it is newer than the given
+// descriptor: the one found stale, or an older one (the router may have
+// moved on to a newer descriptor, its replica's or a hint's, than the one
+// it looked up in the cache).
 func (c *rangeCache) evict(d *kvpb.RangeDescriptor) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, e := range c.mu.byEnd {
-		if e.RangeId == d.RangeId && e.Generation == d.Generation {
+		if e.RangeId == d.RangeId && e.Generation <= d.Generation {
 			c.mu.byEnd = append(c.mu.byEnd[:i:i], c.mu.byEnd[i+1:]...)
 			return
 		}

@@ -267,6 +267,13 @@ func (s *Store) AddGroup(rangeID, replicaID uint64, cs *raftpb.ConfState, sm Sta
 // state machine callback): use RemoveGroup there.
 func (s *Store) RemoveGroupAndWait(rangeID uint64) {
 	s.RemoveGroup(rangeID)
+	s.WaitRound(rangeID)
+}
+
+// WaitRound waits (boundedly) until no worker is in the middle of a round
+// for the range's group: after RemoveGroup, none starts again. Never call
+// it from a worker.
+func (s *Store) WaitRound(rangeID uint64) {
 	for deadline := time.Now().Add(10 * time.Second); s.sched.processing(rangeID) && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}

@@ -48,6 +48,9 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 	if to.GetNodeId() != s.cfg.NodeID {
 		return fmt.Errorf("raft message for node %d delivered to node %d", to.GetNodeId(), s.cfg.NodeID)
 	}
+	if msg.GetType() == removedNotice {
+		return s.handleRemovedNotice(m, msg)
+	}
 	key := peerKey{m.RangeId, msg.GetFrom()}
 	s.mu.RLock()
 	known := s.mu.peers[key] == m.FromNodeId
@@ -58,6 +61,23 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 		s.mu.Unlock()
 	}
 	r := s.Replica(m.RangeId)
+	if r != nil && r.group.ReplicaID == to.GetReplicaId() {
+		if d := r.Desc(); removedFrom(d, msg.GetFrom()) {
+			// From a replica removed from the range that has not applied
+			// its removal (it missed the commit: the leader stops talking
+			// to a replica once it applies the removal), so it will not
+			// destroy itself, and it campaigns for good. Tell it; what it
+			// says is of no use to the range. (Sent from a goroutine of
+			// its own: a transport may deliver synchronously, as the
+			// tests' does, and the receiver waits for its replica's Raft
+			// round to end, which may be the one that sent this message.)
+			notice := &raftpb.Message{
+				Type: removedNotice.Enum(), To: proto.Uint64(msg.GetFrom()), From: proto.Uint64(r.group.ReplicaID), Context: marshal(d),
+			}
+			go s.cfg.Raft.SendMessages(m.RangeId, notice)
+			return nil
+		}
+	}
 	if r != nil && r.group.ReplicaID != to.ReplicaId {
 		if to.ReplicaId < r.group.ReplicaID {
 			return nil // addressed to an older incarnation of our replica
@@ -87,6 +107,61 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 		}
 	}
 	return r.group.Step(msg)
+}
+
+// removedNotice is the type of the message with which a member of a range
+// tells a replica removed from it that it was (see HandleRaftMessage). It
+// is a type Raft itself only uses locally, never on the wire; the store
+// handles it without stepping it. Its context is the member's descriptor.
+const removedNotice = raftpb.MessageType_MsgCheckQuorum
+
+// removedFrom reports whether the replica replicaID of d's range was
+// removed from it by the time of d: replica ids are never reused, so an id
+// that d's range handed out (below NextReplicaId) and d does not list is
+// gone for good.
+func removedFrom(d *kvpb.RangeDescriptor, replicaID uint64) bool {
+	if len(d.EndKey) == 0 || replicaID == 0 || replicaID >= d.NextReplicaId {
+		return false // uninitialised (knows no history), or an id not handed out yet
+	}
+	for _, rd := range d.Replicas {
+		if rd.ReplicaId == replicaID {
+			return false
+		}
+	}
+	return true
+}
+
+// handleRemovedNotice destroys the replica a removedNotice addresses, if the
+// descriptor it carries shows that replica removed.
+func (s *Store) handleRemovedNotice(m *kvpb.RaftMessage, msg *raftpb.Message) error {
+	d := &kvpb.RangeDescriptor{}
+	if err := unmarshal(msg.GetContext(), d); err != nil {
+		return fmt.Errorf("range %d: corrupt removal notice: %w", m.RangeId, err)
+	}
+	id := m.GetToReplica().GetReplicaId()
+	if d.RangeId != m.RangeId || !removedFrom(d, id) {
+		return nil
+	}
+	s.createMu.Lock()
+	r := s.Replica(m.RangeId)
+	if r == nil || r.group.ReplicaID != id {
+		s.createMu.Unlock()
+		return nil // already gone, or replaced by a newer incarnation
+	}
+	s.cfg.Raft.RemoveGroup(r.RangeID) // no round of it starts any more
+	s.createMu.Unlock()
+	// Wait for a round in flight without createMu: applying a split takes it.
+	s.cfg.Raft.WaitRound(r.RangeID)
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if s.Replica(m.RangeId) != r {
+		return nil // destroyed meanwhile (it applied its removal after all)
+	}
+	slog.Info("replica removed from its range while it was not listening", "range", m.RangeId, "replica", id,
+		"generation", r.Desc().Generation, "current_generation", d.Generation, "notified_by_node", m.FromNodeId)
+	s.removeReplica(r)
+	s.deleteReplicaState(r, r.Desc())
+	return nil
 }
 
 // addUninitializedReplica creates an empty replica that waits for the
