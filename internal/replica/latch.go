@@ -15,6 +15,14 @@ import (
 type latchSpan struct {
 	key, end []byte
 	write    bool
+	// pastReads, on a write latch, lets it be taken while reads hold
+	// overlapping latches (it still waits for writes, and later reads wait
+	// for it): for writes that cannot change what a read in progress
+	// sees (see requestLatches).
+	pastReads bool
+	// readTS, on a read latch, is the timestamp the read reads at (0:
+	// unknown): it does not wait for a held write stamped above it.
+	readTS uint64
 }
 
 func (s latchSpan) isPoint() bool { return len(s.end) == 0 }
@@ -35,11 +43,19 @@ func (s latchSpan) overlaps(o latchSpan) bool {
 	}
 }
 
-// conflicts reports whether s and o cannot be held at the same time: they
-// overlap and at least one of them is a write. Reads share.
-func (s latchSpan) conflicts(o latchSpan) bool {
-	return (s.write || o.write) && s.overlaps(o)
+// conflicts reports whether a request for s must wait for a held latch o
+// whose entry is stamped oTS (0: not stamped): they overlap and at least
+// one of them is a write, except that a write that may pass reads does not
+// wait for a held read, and a read at a timestamp does not wait for a write
+// stamped above it. Reads share.
+func (s latchSpan) conflicts(o latchSpan, oTS uint64) bool {
+	if o.write && !s.write && s.readTS != 0 && oTS > s.readTS {
+		return false
+	}
+	return (o.write || s.waitsForReads()) && s.overlaps(o)
 }
+
+func (s latchSpan) waitsForReads() bool { return s.write && !s.pastReads }
 
 // latchEntry is one acquisition: the spans it holds and a channel closed when
 // they are released.
@@ -48,6 +64,11 @@ type latchEntry struct {
 	done  chan struct{}
 	// ranged: some of spans are ranges (not points).
 	ranged bool
+	// ts is the timestamp of the entry's writes once known (0 before; see
+	// latchManager.stamp), and stamped is closed then, if anyone waits
+	// for it. Both under latchManager.mu.
+	ts      uint64
+	stamped chan struct{}
 }
 
 // pointHold is one entry's latch on a point key.
@@ -117,63 +138,111 @@ func (m *latchManager) acquire(ctx context.Context, keys [][]byte) (release func
 // overlaps are fine). A span whose end is non-empty but not greater than its
 // key is rejected.
 func (m *latchManager) acquireSpans(ctx context.Context, spans []latchSpan) (release func(), err error) {
+	release, _, err = m.acquireStamped(ctx, spans)
+	return release, err
+}
+
+// acquireStamped is acquireSpans returning also stamp, which records the
+// timestamp of the latched writes once it is known: reads at a lower
+// timestamp stop waiting for them (their versions are invisible there).
+func (m *latchManager) acquireStamped(ctx context.Context, spans []latchSpan) (release func(), stamp func(ts uint64), err error) {
 	ranged := false
 	for _, s := range spans {
 		if !s.isPoint() {
 			if bytes.Compare(s.key, s.end) >= 0 {
-				return nil, fmt.Errorf("replica: invalid latch span [%q, %q)", s.key, s.end)
+				return nil, nil, fmt.Errorf("replica: invalid latch span [%q, %q)", s.key, s.end)
 			}
 			ranged = true
 		}
 	}
 	if len(spans) == 0 {
-		return func() {}, nil
+		return func() {}, func(uint64) {}, nil
 	}
 	e := &latchEntry{
 		spans:  append([]latchSpan(nil), spans...),
 		done:   make(chan struct{}),
 		ranged: ranged,
 	}
+	if release, err = m.acquireEntry(ctx, e); err != nil {
+		return nil, nil, err
+	}
+	return release, func(ts uint64) { m.stamp(e, ts) }, nil
+}
+
+func (m *latchManager) acquireEntry(ctx context.Context, e *latchEntry) (func(), error) {
 	for {
 		m.mu.Lock()
-		wait := m.conflictLocked(e.spans)
-		if wait == nil {
+		h := m.conflictLocked(e.spans)
+		if h == nil {
 			m.insertLocked(e)
 			m.mu.Unlock()
 			return func() { m.release(e) }, nil
 		}
+		// A read may stop waiting once the write it waits for is stamped
+		// (above it): wait for that too, unless it already happened.
+		var stamped chan struct{}
+		if h.ts == 0 && readsAtTS(e.spans) {
+			if h.stamped == nil {
+				h.stamped = make(chan struct{})
+			}
+			stamped = h.stamped
+		}
 		m.mu.Unlock()
 		select {
-		case <-wait:
+		case <-h.done:
+		case <-stamped:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
 }
 
-// conflictLocked returns the done channel of a held entry conflicting with
-// any of spans, or nil if there is none. m.mu must be held.
-func (m *latchManager) conflictLocked(spans []latchSpan) <-chan struct{} {
+func readsAtTS(spans []latchSpan) bool {
+	for _, s := range spans {
+		if !s.write && s.readTS != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// stamp records the timestamp of e's writes and wakes the reads waiting
+// for it. Only the first stamp counts.
+func (m *latchManager) stamp(e *latchEntry, ts uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e.ts != 0 || ts == 0 {
+		return
+	}
+	e.ts = ts
+	if e.stamped != nil {
+		close(e.stamped)
+	}
+}
+
+// conflictLocked returns a held entry conflicting with any of spans, or nil
+// if there is none. m.mu must be held.
+func (m *latchManager) conflictLocked(spans []latchSpan) *latchEntry {
 	for _, s := range spans {
 		if !s.isPoint() {
 			for h := range m.held {
 				for _, hs := range h.spans {
-					if s.conflicts(hs) {
-						return h.done
+					if s.conflicts(hs, h.ts) {
+						return h
 					}
 				}
 			}
 			continue
 		}
 		for _, ph := range m.points[string(s.key)] {
-			if s.write || ph.write {
-				return ph.e.done
+			if s.conflicts(latchSpan{key: s.key, write: ph.write}, ph.e.ts) {
+				return ph.e
 			}
 		}
 		for h := range m.ranged {
 			for _, hs := range h.spans {
-				if !hs.isPoint() && s.conflicts(hs) {
-					return h.done
+				if !hs.isPoint() && s.conflicts(hs, h.ts) {
+					return h
 				}
 			}
 		}

@@ -218,6 +218,62 @@ func TestLatchSpanReadBlocksPointWriteInside(t *testing.T) {
 	awaitAcquired(t, wc)()
 }
 
+// TestLatchWritePassesReads: a write latch that passes reads is taken while
+// reads hold the key or a span over it; it still waits for writes, and
+// reads (and writes) that come later wait for it.
+func TestLatchWritePassesReads(t *testing.T) {
+	m := newLatchManager()
+	pw := func(k string) latchSpan { s := pt(k, true); s.pastReads = true; return s }
+	rp := mustAcquire(t, m, pt("c", false))
+	rs := mustAcquire(t, m, sp("b", "d", false))
+	if canAcquire(t, m, pt("c", true)) {
+		t.Error("a plain write passed a read")
+	}
+	w := mustAcquire(t, m, pw("c"))
+	if canAcquire(t, m, pt("c", false)) || canAcquire(t, m, sp("a", "z", false)) {
+		t.Error("a read passed a held write")
+	}
+	if canAcquire(t, m, pw("c")) {
+		t.Error("a write passed a held write")
+	}
+	rc := acquireAsync(t, m, pt("c", false))
+	w()
+	awaitAcquired(t, rc)()
+	rp()
+	rs()
+}
+
+// TestLatchReadBelowStampedWrite: a read at a timestamp waits for a write
+// until the write is stamped above it (then at once), or released.
+func TestLatchReadBelowStampedWrite(t *testing.T) {
+	m := newLatchManager()
+	at := func(k string, ts uint64) latchSpan { s := pt(k, false); s.readTS = ts; return s }
+	ctx := context.Background()
+	w, stamp, err := m.acquireStamped(ctx, []latchSpan{pt("k", true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	below := acquireAsync(t, m, at("k", 10))
+	above := acquireAsync(t, m, at("k", 20))
+	unknown := acquireAsync(t, m, pt("k", false))
+	time.Sleep(10 * time.Millisecond)
+	stamp(15)
+	awaitAcquired(t, below)()
+	if canAcquire(t, m, at("k", 20)) || canAcquire(t, m, at("k", 15)) || canAcquire(t, m, pt("k", false)) {
+		t.Error("a read at or above the write's stamp, or at no timestamp, passed it")
+	}
+	select {
+	case <-above:
+		t.Fatal("a read above the stamp stopped waiting before the write was released")
+	case <-unknown:
+		t.Fatal("a read without a timestamp stopped waiting before the write was released")
+	case <-time.After(20 * time.Millisecond):
+	}
+	w()
+	awaitAcquired(t, above)()
+	awaitAcquired(t, unknown)()
+}
+
 func TestLatchContextCancel(t *testing.T) {
 	m := newLatchManager()
 	w := mustAcquire(t, m, pt("a", true))
@@ -444,35 +500,51 @@ func TestLatchIndexMatchesBruteForce(t *testing.T) {
 			}
 			return sp(k, e, w)
 		}
-		return pt(key(), w)
+		p := pt(key(), w)
+		p.pastReads = w && rng.IntN(2) == 0
+		if !w && rng.IntN(2) == 0 {
+			p.readTS = uint64(1 + rng.IntN(4))
+		}
+		return p
 	}
 	for round := 0; round < 2000; round++ {
 		m := newLatchManager()
 		var held [][]latchSpan
+		var stamps []uint64
 		var releases []func()
 		for i := rng.IntN(5); i > 0; i-- {
 			spans := []latchSpan{span(), span()}
-			if m.conflictLocked(spans) != nil {
+			m.mu.Lock()
+			c := m.conflictLocked(spans)
+			m.mu.Unlock()
+			if c != nil {
 				continue
 			}
-			rel, err := m.acquireSpans(context.Background(), spans)
+			rel, stamp, err := m.acquireStamped(context.Background(), spans)
 			if err != nil {
 				t.Fatal(err)
 			}
-			held, releases = append(held, spans), append(releases, rel)
+			ts := uint64(rng.IntN(5)) // 0: not stamped
+			stamp(ts)
+			held, stamps, releases = append(held, spans), append(stamps, ts), append(releases, rel)
 		}
 		// Release one at random, to exercise the index's removal.
 		if len(releases) > 0 && rng.IntN(2) == 0 {
 			i := rng.IntN(len(releases))
 			releases[i]()
 			held = append(held[:i], held[i+1:]...)
+			stamps = append(stamps[:i], stamps[i+1:]...)
 		}
 		req := []latchSpan{span(), span()}
 		want := false
-		for _, h := range held {
+		for hi, h := range held {
 			for _, hs := range h {
 				for _, s := range req {
-					want = want || s.conflicts(hs)
+					// A request waits for an overlapping held write
+					// (unless it reads below the write's stamp), and a
+					// write also for a held read unless it passes reads.
+					below := !s.write && s.readTS != 0 && stamps[hi] > s.readTS
+					want = want || (s.overlaps(hs) && ((hs.write && !below) || (s.write && !s.pastReads)))
 				}
 			}
 		}

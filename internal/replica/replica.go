@@ -152,15 +152,17 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 		// A read at a chosen timestamp (a transaction's snapshot) waits for
 		// writes in flight on its keys, which may land below ts; writes after
 		// it take newer oracle timestamps (see writeTimestamp), so the
-		// snapshot never changes once read.
-		release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, false))
+		// snapshot never changes once read. The clock moves past ts before
+		// the latch is held: a write that passes the latch (requestLatches)
+		// and times itself by the clock (no oracle yet) is above ts too.
+		if err := r.store.cfg.Clock.UpdateChecked(ts); err != nil {
+			return nil, kvpb.NewErrorf("range %d: read at %d: %v", r.RangeID, ts, err)
+		}
+		release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, false, false, ts))
 		if err != nil {
 			return nil, err
 		}
 		defer release()
-		if err := r.store.cfg.Clock.UpdateChecked(ts); err != nil {
-			return nil, kvpb.NewErrorf("range %d: read at %d: %v", r.RangeID, ts, err)
-		}
 	} else {
 		ts = storage.MaxTimestamp
 	}
@@ -204,15 +206,46 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 // requestLatches lists the latches a batch needs: write latches on the keys
 // it writes (when write is set), read latches on what it reads. Scans inside
 // write batches read the latest applied state and take no latch.
-func requestLatches(reqs []*kvpb.RequestUnion, write bool) []latchSpan {
+//
+// Outside the meta range, write latches pass reads (latchSpan.pastReads):
+// a write does not wait for reads at a timestamp that are in progress on
+// its keys (a snapshot scan no longer holds up every write to its span).
+// This is safe because nothing such a write does changes what those reads
+// see. A read holding its latch took its timestamp R from the oracle before
+// it latched, so:
+//   - a write of versions (Put, Delete, CompareAndSet, Increment, a
+//     one-phase commit) takes its timestamp from the oracle after latching
+//     (writeTimestamp), hence above R: invisible at R;
+//   - a lock (Prewrite, AcquireLock) belongs to a transaction whose commit
+//     timestamp will come from the oracle after the lock is written, hence
+//     above R: whether the read meets the lock or not, it reads below it;
+//   - a Resolve turns a lock into a version (or removes it) in one atomic
+//     batch, and a read sees either the lock (and resolves it through the
+//     transaction's primary to the same outcome) or the result, since every
+//     read evaluates on one consistent view (one iterator, or a snapshot for
+//     several requests);
+//   - CheckTxn and HeartbeatTxn write transaction records that reads only
+//     consult through locks, with the same argument.
+//
+// Reads still wait for writes in flight (a write whose timestamp is below R
+// must be applied before the read), and writes still wait for each other.
+// The meta range's writes take the node clock, not the oracle, and a write
+// at a timestamp its sender chose (RangeRequest.timestamp) may be below R:
+// both keep waiting for reads.
+//
+// A read at a timestamp (readTS) does not wait for writes whose latches are
+// stamped above it (onlyVersionsAt): their versions are invisible to it.
+func requestLatches(reqs []*kvpb.RequestUnion, write, pastReads bool, readTS uint64) []latchSpan {
 	spans := make([]latchSpan, 0, len(reqs))
 	for _, q := range reqs {
 		k, end := kvpb.RequestKeys(q)
 		switch {
-		case q.GetValidateRead() != nil || !write:
+		case q.GetValidateRead() != nil:
 			spans = append(spans, latchSpan{key: k, end: end})
+		case !write:
+			spans = append(spans, latchSpan{key: k, end: end, readTS: readTS})
 		case end == nil:
-			spans = append(spans, latchSpan{key: k, write: true})
+			spans = append(spans, latchSpan{key: k, write: true, pastReads: pastReads})
 		}
 	}
 	return spans
@@ -253,7 +286,7 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 // cleared (taken under the batch's latches: no release is missed).
 func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*kvpb.ResponseUnion, released <-chan struct{}, _ error) {
 	r.splitMu.RLock()
-	release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, true))
+	release, stamp, err := r.latches.acquireStamped(ctx, requestLatches(req.Requests, true, r.RangeID != keys.MetaRangeID && req.Timestamp == 0, 0))
 	if err != nil {
 		r.splitMu.RUnlock()
 		return nil, nil, err
@@ -297,6 +330,9 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 		if err := clock.UpdateChecked(ts); err != nil {
 			return nil, nil, kvpb.NewErrorf("range %d: write at %d: %v", r.RangeID, ts, err)
 		}
+	}
+	if onlyVersionsAt(req.Requests) {
+		stamp(ts) // reads below ts need not wait for these writes
 	}
 	// Only a multi-request batch needs to read its own writes; an indexed
 	// batch costs a skiplist, so a single request reads the engine.
@@ -355,6 +391,26 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 		}()
 		return nil, nil, kvpb.NewAmbiguousResult(ctx.Err())
 	}
+}
+
+// onlyVersionsAt reports whether everything a write batch writes is versions
+// at the batch's timestamp (plain writes, one-phase commits; its read
+// validations write nothing): then a read below that timestamp cannot see
+// any of it, and its latches are stamped with it.
+func onlyVersionsAt(reqs []*kvpb.RequestUnion) bool {
+	for _, q := range reqs {
+		switch v := q.Value.(type) {
+		case *kvpb.RequestUnion_Put, *kvpb.RequestUnion_Delete, *kvpb.RequestUnion_Cas, *kvpb.RequestUnion_Increment,
+			*kvpb.RequestUnion_ValidateRead:
+		case *kvpb.RequestUnion_Prewrite:
+			if !v.Prewrite.OnePc {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // needsTimestamp reports whether a batch writes versions at a timestamp
