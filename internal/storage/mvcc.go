@@ -131,8 +131,10 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 		return res, err
 	}
 	res.LatestTimestamp = latest
-	if latest > ts && !it.SeekGE(EncodeMVCCKey(key, ts)) {
-		return res, it.Error()
+	if latest > ts {
+		if valid, _, _ = skipToVisible(it, prefix, ts, nil); !valid {
+			return res, it.Error() // (bounded to the key: no visible version)
+		}
 	}
 	for ; valid; valid = it.Next() {
 		_, vts, err := DecodeMVCCKey(it.Key())
@@ -186,11 +188,18 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 	defer it.Close()
 	var bytesRead int64
 	var locked *LockedError
+	var cur, seekKey []byte // the current key's MVCC prefix; a seek target
 	valid := it.First()
 	for valid {
-		key, vts, isLock, err := DecodeDataKey(it.Key())
+		rk := it.Key()
+		key, vts, isLock, err := DecodeDataKey(rk)
 		if err != nil {
 			return nil, nil, err
+		}
+		if isLock {
+			cur = append(cur[:0], rk...)
+		} else {
+			cur = append(cur[:0], rk[:len(rk)-8]...)
 		}
 		// The limits are checked before a key's lock (which sorts first):
 		// locks of keys past the limit do not concern this scan.
@@ -224,17 +233,14 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		}
 		if vts > ts {
 			// Skip to the newest version visible at ts.
-			if valid = it.SeekGE(EncodeMVCCKey(key, ts)); !valid {
+			var same bool
+			if valid, same, seekKey = skipToVisible(it, cur, ts, seekKey); !valid {
 				break
 			}
-			k2, vts2, isLock2, err := DecodeDataKey(it.Key())
-			if err != nil {
-				return nil, nil, err
+			if !same {
+				continue // no visible version of key; the iterator is at the next key
 			}
-			if isLock2 || !bytes.Equal(k2, key) {
-				continue // no visible version of key; k2 is the next key
-			}
-			vts = vts2
+			vts = ^binary.BigEndian.Uint64(it.Key()[len(cur):])
 		}
 		val, err := it.ValueAndErr()
 		if err != nil {
@@ -254,7 +260,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			kvs = append(kvs, kv)
 		}
 		// Move past the remaining (older) versions of key.
-		valid = it.SeekGE(prefixEnd(MVCCKeyPrefix(key)))
+		valid = skipKey(it, cur)
 	}
 	if err := it.Error(); err != nil {
 		return nil, nil, err
@@ -263,6 +269,54 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		return nil, nil, locked
 	}
 	return kvs, nil, nil
+}
+
+// nextsBeforeSeek is how many versions a scan steps over with Next before
+// it seeks past them: a key's versions are adjacent, and a Next costs far
+// less than a SeekGE through every memtable and level (CockroachDB's MVCC
+// scanner does the same).
+const nextsBeforeSeek = 4
+
+// isVersionOf reports whether engine key k is a version of the key whose
+// MVCC prefix is p (prefixes are prefix-free: no other key's starts with p).
+func isVersionOf(k, p []byte) bool { return len(k) == len(p)+8 && bytes.HasPrefix(k, p) }
+
+// skipToVisible moves it, positioned at a version of the key with MVCC
+// prefix p newer than ts, to the newest version at or below ts: same
+// reports it found one; otherwise it is at the next key (or exhausted).
+// buf is scratch space for the seek key, returned for reuse.
+func skipToVisible(it *pebble.Iterator, p []byte, ts uint64, buf []byte) (valid, same bool, _ []byte) {
+	for i := 0; i < nextsBeforeSeek; i++ {
+		if !it.Next() {
+			return false, false, buf
+		}
+		k := it.Key()
+		if !isVersionOf(k, p) {
+			return true, false, buf
+		}
+		if ^binary.BigEndian.Uint64(k[len(p):]) <= ts {
+			return true, true, buf
+		}
+	}
+	buf = binary.BigEndian.AppendUint64(append(buf[:0], p...), ^ts)
+	if !it.SeekGE(buf) {
+		return false, false, buf
+	}
+	return true, isVersionOf(it.Key(), p), buf
+}
+
+// skipKey moves it past every remaining version of the key with MVCC
+// prefix p.
+func skipKey(it *pebble.Iterator, p []byte) bool {
+	for i := 0; i < nextsBeforeSeek; i++ {
+		if !it.Next() {
+			return false
+		}
+		if !bytes.HasPrefix(it.Key(), p) {
+			return true
+		}
+	}
+	return it.SeekGE(prefixEnd(p))
 }
 
 // prefixEnd returns the first key after every key with the given prefix.
