@@ -58,6 +58,11 @@ func (s *Store) processRound(items []schedItem, work []readyWork) []readyWork {
 	if s.applyDurable(work); s.failed.Load() {
 		return work
 	}
+	// What the early apply ran may have removed groups of this round (a
+	// split replaces an uninitialised replica of its right half): their
+	// Ready is stale, and persisting it would overwrite the state written
+	// for their successor (or resurrect a destroyed replica's).
+	work = slices.DeleteFunc(work, func(w readyWork) bool { return w.g.isRemoved() })
 	if s.persist(work); s.failed.Load() {
 		return work // nothing durable may be acted on: no send, apply or Advance
 	}
@@ -139,7 +144,8 @@ func (s *Store) sendAppends(w *readyWork) {
 // end before this Ready and the first entry this Ready writes (a committed
 // entry is never overwritten, but an entry this Ready rewrites is not
 // durable yet). A leader's write is then acknowledged as soon as a quorum
-// has it, not after the leader's next fsync of newer proposals. The batch
+// has it, not after the leader's next fsync of newer proposals. Only
+// normal entries are applied early (see the loop). The batch
 // also records a hard state whose commit index covers what it applies, so
 // the persisted applied index never passes the persisted commit index.
 func (s *Store) applyDurable(work []readyWork) {
@@ -154,8 +160,12 @@ func (s *Store) applyDurable(work []readyWork) {
 		if len(w.rd.Entries) > 0 {
 			limit = min(limit, w.rd.Entries[0].GetIndex()-1)
 		}
+		// A configuration change stops the early part: applying one may
+		// remove this replica (its state is deleted after the apply), and
+		// the round must not write the group's log and hard state again
+		// after that; it is applied after the fsync, as before.
 		n := 0
-		for n < len(ents) && ents[n].GetIndex() <= limit {
+		for n < len(ents) && ents[n].GetIndex() <= limit && ents[n].GetType() == raftpb.EntryNormal {
 			n++
 		}
 		if n == 0 {
@@ -279,6 +289,12 @@ func (s *Store) persist(work []readyWork) {
 		s.metrics.fsyncLatency.Observe(time.Since(start).Seconds())
 		s.metrics.fsyncGroups.Observe(float64(len(work)))
 	}
+}
+
+func (g *Group) isRemoved() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.removed
 }
 
 func (g *Group) persistedHardState() *raftpb.HardState {

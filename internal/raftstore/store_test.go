@@ -87,6 +87,9 @@ type appliedEntry struct {
 type fakeSM struct {
 	rangeID uint64
 	poison  string // a command whose Apply fails
+	// afterCmd, if set, runs for each applied command once its batch
+	// committed (in the apply's After).
+	afterCmd func(cmd string)
 
 	mu struct {
 		sync.Mutex
@@ -118,6 +121,11 @@ func (f *fakeSM) Apply(b *storage.Batch, ents []*raftpb.Entry) (ApplyResult, err
 		f.mu.Lock()
 		f.mu.afterCalls++
 		f.mu.Unlock()
+		if f.afterCmd != nil {
+			for _, e := range ents {
+				f.afterCmd(string(e.GetData()))
+			}
+		}
 	}}, nil
 }
 
@@ -851,6 +859,78 @@ func TestCrashKeepsAppliedWithinLog(t *testing.T) {
 		cs.Stop()
 		if err := ce.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestGroupRemovedByApplyIsNotPersistedAgain: applying an entry can remove
+// its group and delete its state (a replica removed from its range, an
+// uninitialised replica replaced by a split). Entries are applied before
+// the round's fsync (applyDurable), so the rest of that round must not
+// write the removed group's log and hard state again.
+func TestGroupRemovedByApplyIsNotPersistedAgain(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		eng := openEngine(t)
+		writeInitialState(t, eng, 1)
+		s := startStore(t, testStoreConfig(eng))
+		sm := &fakeSM{rangeID: 1}
+		removed := make(chan struct{})
+		var once sync.Once
+		sm.afterCmd = func(cmd string) {
+			if cmd != "remove" {
+				return
+			}
+			once.Do(func() {
+				s.RemoveGroup(1)
+				b := eng.NewBatch()
+				defer b.Close()
+				if err := b.DeleteRange(storage.RangeLocalPrefix(1), storage.RangeLocalEnd(1), nil); err != nil {
+					t.Error(err)
+				}
+				if err := b.Commit(storage.Sync); err != nil {
+					t.Error(err)
+				}
+				close(removed)
+			})
+		}
+		g := addLeader(t, s, 1, sm)
+		// Keep proposing, so that the round applying "remove" also
+		// persists newer entries.
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for p := 0; p < 4; p++ {
+			wg.Add(1)
+			go func(p int) {
+				defer wg.Done()
+				for i := 0; i < 2000; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := g.Propose([]byte(fmt.Sprintf("x%d-%d", p, i))); err != nil {
+						return // removed
+					}
+					if i == 20 && p == 0 {
+						_ = g.Propose([]byte("remove"))
+					}
+				}
+			}(p)
+		}
+		select {
+		case <-removed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the remove command was not applied")
+		}
+		close(stop)
+		wg.Wait()
+		s.Stop()
+		r := eng.Reader()
+		if _, err := storage.Get(r, storage.RaftHardStateKey(1)); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("round %d: the removed group's hard state was written again (err %v)", round, err)
+		}
+		if ents, err := readLog(r, 1, 0); err != nil || len(ents) > 0 {
+			t.Fatalf("round %d: the removed group's log was written again: %d entries (err %v)", round, len(ents), err)
 		}
 	}
 }
