@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -25,6 +26,11 @@ const routeHeader = "cairn-route"
 const (
 	maxRoutes    = 4096 // cached ranges
 	maxNodeConns = 64   // connections to nodes other than the dialed one
+	// failedNodeBackoff is how long a node whose connection failed is not
+	// routed to again (hints naming it are ignored meanwhile): a node the
+	// client cannot reach (a firewall, a certificate without its address)
+	// must not cost a new connection per forwarded request.
+	failedNodeBackoff = 30 * time.Second
 )
 
 // nodeConn is a connection to one node with its service clients.
@@ -60,6 +66,7 @@ type router struct {
 	mu     sync.RWMutex
 	routes []route // sorted by start, disjoint
 	conns  map[string]*nodeConn
+	failed map[string]time.Time // nodes not routed to until then (bounded by maxNodeConns)
 }
 
 func newRouter(enabled bool, addr string, conn *grpc.ClientConn, creds credentials.TransportCredentials, opts []grpc.DialOption) *router {
@@ -70,7 +77,8 @@ func newRouter(enabled bool, addr string, conn *grpc.ClientConn, creds credentia
 		dial: func(a string) (*grpc.ClientConn, error) {
 			return grpc.NewClient(a, append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, opts...)...)
 		},
-		conns: map[string]*nodeConn{},
+		conns:  map[string]*nodeConn{},
+		failed: map[string]time.Time{},
 	}
 }
 
@@ -133,7 +141,7 @@ func (r *router) insert(rt route) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rt.addr != r.dialAddr && r.conns[rt.addr] == nil {
-		if len(r.conns) >= maxNodeConns {
+		if len(r.conns) >= maxNodeConns || time.Now().Before(r.failed[rt.addr]) {
 			return
 		}
 		conn, err := r.dial(rt.addr)
@@ -168,6 +176,10 @@ func (r *router) forget(addr string) {
 	r.mu.Lock()
 	nc := r.conns[addr]
 	delete(r.conns, addr)
+	if len(r.failed) >= maxNodeConns {
+		clear(r.failed)
+	}
+	r.failed[addr] = time.Now().Add(failedNodeBackoff)
 	kept := r.routes[:0]
 	for _, o := range r.routes {
 		if o.addr != addr {
