@@ -51,6 +51,9 @@
 #                     27431-27433)
 #   ETCD_CLIENT_BASE, ETCD_PEER_BASE
 #                     etcd member i listens on BASE+i (defaults 27500, 27510)
+#   ROUTING           true (default) or false: whether Cairn's load processes
+#                     route requests to the leaseholder (`--routing`; etcd's
+#                     client has no equivalent)
 #   KEEP_LOGS         if set, a directory to copy the server and load logs to
 #                     before the temporary directory is removed
 #
@@ -65,6 +68,7 @@ REPO=$PWD
 DURATION=${DURATION:-20s}
 SYSTEMS=${SYSTEMS:-cairn etcd}
 PROFILE=${PROFILE:-}
+ROUTING=${ROUTING:-true}
 KEEP_LOGS=${KEEP_LOGS:-}
 CAIRN_RPC_BASE=${CAIRN_RPC_BASE:-27400}
 CAIRN_HTTP_BASE=${CAIRN_HTTP_BASE:-27480}
@@ -243,7 +247,7 @@ run_load() {
 		logs+=("$out")
 		local cmd
 		if [[ $sys == cairn ]]; then
-			cmd=("$CAIRN" workload kv --insecure --addr "$(cairn_rpc "$i")")
+			cmd=("$CAIRN" workload kv --insecure --addr "$(cairn_rpc "$i")" --routing="$ROUTING")
 		else
 			cmd=("$ROOT/etcdload" --endpoints "$(etcd_client "$i")")
 		fi

@@ -19,6 +19,7 @@ type clientFlags struct {
 	insecure bool
 	certsDir string
 	user     string
+	routing  bool
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
@@ -26,6 +27,7 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "connect in plaintext to a node started with --insecure")
 	cmd.Flags().StringVar(&f.certsDir, "certs-dir", "", "directory with ca.crt and client.<user>.crt/key")
 	cmd.Flags().StringVar(&f.user, "user", "root", "client certificate user (with --certs-dir)")
+	cmd.Flags().BoolVar(&f.routing, "routing", true, "send each request straight to the node that holds its range's lease once known (false: always through --addr)")
 }
 
 func (f *clientFlags) dial() (*client.Client, error) {
@@ -33,7 +35,7 @@ func (f *clientFlags) dial() (*client.Client, error) {
 	case f.insecure && f.certsDir != "":
 		return nil, fmt.Errorf("--insecure and --certs-dir are mutually exclusive")
 	case f.insecure:
-		return client.Dial(f.addr, client.WithInsecure())
+		return client.Dial(f.addr, client.WithInsecure(), client.WithRouting(f.routing))
 	case f.certsDir == "":
 		return nil, fmt.Errorf("either --certs-dir (TLS) or --insecure (plaintext) is required")
 	}
@@ -44,7 +46,7 @@ func (f *clientFlags) dial() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.Dial(f.addr, client.WithTLS(tlsCfg))
+	return client.Dial(f.addr, client.WithTLS(tlsCfg), client.WithRouting(f.routing))
 }
 
 // run dials, runs f with a context bounded by timeout, and closes the client.
