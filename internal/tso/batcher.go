@@ -5,6 +5,9 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 // Fetch asks the oracle for count timestamps (a kv request).
@@ -32,6 +35,17 @@ type result struct {
 	ts  uint64
 	err error
 }
+
+var (
+	fetchDuration = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "cairn_tso_fetch_duration_seconds", Help: "Latency of one batched call to the timestamp oracle.",
+		Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16),
+	})
+	fetchBatch = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "cairn_tso_fetch_batch", Help: "Timestamps requested by one call to the oracle.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 12),
+	})
+)
 
 // batcherQueue bounds the waiting requests.
 const batcherQueue = 4096
@@ -93,8 +107,11 @@ func (b *Batcher) run() {
 			}
 		}
 		ctx, cancel := context.WithTimeout(b.ctx, fetchTimeout)
+		start := time.Now()
 		first, err := b.fetch(ctx, uint32(len(batch)))
 		cancel()
+		fetchDuration.Observe(time.Since(start).Seconds())
+		fetchBatch.Observe(float64(len(batch)))
 		for i, w := range batch {
 			w.done <- result{ts: first + uint64(i), err: err}
 		}
