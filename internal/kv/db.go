@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,18 +160,18 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 	req := &kvpb.RangeRequest{RangeId: desc.RangeId, Timestamp: ts, Requests: reqs}
 	backoff := time.Millisecond
 	var lastErr error
-	unreachable := map[uint64]bool{} // nodes that failed at the transport level in this call
 	// skip holds the nodes not worth asking again in this call: the
 	// unreachable ones, and those that hold no replica of the range (it was
 	// removed from them: RangeNotFound, or a replica whose own descriptor no
 	// longer lists its node). Once every replica of the descriptor is in
 	// it, the descriptor is stale: the range moved away from all of them.
-	skip := map[uint64]bool{}
+	var skipBuf, triedBuf [8]uint64 // no allocation for the usual few replicas
+	skip := nodeSet(skipBuf[:0])
 	// tried holds the nodes asked since the last backoff: a hint to a node
 	// not yet in it is followed at once; anything else waits first, so a
 	// leader that briefly has no lease (a new learner, a lease transfer)
 	// costs backoff time, not the whole attempt budget.
-	tried := map[uint64]bool{}
+	tried := nodeSet(triedBuf[:0])
 	for attempt := 0; attempt < db.cfg.MaxAttempts; attempt++ {
 		if err := ctx.Err(); err != nil {
 			if write && attempt > 0 {
@@ -184,7 +185,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 			}
 		}
 		node := db.pickNode(desc, attempt, skip)
-		tried[node] = true
+		tried = tried.add(node)
 		resp, err := db.sendTo(ctx, node, req)
 		if err != nil {
 			db.forgetLeaseholder(desc.RangeId, node)
@@ -192,8 +193,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 				return nil, kvpb.NewAmbiguousResult(err)
 			}
 			lastErr = err
-			unreachable[node] = true
-			skip[node] = true
+			skip = skip.add(node)
 			// Every replica we know of is unreachable or gone: the
 			// descriptor may be stale (replicas moved); look the range up
 			// again.
@@ -215,7 +215,7 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 			case perr.GetRangeNotFound() != nil:
 				// The node has no replica (any more): the range moved off it.
 				db.forgetLeaseholder(desc.RangeId, node)
-				skip[node] = true
+				skip = skip.add(node)
 				if len(desc.Replicas) <= 1 {
 					db.cache.evict(desc)
 					return nil, errRetryLookup
@@ -229,24 +229,24 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 				if nl.Desc != nil && nl.Desc.Generation > desc.Generation {
 					desc = nl.Desc
 				}
-				if d := nl.Desc; d != nil && len(d.EndKey) > 0 && !hasNode(d, node) {
+				if d := nl.Desc; d != nil && len(d.EndKey) > 0 && !d.HasNode(node) {
 					// A replica that applied its own removal and is not
 					// destroyed yet: it will never serve the range.
-					skip[node] = true
+					skip = skip.add(node)
 				}
 				// Follow a hint at once, unless it names a node that just
 				// failed: followers keep naming a dead leader until they
 				// elect a new one, and that is worth waiting (backing off)
 				// for. A hint to a node without a replica is ignored.
-				if h := nl.Hint; h != nil && !skip[h.NodeId] {
+				if h := nl.Hint; h != nil && !skip.has(h.NodeId) {
 					db.setLeaseholder(desc.RangeId, h.NodeId)
-					if !tried[h.NodeId] {
+					if !tried.has(h.NodeId) {
 						continue
 					}
 				} else {
 					db.forgetLeaseholder(desc.RangeId, node)
 				}
-				if skip[node] && db.staleReplicas(desc, skip) {
+				if skip.has(node) && db.staleReplicas(desc, skip) {
 					return nil, errRetryLookup
 				}
 			default:
@@ -254,18 +254,31 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 			}
 		}
 		// Back off before asking a node again.
-		if next := db.pickNode(desc, attempt+1, skip); tried[next] {
+		if next := db.pickNode(desc, attempt+1, skip); tried.has(next) {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, db.cfg.MaxBackoff)
-			clear(tried)
+			tried = tried[:0]
 		}
 	}
 	return nil, fmt.Errorf("kv: range %d unavailable after %d attempts: %w", desc.RangeId, db.cfg.MaxAttempts, lastErr)
 }
+
+// nodeSet is a small set of node ids (a range's few replicas): a slice
+// over a stack buffer, so that routing a request allocates nothing for it.
+type nodeSet []uint64
+
+func (s nodeSet) add(id uint64) nodeSet {
+	if s.has(id) {
+		return s
+	}
+	return append(s, id)
+}
+
+func (s nodeSet) has(id uint64) bool { return slices.Contains(s, id) }
 
 // staleReplicas reports whether none of desc's replicas is left to ask
 // (every one is in skip) and, if so, evicts the range's cached descriptor
@@ -273,12 +286,12 @@ func (db *DB) sendToRange(ctx context.Context, desc *kvpb.RangeDescriptor, ts ui
 // the meta directory. The meta range itself has no directory to consult:
 // for it the answer is always false (the caller keeps retrying with
 // backoff).
-func (db *DB) staleReplicas(desc *kvpb.RangeDescriptor, skip map[uint64]bool) bool {
+func (db *DB) staleReplicas(desc *kvpb.RangeDescriptor, skip nodeSet) bool {
 	if desc.RangeId == keys.MetaRangeID || len(desc.Replicas) == 0 {
 		return false
 	}
 	for _, r := range desc.Replicas {
-		if !skip[r.NodeId] {
+		if !skip.has(r.NodeId) {
 			return false
 		}
 	}
@@ -286,25 +299,16 @@ func (db *DB) staleReplicas(desc *kvpb.RangeDescriptor, skip map[uint64]bool) bo
 	return true
 }
 
-func hasNode(d *kvpb.RangeDescriptor, nodeID uint64) bool {
-	for _, r := range d.Replicas {
-		if r.NodeId == nodeID {
-			return true
-		}
-	}
-	return false
-}
-
 // pickNode chooses the node to try: the cached leaseholder, else the
 // replicas in turn, this node first, then the other voters, skipping the
 // nodes in skip; learners only when no voter is left. When every replica is
 // skipped (only for the meta range, see staleReplicas) it cycles through
 // all of them.
-func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, skip map[uint64]bool) uint64 {
+func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, skip nodeSet) uint64 {
 	db.mu.Lock()
 	lh, ok := db.mu.leaseholders[desc.RangeId]
 	db.mu.Unlock()
-	if ok && !skip[lh] {
+	if ok && !skip.has(lh) {
 		return lh
 	}
 	if len(desc.Replicas) == 0 {
@@ -312,18 +316,18 @@ func (db *DB) pickNode(desc *kvpb.RangeDescriptor, attempt int, skip map[uint64]
 	}
 	order := make([]uint64, 0, len(desc.Replicas))
 	for _, r := range desc.Replicas {
-		if r.NodeId == db.cfg.NodeID && !skip[r.NodeId] {
+		if r.NodeId == db.cfg.NodeID && !skip.has(r.NodeId) {
 			order = append(order, r.NodeId)
 		}
 	}
 	for _, r := range desc.Replicas {
-		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER && !skip[r.NodeId] {
+		if r.NodeId != db.cfg.NodeID && r.Type == kvpb.ReplicaType_VOTER && !skip.has(r.NodeId) {
 			order = append(order, r.NodeId)
 		}
 	}
 	if len(order) == 0 {
 		for _, r := range desc.Replicas {
-			if !skip[r.NodeId] {
+			if !skip.has(r.NodeId) {
 				order = append(order, r.NodeId)
 			}
 		}

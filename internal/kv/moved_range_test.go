@@ -174,7 +174,7 @@ func TestRouterRangeMovedAway(t *testing.T) {
 			if took := time.Since(start); took > time.Second {
 				t.Errorf("took %v", took)
 			}
-			if d := db.cache.lookup(kk("a")); d == nil || d.Generation < 8 || hasNode(d, 1) || hasNode(d, 2) {
+			if d := db.cache.lookup(kk("a")); d == nil || d.Generation < 8 || d.HasNode(1) || d.HasNode(2) {
 				t.Errorf("cached descriptor after the requests: %v, want the current one", d)
 			}
 			// Each stale replica was asked at most once: once the

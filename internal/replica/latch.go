@@ -142,10 +142,11 @@ func (m *latchManager) acquireSpans(ctx context.Context, spans []latchSpan) (rel
 	return release, err
 }
 
-// acquireStamped is acquireSpans returning also stamp, which records the
-// timestamp of the latched writes once it is known: reads at a lower
-// timestamp stop waiting for them (their versions are invisible there).
-func (m *latchManager) acquireStamped(ctx context.Context, spans []latchSpan) (release func(), stamp func(ts uint64), err error) {
+// acquireStamped is acquireSpans returning also the latches' entry (nil
+// when there are none), for stamp: once the timestamp of the latched writes
+// is known, reads at a lower timestamp stop waiting for them (their versions
+// are invisible there).
+func (m *latchManager) acquireStamped(ctx context.Context, spans []latchSpan) (release func(), e *latchEntry, err error) {
 	ranged := false
 	for _, s := range spans {
 		if !s.isPoint() {
@@ -156,9 +157,9 @@ func (m *latchManager) acquireStamped(ctx context.Context, spans []latchSpan) (r
 		}
 	}
 	if len(spans) == 0 {
-		return func() {}, func(uint64) {}, nil
+		return func() {}, nil, nil
 	}
-	e := &latchEntry{
+	e = &latchEntry{
 		spans:  append([]latchSpan(nil), spans...),
 		done:   make(chan struct{}),
 		ranged: ranged,
@@ -166,7 +167,7 @@ func (m *latchManager) acquireStamped(ctx context.Context, spans []latchSpan) (r
 	if release, err = m.acquireEntry(ctx, e); err != nil {
 		return nil, nil, err
 	}
-	return release, func(ts uint64) { m.stamp(e, ts) }, nil
+	return release, e, nil
 }
 
 func (m *latchManager) acquireEntry(ctx context.Context, e *latchEntry) (func(), error) {
@@ -207,8 +208,11 @@ func readsAtTS(spans []latchSpan) bool {
 }
 
 // stamp records the timestamp of e's writes and wakes the reads waiting
-// for it. Only the first stamp counts.
+// for it. Only the first stamp counts; a nil entry (no latches) is a no-op.
 func (m *latchManager) stamp(e *latchEntry, ts uint64) {
+	if e == nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e.ts != 0 || ts == 0 {

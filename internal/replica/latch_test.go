@@ -249,15 +249,29 @@ func TestLatchReadBelowStampedWrite(t *testing.T) {
 	m := newLatchManager()
 	at := func(k string, ts uint64) latchSpan { s := pt(k, false); s.readTS = ts; return s }
 	ctx := context.Background()
-	w, stamp, err := m.acquireStamped(ctx, []latchSpan{pt("k", true)})
+	w, e, err := m.acquireStamped(ctx, []latchSpan{pt("k", true)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	below := acquireAsync(t, m, at("k", 10))
 	above := acquireAsync(t, m, at("k", 20))
 	unknown := acquireAsync(t, m, pt("k", false))
-	time.Sleep(10 * time.Millisecond)
-	stamp(15)
+	// Stamp once a read at a timestamp waits for the write (it asked to be
+	// woken by the stamp).
+	deadline := time.Now().Add(failAfter)
+	for {
+		m.mu.Lock()
+		waiting := e.stamped != nil
+		m.mu.Unlock()
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no read waited for the write")
+		}
+		runtime.Gosched()
+	}
+	m.stamp(e, 15)
 	awaitAcquired(t, below)()
 	if canAcquire(t, m, at("k", 20)) || canAcquire(t, m, at("k", 15)) || canAcquire(t, m, pt("k", false)) {
 		t.Error("a read at or above the write's stamp, or at no timestamp, passed it")
@@ -520,12 +534,12 @@ func TestLatchIndexMatchesBruteForce(t *testing.T) {
 			if c != nil {
 				continue
 			}
-			rel, stamp, err := m.acquireStamped(context.Background(), spans)
+			rel, e, err := m.acquireStamped(context.Background(), spans)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ts := uint64(rng.IntN(5)) // 0: not stamped
-			stamp(ts)
+			m.stamp(e, ts)
 			held, stamps, releases = append(held, spans), append(stamps, ts), append(releases, rel)
 		}
 		// Release one at random, to exercise the index's removal.

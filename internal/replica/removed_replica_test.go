@@ -31,12 +31,17 @@ func TestRemovedReplicaThatMissedItsRemovalIsDestroyed(t *testing.T) {
 	putViaLeader(t, nodes[:2], "after", "x")
 	// Cut off, node 3 still has its replica, with the old descriptor.
 	r := removed.store.Replica(keys.FirstUserRangeID)
-	if r == nil || !hasNode(r.Desc(), removed.id) {
+	if r == nil || !r.Desc().HasNode(removed.id) {
 		t.Fatal("the partitioned node already knows of its removal")
 	}
 
 	tr.partition(removed.id, false)
-	if err := waitFor(10*time.Second, func() bool { return removed.store.Replica(keys.FirstUserRangeID) == nil }); err != nil {
+	// Destroyed: unregistered, then its state deleted and a tombstone
+	// written in one batch (wait for both).
+	if err := waitFor(10*time.Second, func() bool {
+		tomb, err := readTombstone(removed.eng.Reader(), keys.FirstUserRangeID)
+		return removed.store.Replica(keys.FirstUserRangeID) == nil && err == nil && tomb > 0
+	}); err != nil {
 		t.Fatalf("the removed replica on node %d was not destroyed: %v", removed.id, err)
 	}
 	res, err := storage.MVCCGet(removed.eng.Reader(), keys.KVKey([]byte("k")), storage.MaxTimestamp)

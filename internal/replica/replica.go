@@ -286,7 +286,7 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 // cleared (taken under the batch's latches: no release is missed).
 func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*kvpb.ResponseUnion, released <-chan struct{}, _ error) {
 	r.splitMu.RLock()
-	release, stamp, err := r.latches.acquireStamped(ctx, requestLatches(req.Requests, true, r.RangeID != keys.MetaRangeID && req.Timestamp == 0, 0))
+	release, latched, err := r.latches.acquireStamped(ctx, requestLatches(req.Requests, true, r.RangeID != keys.MetaRangeID && req.Timestamp == 0, 0))
 	if err != nil {
 		r.splitMu.RUnlock()
 		return nil, nil, err
@@ -332,7 +332,7 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 		}
 	}
 	if onlyVersionsAt(req.Requests) {
-		stamp(ts) // reads below ts need not wait for these writes
+		r.latches.stamp(latched, ts) // reads below ts need not wait for these writes
 	}
 	// Only a multi-request batch needs to read its own writes; an indexed
 	// batch costs a skiplist, so a single request reads the engine.

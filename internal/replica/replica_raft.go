@@ -198,18 +198,9 @@ func (r *Replica) afterApply(desc *kvpb.RangeDescriptor, maxTS, lastTerm uint64,
 	for i, p := range waiting {
 		p.done <- errs[i]
 	}
-	if !hasNode(desc, r.store.cfg.NodeID) {
+	if !desc.HasNode(r.store.cfg.NodeID) {
 		r.store.destroyReplica(r, desc) // removed from the range
 	}
-}
-
-func hasNode(d *kvpb.RangeDescriptor, nodeID uint64) bool {
-	for _, rd := range d.Replicas {
-		if rd.NodeId == nodeID {
-			return true
-		}
-	}
-	return false
 }
 
 // LeadershipChanged implements raftstore.StateMachine. Pending proposals of a

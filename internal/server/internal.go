@@ -268,13 +268,8 @@ func (s *Server) sendRemote(ctx context.Context, nodeID uint64, req *kvpb.RangeR
 	defer cancel()
 	resp, err := c.Send(ctx, req)
 	if err != nil {
-		st := status.Convert(err)
-		// Failing to connect means the request never left this node: gRPC
-		// fails such calls fast, with the last connection error, prefixed
-		// "connection error:" (an established stream that breaks reports
-		// other messages and stays ambiguous).
-		if st.Code() == codes.Unavailable && (strings.Contains(st.Message(), "while dialing") || strings.HasPrefix(st.Message(), "connection error:")) {
-			return nil, fmt.Errorf("%w: node %d: %v", kv.ErrNotSent, nodeID, st.Message())
+		if kvpb.NotSent(err) { // the request never left this node
+			return nil, fmt.Errorf("%w: node %d: %v", kv.ErrNotSent, nodeID, status.Convert(err).Message())
 		}
 		return nil, fmt.Errorf("node %d: %w", nodeID, err)
 	}

@@ -34,8 +34,7 @@ var (
 // validated here and mapped into the KV namespace of the logical keyspace.
 type kvAPI struct {
 	kvpb.UnimplementedKVServer
-	db    *kv.DB
-	route routeHints
+	db *kv.DB
 }
 
 // observe records a request's metrics and maps its error to a gRPC status.
@@ -118,11 +117,7 @@ func (a *kvAPI) Get(ctx context.Context, req *kvpb.GetRequest) (resp *kvpb.GetRe
 	if err != nil {
 		return nil, err
 	}
-	ctx, rt := a.route.begin(ctx)
-	if resp, err = a.db.Get(ctx, r.GetGet().Key); err == nil {
-		a.route.send(ctx, rt)
-	}
-	return resp, err
+	return a.db.Get(ctx, r.GetGet().Key)
 }
 
 func (a *kvAPI) Put(ctx context.Context, req *kvpb.PutRequest) (resp *kvpb.PutResponse, err error) {
@@ -131,11 +126,7 @@ func (a *kvAPI) Put(ctx context.Context, req *kvpb.PutRequest) (resp *kvpb.PutRe
 	if err != nil {
 		return nil, err
 	}
-	ctx, rt := a.route.begin(ctx)
-	if resp, err = a.db.Put(ctx, r.GetPut().Key, r.GetPut().Value); err == nil {
-		a.route.send(ctx, rt)
-	}
-	return resp, err
+	return a.db.Put(ctx, r.GetPut().Key, r.GetPut().Value)
 }
 
 func (a *kvAPI) Delete(ctx context.Context, req *kvpb.DeleteRequest) (resp *kvpb.DeleteResponse, err error) {
@@ -144,11 +135,7 @@ func (a *kvAPI) Delete(ctx context.Context, req *kvpb.DeleteRequest) (resp *kvpb
 	if err != nil {
 		return nil, err
 	}
-	ctx, rt := a.route.begin(ctx)
-	if resp, err = a.db.Delete(ctx, r.GetDelete().Key); err == nil {
-		a.route.send(ctx, rt)
-	}
-	return resp, err
+	return a.db.Delete(ctx, r.GetDelete().Key)
 }
 
 func (a *kvAPI) Scan(ctx context.Context, req *kvpb.ScanRequest) (resp *kvpb.ScanResponse, err error) {
@@ -158,11 +145,9 @@ func (a *kvAPI) Scan(ctx context.Context, req *kvpb.ScanRequest) (resp *kvpb.Sca
 		return nil, err
 	}
 	sc := r.GetScan()
-	ctx, rt := a.route.begin(ctx)
 	if resp, err = a.db.Scan(ctx, sc.StartKey, sc.EndKey, sc.Limit); err != nil {
 		return nil, err
 	}
-	a.route.send(ctx, rt)
 	return toUserScan(resp), nil
 }
 
@@ -172,11 +157,7 @@ func (a *kvAPI) CompareAndSet(ctx context.Context, req *kvpb.CompareAndSetReques
 	if err != nil {
 		return nil, err
 	}
-	ctx, rt := a.route.begin(ctx)
-	if resp, err = a.db.CompareAndSet(ctx, r.GetCas()); err == nil {
-		a.route.send(ctx, rt)
-	}
-	return resp, err
+	return a.db.CompareAndSet(ctx, r.GetCas())
 }
 
 // toUserScan strips the namespace prefix from the keys of a scan result.
@@ -201,12 +182,10 @@ func (a *kvAPI) Batch(ctx context.Context, req *kvpb.BatchRequest) (resp *kvpb.B
 			return nil, status.Error(codes.InvalidArgument, fmt.Sprintf("request %d: %v", i, status.Convert(err).Message()))
 		}
 	}
-	ctx, rt := a.route.begin(ctx)
 	resps, err := a.db.Batch(ctx, reqs)
 	if err != nil {
 		return nil, err
 	}
-	a.route.send(ctx, rt)
 	for _, r := range resps {
 		if s := r.GetScan(); s != nil {
 			toUserScan(s)

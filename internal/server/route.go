@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kv"
+	"github.com/cairndb/cairn/internal/kvpb"
 )
 
 // RouteHeader is the gRPC response header with which a node that forwarded
@@ -22,29 +24,34 @@ import (
 // forwards the request (and sends a newer hint).
 const RouteHeader = "cairn-route"
 
-// routeHints attaches RouteHeader to the responses of the client APIs.
+// routeHints attaches RouteHeader to the responses of the client APIs (KV
+// and Txn), as a unary interceptor.
 type routeHints struct {
 	self uint64
 	// addr returns a node's RPC address when it is known without a lookup.
 	addr func(nodeID uint64) (string, bool)
 }
 
-// begin returns a context under which kv records where requests are served.
-func (h routeHints) begin(ctx context.Context) (context.Context, *kv.Route) {
-	if h.addr == nil {
-		return ctx, nil
+var routedPrefixes = [...]string{"/" + kvpb.KV_ServiceDesc.ServiceName + "/", "/" + kvpb.Txn_ServiceDesc.ServiceName + "/"}
+
+// unary runs a KV or Txn call under a context in which kv records where
+// its range requests are served, and on success sends the hint.
+func (h routeHints) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if !strings.HasPrefix(info.FullMethod, routedPrefixes[0]) && !strings.HasPrefix(info.FullMethod, routedPrefixes[1]) {
+		return handler(ctx, req)
 	}
 	r := &kv.Route{}
-	return kv.WithRoute(ctx, r), r
+	ctx = kv.WithRoute(ctx, r)
+	resp, err := handler(ctx, req)
+	if err == nil {
+		h.send(ctx, r)
+	}
+	return resp, err
 }
 
 // send sets the header when r's requests were served by one range on
-// another node. Errors are ignored: a hint is an optimization, and contexts
-// that are not gRPC calls (the HTTP API) have no header to set.
+// another node. Errors are ignored: a hint is an optimization.
 func (h routeHints) send(ctx context.Context, r *kv.Route) {
-	if r == nil {
-		return
-	}
 	desc, node, ok := r.Single()
 	if !ok || node == h.self {
 		return

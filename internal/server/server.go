@@ -215,12 +215,13 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(rpcTLS)),
 			grpc.ChainUnaryInterceptor(nodeAuthUnary), grpc.ChainStreamInterceptor(nodeAuthStream))
 	}
-	s.grpc = grpc.NewServer(opts...)
 	hints := routeHints{self: s.ident.NodeId, addr: s.pool.Address}
-	api := &kvAPI{db: s.db, route: hints}
+	opts = append(opts, grpc.ChainUnaryInterceptor(hints.unary))
+	s.grpc = grpc.NewServer(opts...)
+	api := &kvAPI{db: s.db}
 	kvpb.RegisterKVServer(s.grpc, api)
 	kvpb.RegisterAdminServer(s.grpc, &adminAPI{s: s})
-	s.txns = newTxnAPI(s.db, hints)
+	s.txns = newTxnAPI(s.db)
 	kvpb.RegisterTxnServer(s.grpc, s.txns)
 	kvpb.RegisterInternalServer(s.grpc, &internalAPI{s: s})
 	s.http = &http.Server{Handler: s.httpHandler(api), TLSConfig: httpTLS, ReadHeaderTimeout: 10 * time.Second}

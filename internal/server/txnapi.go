@@ -35,16 +35,13 @@ type openTxn struct {
 // coordinator) until Commit, Rollback or txnIdleTimeout without calls.
 type txnAPI struct {
 	kvpb.UnimplementedTxnServer
-	db    *kv.DB
-	route routeHints
+	db *kv.DB
 
 	mu   sync.Mutex
 	open map[string]*openTxn
 }
 
-func newTxnAPI(db *kv.DB, route routeHints) *txnAPI {
-	return &txnAPI{db: db, route: route, open: map[string]*openTxn{}}
-}
+func newTxnAPI(db *kv.DB) *txnAPI { return &txnAPI{db: db, open: map[string]*openTxn{}} }
 
 // txnStatus maps transaction errors: retryable conflicts become ABORTED
 // carrying the typed error, so clients can tell them from other aborts.
@@ -170,12 +167,6 @@ func (a *txnAPI) Get(ctx context.Context, req *kvpb.TxnGetRequest) (resp *kvpb.G
 	if err := checkKey(req.Key); err != nil {
 		return nil, err
 	}
-	ctx, rt := a.route.begin(ctx)
-	defer func() {
-		if err == nil {
-			a.route.send(ctx, rt)
-		}
-	}()
 	err = a.with(req.TxnId, false, func(t *kv.Txn) (err error) {
 		if req.ForUpdate {
 			resp, err = t.GetForUpdate(ctx, keys.KVKey(req.Key))
@@ -207,13 +198,12 @@ func (a *txnAPI) GetMany(ctx context.Context, req *kvpb.TxnGetManyRequest) (resp
 		}
 		id = begun.TxnId
 	}
-	rctx, rt := a.route.begin(ctx)
 	err = a.with(id, false, func(t *kv.Txn) error {
 		get := t.GetMany
 		if req.ForUpdate {
 			get = t.GetManyForUpdate
 		}
-		rs, err := get(rctx, ks)
+		rs, err := get(ctx, ks)
 		resp = &kvpb.TxnGetManyResponse{Responses: rs}
 		return err
 	})
@@ -227,7 +217,6 @@ func (a *txnAPI) GetMany(ctx context.Context, req *kvpb.TxnGetManyRequest) (resp
 	if err != nil {
 		return nil, err
 	}
-	a.route.send(ctx, rt)
 	return resp, nil
 }
 

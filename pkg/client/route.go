@@ -96,10 +96,7 @@ func (r *router) forKey(key []byte) *nodeConn {
 	}
 	nc := r.conns[addr]
 	r.mu.RUnlock()
-	if addr == "" || addr == r.dialAddr {
-		return r.dialed
-	}
-	if nc == nil {
+	if nc == nil { // no route, the dialed node, or no connection
 		return r.dialed
 	}
 	switch nc.conn.GetState() {
@@ -129,10 +126,7 @@ func (r *router) learn(md metadata.MD) {
 		return
 	}
 	if len(end) == 0 {
-		end = nil
-	}
-	if start == nil {
-		start = []byte{}
+		end = nil // unbounded
 	}
 	r.insert(route{start: start, end: end, addr: f[0]})
 }
@@ -216,7 +210,7 @@ func call[T any](r *router, key []byte, write bool, f func(nc *nodeConn, opt grp
 	resp, err := f(nc, grpc.Header(&md))
 	if err != nil && nc != r.dialed && status.Code(err) == codes.Unavailable {
 		r.forget(nc.addr)
-		if !write || notSent(err) {
+		if !write || kvpb.NotSent(err) {
 			md = nil
 			resp, err = f(r.dialed, grpc.Header(&md))
 		}
@@ -225,11 +219,4 @@ func call[T any](r *router, key []byte, write bool, f func(nc *nodeConn, opt grp
 		r.learn(md)
 	}
 	return resp, err
-}
-
-// notSent reports a gRPC error that means the request never left the
-// client: the connection could not be established.
-func notSent(err error) bool {
-	msg := status.Convert(err).Message()
-	return strings.Contains(msg, "while dialing") || strings.HasPrefix(msg, "connection error:")
 }
