@@ -585,7 +585,7 @@ func (b *cteBuffer) fill(ctx context.Context, x *execCtx) (bool, error) {
 	}
 	row, err := b.prod.Next(ctx)
 	if err == nil && row != nil {
-		err = checkCTEBounds(b.def.name, "", len(b.rows)+1, &b.mem, row)
+		err = checkCTEBounds(func() string { return fmt.Sprintf("WITH query %q", b.def.name) }, len(b.rows)+1, &b.mem, row)
 	}
 	if err != nil {
 		b.err = err
@@ -602,20 +602,14 @@ func (b *cteBuffer) fill(ctx context.Context, x *execCtx) (bool, error) {
 }
 
 // checkCTEBounds accounts for one more row of a CTE's buffer or working
-// table (n rows with it, *mem bytes so far).
-func checkCTEBounds(name, what string, n int, mem *int64, row []types.Datum) error {
-	if what == "" {
-		what = fmt.Sprintf("WITH query %q", name)
-	}
+// table (n rows with it, *mem bytes so far). what names the buffer in the
+// error; it is called only then (not per row).
+func checkCTEBounds(what func() string, n int, mem *int64, row []types.Datum) error {
 	if n > maxCTERows {
-		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "%s has more than %d rows, which is not supported yet (WITH queries do not spill to disk)", what, maxCTERows)
+		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "%s has more than %d rows, which is not supported yet (WITH queries do not spill to disk)", what(), maxCTERows)
 	}
-	*mem += rowOverhead
-	for _, d := range row {
-		*mem += int64(d.Size() + datumOverhead)
-	}
-	if *mem > maxCTEMemory {
-		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "%s needs more than %d MB of memory, which is not supported yet (WITH queries do not spill to disk)", what, maxCTEMemory>>20)
+	if *mem += rowMemory(row); *mem > maxCTEMemory {
+		return sqlerr.Newf(sqlerr.CodeOutOfMemory, "%s needs more than %d MB of memory, which is not supported yet (WITH queries do not spill to disk)", what(), maxCTEMemory>>20)
 	}
 	return nil
 }
@@ -721,11 +715,11 @@ func (r *recursiveIter) Next(ctx context.Context) ([]types.Datum, error) {
 			}
 			r.seen[string(r.keyBuf)] = struct{}{}
 			r.seenMem += int64(len(r.keyBuf))
-			if err := checkCTEBounds(rp.def.name, fmt.Sprintf("the UNION of recursive query %q", rp.def.name), len(r.seen), &r.seenMem, nil); err != nil {
+			if err := checkCTEBounds(func() string { return fmt.Sprintf("the UNION of recursive query %q", rp.def.name) }, len(r.seen), &r.seenMem, nil); err != nil {
 				return nil, err
 			}
 		}
-		if err := checkCTEBounds(rp.def.name, fmt.Sprintf("an iteration of recursive query %q", rp.def.name), len(r.next)+1, &r.nextMem, row); err != nil {
+		if err := checkCTEBounds(func() string { return fmt.Sprintf("an iteration of recursive query %q", rp.def.name) }, len(r.next)+1, &r.nextMem, row); err != nil {
 			return nil, err
 		}
 		r.next = append(r.next, row)

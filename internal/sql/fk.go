@@ -852,15 +852,17 @@ func (x *execCtx) fkChildren(ctx context.Context, r *fkRef, changes []parentChan
 		}
 		for {
 			row, err := it.Next(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if row == nil {
+			if err != nil || row == nil {
+				it.Close()
+				if err != nil {
+					return nil, err
+				}
 				break
 			}
 			if match(row, k) {
 				out[i] = append(out[i], row)
 				if first {
+					it.Close()
 					return out, nil
 				}
 			}

@@ -20,6 +20,15 @@ var (
 // rowOverhead is the rough memory of a row slice besides its datums.
 const rowOverhead = 48
 
+// rowMemory estimates the memory a buffered row holds.
+func rowMemory(row []types.Datum) int64 {
+	n := int64(rowOverhead + datumOverhead*len(row))
+	for _, d := range row {
+		n += int64(d.Size())
+	}
+	return n
+}
+
 // open starts reading r's rows.
 func (r *rel) open(ctx context.Context, x *execCtx) (rowIter, error) {
 	var it rowIter
@@ -194,10 +203,7 @@ func (j *joinIter) build(ctx context.Context) error {
 		}
 		row = append([]types.Datum(nil), row...)
 		j.rows = append(j.rows, row)
-		mem += rowOverhead
-		for _, d := range row {
-			mem += int64(d.Size() + datumOverhead)
-		}
+		mem += rowMemory(row)
 		if mem > maxJoinMemory {
 			return sqlerr.Newf(sqlerr.CodeOutOfMemory, "the %s needs more than %d MB of memory, which is not supported yet (joins do not spill to disk)", what, maxJoinMemory>>20)
 		}

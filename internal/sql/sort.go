@@ -21,9 +21,6 @@ const (
 	// sortMergeFanIn is the most runs merged at once (open files); more
 	// runs are first merged into longer ones.
 	sortMergeFanIn = 64
-	// sortRowOverhead is the estimated memory of a buffered row besides
-	// its datums: the slice header and the slot in the row list.
-	sortRowOverhead = 48
 	// maxSortSchemas bounds the distinct column type lists of one run (a
 	// NULL takes any type, so a run has one or a few).
 	maxSortSchemas = 1024
@@ -59,15 +56,6 @@ type rowSorter struct {
 
 func newRowSorter(less func(a, b []types.Datum) bool, budget int64, dir string) *rowSorter {
 	return &rowSorter{less: less, budget: budget, dir: dir}
-}
-
-// rowMemory estimates the memory a buffered row holds.
-func rowMemory(row []types.Datum) int64 {
-	n := int64(sortRowOverhead + datumOverhead*len(row))
-	for _, d := range row {
-		n += int64(d.Size())
-	}
-	return n
 }
 
 // Add buffers a row (the sorter keeps it: the caller must not change it).
@@ -125,19 +113,29 @@ func (s *rowSorter) Finish() error {
 		}
 	}
 	s.rows = nil
-	// Merge down to at most sortMergeFanIn runs, oldest first (so that
-	// the merged runs keep the input order among equal rows).
+	// Merge down to at most sortMergeFanIn runs, in passes that each merge
+	// consecutive groups of sortMergeFanIn runs (so every row is rewritten
+	// once a pass, and the merged runs keep the input order among equal
+	// rows).
 	for len(s.runs) > sortMergeFanIn {
-		group := s.runs[:sortMergeFanIn]
-		merged, err := s.mergeInto(group)
-		if err != nil {
-			return err
+		var merged []*sortRun
+		for i := 0; i < len(s.runs); i += sortMergeFanIn {
+			group := s.runs[i:min(i+sortMergeFanIn, len(s.runs))]
+			if len(group) == 1 {
+				merged = append(merged, group[0])
+				continue
+			}
+			m, err := s.mergeInto(group)
+			if err != nil {
+				s.runs = append(merged, s.runs[i:]...) // for Close to remove
+				return err
+			}
+			for _, r := range group {
+				r.remove()
+			}
+			merged = append(merged, m)
 		}
-		rest := append([]*sortRun{merged}, s.runs[sortMergeFanIn:]...)
-		for _, r := range group {
-			r.remove()
-		}
-		s.runs = rest
+		s.runs = merged
 	}
 	m, err := newRunMerger(s.runs, s.less)
 	if err != nil {
@@ -209,8 +207,12 @@ func (s *rowSorter) Close() {
 // sortRun is a temporary file of sorted rows: records of
 // uvarint(schema) ‖ uvarint(len) ‖ rowenc value, where schema indexes the
 // run's column type lists.
+//
+// The file is open while it is written, and from the first read on: a
+// run waiting to be merged holds no file descriptor.
 type sortRun struct {
-	f       *os.File
+	name    string
+	f       *os.File // nil between writing and reading
 	w       *bufio.Writer
 	r       *bufio.Reader
 	schemas []*catalog.TableDescriptor
@@ -225,7 +227,7 @@ func newSortRun(dir string) (*sortRun, error) {
 		return nil, sqlerr.Newf(sqlerr.CodeOutOfMemory, "ORDER BY needs more than work_mem and could not write a temporary file: %v", err).
 			WithHint("Raise work_mem, or fix the temporary directory.")
 	}
-	return &sortRun{f: f, w: bufio.NewWriterSize(f, 64<<10), last: -1}, nil
+	return &sortRun{name: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10), last: -1}, nil
 }
 
 // schemaFor returns the index of a column type list that can encode row
@@ -288,21 +290,31 @@ func (r *sortRun) ioError(err error) error {
 		WithHint("Raise work_mem, or make room in the temporary directory.")
 }
 
-// finishWriting flushes the run and rewinds it for reading.
+// finishWriting flushes and closes the run; read opens it again.
 func (r *sortRun) finishWriting() error {
 	if err := r.w.Flush(); err != nil {
 		return r.ioError(err)
 	}
-	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+	err := r.f.Close()
+	r.w, r.f = nil, nil
+	if err != nil {
 		return r.ioError(err)
 	}
-	r.w = nil
-	r.r = bufio.NewReaderSize(r.f, 64<<10)
 	return nil
 }
 
 // read returns the run's next row, nil at its end.
 func (r *sortRun) read() ([]types.Datum, error) {
+	if r.r == nil {
+		if r.removed {
+			return nil, sqlerr.Internalf("sort: reading a removed run")
+		}
+		f, err := os.Open(r.name)
+		if err != nil {
+			return nil, sqlerr.Internalf("sort: reopening a temporary file: %v", err)
+		}
+		r.f, r.r = f, bufio.NewReaderSize(f, 64<<10)
+	}
 	si, err := binary.ReadUvarint(r.r)
 	if errors.Is(err, io.EOF) {
 		return nil, nil
@@ -330,8 +342,11 @@ func (r *sortRun) remove() {
 		return
 	}
 	r.removed = true
-	_ = r.f.Close()
-	_ = os.Remove(r.f.Name())
+	if r.f != nil {
+		_ = r.f.Close()
+		r.f = nil
+	}
+	_ = os.Remove(r.name)
 }
 
 // runMerger merges sorted runs: a heap of each run's next row; equal rows

@@ -62,11 +62,22 @@ func runSorter(t *testing.T, rows [][]types.Datum, budget int64, dir string) ([]
 	t.Helper()
 	s := newRowSorter(sortTestLess, budget, dir)
 	t.Cleanup(s.Close)
+	addRows(t, s, rows)
+	return readSorted(t, s), s
+}
+
+func addRows(t *testing.T, s *rowSorter, rows [][]types.Datum) {
+	t.Helper()
 	for _, r := range rows {
 		if err := s.Add(r); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// readSorted finishes the input (if not yet) and reads every row.
+func readSorted(t *testing.T, s *rowSorter) [][]types.Datum {
+	t.Helper()
 	if err := s.Finish(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +88,19 @@ func runSorter(t *testing.T, rows [][]types.Datum, budget int64, dir string) ([]
 			t.Fatal(err)
 		}
 		if r == nil {
-			break
+			return out
 		}
 		out = append(out, r)
 	}
-	return out, s
+}
+
+// closeRemovesFiles closes s and checks that no temporary file is left.
+func closeRemovesFiles(t *testing.T, s *rowSorter, dir string) {
+	t.Helper()
+	s.Close()
+	if f := tempFiles(t, dir); len(f) != 0 {
+		t.Fatalf("temporary files left after Close: %v", f)
+	}
 }
 
 func checkSorted(t *testing.T, in, got [][]types.Datum) {
@@ -115,11 +134,7 @@ func TestRowSorterSpills(t *testing.T) {
 	rows := sortTestRows(t, 2000, 2)
 	s := newRowSorter(sortTestLess, 16<<10, dir)
 	defer s.Close()
-	for _, r := range rows {
-		if err := s.Add(r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addRows(t, s, rows)
 	if err := s.Finish(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,42 +144,33 @@ func TestRowSorterSpills(t *testing.T) {
 	if n := len(tempFiles(t, dir)); n == 0 {
 		t.Fatal("no temporary files while merging")
 	}
-	var got [][]types.Datum
-	for {
-		r, err := s.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r == nil {
-			break
-		}
-		got = append(got, r)
-	}
-	checkSorted(t, rows, got)
-	s.Close()
-	if f := tempFiles(t, dir); len(f) != 0 {
-		t.Fatalf("temporary files left after Close: %v", f)
-	}
+	checkSorted(t, rows, readSorted(t, s))
+	closeRemovesFiles(t, s, dir)
 }
 
 // TestRowSorterMultiLevelMerge: more runs than sortMergeFanIn are merged in
-// several passes, stably.
+// several passes, stably; a run waiting to be merged holds no open file.
 func TestRowSorterMultiLevelMerge(t *testing.T) {
 	dir := t.TempDir()
 	rows := sortTestRows(t, 3000, 3)
 	budget := 10 * rowMemory(rows[0]) // a run per ~10 rows: ~300 runs
-	got, s := runSorter(t, rows, budget, dir)
-	if s.spills <= sortMergeFanIn {
-		t.Fatalf("only %d runs", s.spills)
+	s := newRowSorter(sortTestLess, budget, dir)
+	t.Cleanup(s.Close)
+	addRows(t, s, rows)
+	if len(s.runs) <= sortMergeFanIn {
+		t.Fatalf("only %d runs", len(s.runs))
 	}
+	for i, r := range s.runs {
+		if r.f != nil {
+			t.Fatalf("run %d of %d holds an open file before the merge", i, len(s.runs))
+		}
+	}
+	got := readSorted(t, s)
 	if n := len(tempFiles(t, dir)); n > sortMergeFanIn {
-		t.Fatalf("%d temporary files open while merging (fan-in %d)", n, sortMergeFanIn)
+		t.Fatalf("%d temporary files while merging (fan-in %d)", n, sortMergeFanIn)
 	}
 	checkSorted(t, rows, got)
-	s.Close()
-	if f := tempFiles(t, dir); len(f) != 0 {
-		t.Fatalf("temporary files left after Close: %v", f)
-	}
+	closeRemovesFiles(t, s, dir)
 }
 
 // TestRowSorterCloseEarly: closing before the end (LIMIT, an error, a
@@ -173,38 +179,26 @@ func TestRowSorterCloseEarly(t *testing.T) {
 	dir := t.TempDir()
 	rows := sortTestRows(t, 500, 4)
 	s := newRowSorter(sortTestLess, 4<<10, dir)
-	for _, r := range rows[:300] {
-		if err := s.Add(r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	t.Cleanup(s.Close)
+	addRows(t, s, rows[:300])
 	if len(tempFiles(t, dir)) == 0 {
 		t.Fatal("nothing spilled")
 	}
-	s.Close() // before Finish
-	if f := tempFiles(t, dir); len(f) != 0 {
-		t.Fatalf("temporary files left: %v", f)
-	}
+	closeRemovesFiles(t, s, dir) // before Finish
 	if err := s.Add(rows[0]); err == nil {
 		t.Fatal("Add after Close succeeded")
 	}
 
 	s = newRowSorter(sortTestLess, 4<<10, dir)
-	for _, r := range rows {
-		if err := s.Add(r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	t.Cleanup(s.Close)
+	addRows(t, s, rows)
 	if err := s.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := s.Next(); err != nil || r == nil {
 		t.Fatalf("Next: %v %v", r, err)
 	}
-	s.Close() // mid-read
-	if f := tempFiles(t, dir); len(f) != 0 {
-		t.Fatalf("temporary files left: %v", f)
-	}
+	closeRemovesFiles(t, s, dir) // mid-read
 	if _, err := s.Next(); err == nil {
 		t.Fatal("Next after Close succeeded")
 	}

@@ -131,7 +131,7 @@ func (s *subqueryExpr) openRows(ctx context.Context, x *execCtx) (rowIter, error
 		if r == nil {
 			break
 		}
-		if checkCTEBounds("", "subquery", len(rows)+1, &mem, r) != nil {
+		if checkCTEBounds(func() string { return "subquery" }, len(rows)+1, &mem, r) != nil {
 			c.off = true // too big to hold: run it at each evaluation
 			return s.sp.open(ctx, x)
 		}
@@ -273,32 +273,50 @@ func (s *subqueryExpr) Eval(ctx *sem.EvalContext, row []types.Datum) (types.Datu
 		}
 		return s.cmp.eval(ctx, testVals, found)
 	}
-	// ANY: true if a row compares true, else NULL if one compares NULL,
-	// else false. ALL: false if a row compares false, else NULL if one
-	// compares NULL, else true.
-	decisive, result := types.DTrue, types.Datum(types.DFalse)
-	if s.kind == subAll {
-		decisive, result = types.DFalse, types.DTrue
-	}
+	f := newBoolFold(s.kind == subAll)
 	for {
 		r, err := it.Next(c)
 		if err != nil {
 			return nil, err
 		}
 		if r == nil {
-			return result, nil
+			return f.result, nil
 		}
 		d, err := s.cmp.eval(ctx, testVals, r)
 		if err != nil {
 			return nil, err
 		}
-		switch d {
-		case decisive:
-			return d, nil
-		case types.DNull:
-			result = types.DNull
+		if f.add(d) {
+			return f.result, nil
 		}
 	}
+}
+
+// boolFold combines three-valued results as ANY (OR) or ALL (AND) does:
+// ANY is true if one is true, else NULL if one is NULL, else false; ALL is
+// false if one is false, else NULL if one is NULL, else true.
+type boolFold struct {
+	decisive types.Datum // the value that decides the result
+	result   types.Datum // the result so far
+}
+
+func newBoolFold(all bool) boolFold {
+	if all {
+		return boolFold{decisive: types.DFalse, result: types.DTrue}
+	}
+	return boolFold{decisive: types.DTrue, result: types.DFalse}
+}
+
+// add folds d in; it reports whether the result is decided.
+func (f *boolFold) add(d types.Datum) bool {
+	switch d {
+	case f.decisive:
+		f.result = d
+		return true
+	case types.DNull:
+		f.result = types.DNull
+	}
+	return false
 }
 
 // rowCompare compares a row of values (the left operand) with a subquery
@@ -321,24 +339,18 @@ func (rc *rowCompare) eval(ctx *sem.EvalContext, left, right []types.Datum) (typ
 		return rc.cmp[0].Eval(ctx, nil)
 	}
 	switch rc.op {
-	case "=", "<>":
-		decisive, result := types.DFalse, types.Datum(types.DTrue)
-		if rc.op == "<>" {
-			decisive, result = types.DTrue, types.DFalse
-		}
+	case "=", "<>": // = is the ALL of the pairs' =, <> the ANY of their <>
+		f := newBoolFold(rc.op == "=")
 		for _, c := range rc.cmp {
 			d, err := c.Eval(ctx, nil)
 			if err != nil {
 				return nil, err
 			}
-			switch d {
-			case decisive:
-				return d, nil
-			case types.DNull:
-				result = types.DNull
+			if f.add(d) {
+				break
 			}
 		}
-		return result, nil
+		return f.result, nil
 	}
 	for i := range rc.cmp {
 		if rc.lv[i] == types.DNull || rc.rv[i] == types.DNull {
