@@ -49,7 +49,11 @@ type RaftCommand struct {
 	// gc_threshold, when set, raises the range's GC threshold (it never
 	// lowers it): the write batch of a GC request deletes versions at or
 	// below it, so reads below it are refused from then on.
-	GcThreshold   uint64 `protobuf:"varint,8,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
+	GcThreshold uint64 `protobuf:"varint,8,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
+	// lock_delta is how many transaction locks the write batch adds (or
+	// removes, when negative), computed at evaluation where each key's prior
+	// lock is known; apply keeps the range's lock count with it.
+	LockDelta     int64 `protobuf:"zigzag64,9,opt,name=lock_delta,json=lockDelta,proto3" json:"lock_delta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -140,10 +144,22 @@ func (x *RaftCommand) GetGcThreshold() uint64 {
 	return 0
 }
 
+func (x *RaftCommand) GetLockDelta() int64 {
+	if x != nil {
+		return x.LockDelta
+	}
+	return 0
+}
+
 type SplitTrigger struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Left          *RangeDescriptor       `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
-	Right         *RangeDescriptor       `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Left  *RangeDescriptor       `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right *RangeDescriptor       `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	// locks_counted says right_locks holds the number of transaction locks in
+	// the right half, counted at evaluation (no write was in flight); the left
+	// half keeps the rest. Unset: both halves' counts become unknown.
+	LocksCounted  bool  `protobuf:"varint,3,opt,name=locks_counted,json=locksCounted,proto3" json:"locks_counted,omitempty"`
+	RightLocks    int64 `protobuf:"varint,4,opt,name=right_locks,json=rightLocks,proto3" json:"right_locks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -190,6 +206,20 @@ func (x *SplitTrigger) GetRight() *RangeDescriptor {
 		return x.Right
 	}
 	return nil
+}
+
+func (x *SplitTrigger) GetLocksCounted() bool {
+	if x != nil {
+		return x.LocksCounted
+	}
+	return false
+}
+
+func (x *SplitTrigger) GetRightLocks() int64 {
+	if x != nil {
+		return x.RightLocks
+	}
+	return 0
 }
 
 // RangeAppliedState is persisted with every applied batch, atomically.
@@ -495,7 +525,7 @@ var File_internal_kvpb_raft_proto protoreflect.FileDescriptor
 const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\n" +
 	"\x18internal/kvpb/raft.proto\x12\n" +
-	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xd6\x02\n" +
+	"cairn.kvpb\x1a\x17internal/kvpb/api.proto\"\xf5\x02\n" +
 	"\vRaftCommand\x12\x1f\n" +
 	"\vproposal_id\x18\x01 \x01(\x04R\n" +
 	"proposalId\x12\x1f\n" +
@@ -508,10 +538,15 @@ const file_internal_kvpb_raft_proto_rawDesc = "" +
 	"\rproposer_term\x18\x05 \x01(\x04R\fproposerTerm\x12'\n" +
 	"\x0fwrite_timestamp\x18\x06 \x01(\x04R\x0ewriteTimestamp\x12D\n" +
 	"\x0fchange_replicas\x18\a \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x0echangeReplicas\x12!\n" +
-	"\fgc_threshold\x18\b \x01(\x04R\vgcThreshold\"r\n" +
+	"\fgc_threshold\x18\b \x01(\x04R\vgcThreshold\x12\x1d\n" +
+	"\n" +
+	"lock_delta\x18\t \x01(\x12R\tlockDelta\"\xb8\x01\n" +
 	"\fSplitTrigger\x12/\n" +
 	"\x04left\x18\x01 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x04left\x121\n" +
-	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\"[\n" +
+	"\x05right\x18\x02 \x01(\v2\x1b.cairn.kvpb.RangeDescriptorR\x05right\x12#\n" +
+	"\rlocks_counted\x18\x03 \x01(\bR\flocksCounted\x12\x1f\n" +
+	"\vright_locks\x18\x04 \x01(\x03R\n" +
+	"rightLocks\"[\n" +
 	"\x11RangeAppliedState\x12#\n" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x12!\n" +
 	"\fapplied_term\x18\x02 \x01(\x04R\vappliedTerm\">\n" +

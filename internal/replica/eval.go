@@ -63,8 +63,10 @@ func evalWrite(ec *evalContext, req *kvpb.RequestUnion) (*kvpb.ResponseUnion, er
 	case *kvpb.RequestUnion_Get, *kvpb.RequestUnion_Scan:
 		return evalRead(r, req, storage.MaxTimestamp)
 	case *kvpb.RequestUnion_Put:
-		if err := checkNoLock(r, v.Put.Key); err != nil {
-			return nil, err
+		if ec.mayBeLocked() {
+			if err := checkNoLock(r, v.Put.Key); err != nil {
+				return nil, err
+			}
 		}
 		if err := storage.MVCCPut(b, v.Put.Key, ts, v.Put.Value); err != nil {
 			return nil, err

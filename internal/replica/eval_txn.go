@@ -20,15 +20,37 @@ type evalContext struct {
 	// cleared lists the keys whose locks the batch removes: locking reads
 	// waiting for them are woken once it applies.
 	cleared [][]byte
+	// lockDelta is the change in the range's lock count (replica_locks.go);
+	// addedLock is set once the batch writes any lock.
+	lockDelta int64
+	addedLock bool
+	// noLocks: the range held no lock when the batch was latched, so a key
+	// the batch has not locked itself has none.
+	noLocks bool
 }
 
 func (ec *evalContext) wrote(ts uint64) { ec.written = max(ec.written, ts) }
 
-// clearLock removes key's lock, noting the release.
+// clearLock removes key's lock, noting the release. Callers only clear a
+// lock they have read.
 func (ec *evalContext) clearLock(key []byte) error {
 	ec.cleared = append(ec.cleared, key)
+	ec.lockDelta--
 	return storage.ClearLock(ec.b, key)
 }
+
+// putLock writes key's lock; replacing says key already held one.
+func (ec *evalContext) putLock(key []byte, l *storage.Lock, replacing bool) error {
+	if !replacing {
+		ec.lockDelta++
+	}
+	ec.addedLock = true
+	return storage.PutLock(ec.b, key, l)
+}
+
+// mayBeLocked reports whether key may hold a lock, which a plain write must
+// then look up.
+func (ec *evalContext) mayBeLocked() bool { return !ec.noLocks || ec.addedLock }
 
 func lockInfo(key []byte, l *storage.Lock) *kvpb.LockInfo {
 	return &kvpb.LockInfo{Key: key, Primary: l.Primary, StartTs: l.StartTS, TtlMs: l.TTLMillis}
@@ -109,7 +131,7 @@ func evalPrewrite(ec *evalContext, p *kvpb.PrewriteRequest) (*kvpb.ResponseUnion
 		resp.CommitTs = ec.ts
 	} else {
 		l := &storage.Lock{Primary: p.Primary, StartTS: p.StartTs, TTLMillis: p.TtlMs, Op: op, Value: p.Value}
-		if err := storage.PutLock(ec.b, p.Key, l); err != nil {
+		if err := ec.putLock(p.Key, l, ownPessimistic); err != nil {
 			return nil, err
 		}
 	}
@@ -166,7 +188,7 @@ func evalAcquireLock(ec *evalContext, q *kvpb.AcquireLockRequest) (*kvpb.Respons
 			}
 		}
 		l := &storage.Lock{Primary: q.Primary, StartTS: q.StartTs, TTLMillis: q.TtlMs, Op: storage.LockPessimistic}
-		if err := storage.PutLock(ec.b, q.Key, l); err != nil {
+		if err := ec.putLock(q.Key, l, false); err != nil {
 			return nil, err
 		}
 	}
@@ -279,7 +301,7 @@ func evalHeartbeatTxn(ec *evalContext, q *kvpb.HeartbeatTxnRequest) (*kvpb.Respo
 	if l != nil && l.StartTS == q.StartTs {
 		if q.TtlMs > l.TTLMillis {
 			l.TTLMillis = q.TtlMs
-			if err := storage.PutLock(ec.b, q.Key, l); err != nil {
+			if err := ec.putLock(q.Key, l, true); err != nil {
 				return nil, err
 			}
 		}

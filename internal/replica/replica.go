@@ -56,6 +56,8 @@ type Replica struct {
 		gcThreshold uint64
 		// writesApplied counts applied commands with data (WritesApplied).
 		writesApplied uint64
+		// locks is the range's applied lock count (replica_locks.go).
+		locks lockCount
 	}
 }
 
@@ -337,7 +339,9 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 	// Only a multi-request batch needs to read its own writes; an indexed
 	// batch costs a skiplist, so a single request reads the engine.
 	var b *storage.Batch
-	ec := &evalContext{r: eng.Reader(), ts: ts}
+	// The count is read under the batch's latches: a command changing a
+	// lock of these keys has applied (count included) or waits for them.
+	ec := &evalContext{r: eng.Reader(), ts: ts, noLocks: r.locks().none()}
 	if len(req.Requests) > 1 {
 		b = eng.NewIndexedBatch()
 		ec.r = b
@@ -363,7 +367,8 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 	if b.Empty() {
 		return out, nil, nil // nothing changed (failed CAS, delete of a missing key)
 	}
-	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term, WriteTimestamp: ec.written}
+	cmd := &kvpb.RaftCommand{WriteBatch: b.Repr(), Generation: desc.Generation, ProposerTerm: term,
+		WriteTimestamp: ec.written, LockDelta: ec.lockDelta}
 	_, done, err := r.register(cmd, r.group.Propose)
 	if err != nil {
 		return nil, nil, err

@@ -79,9 +79,9 @@ type appliedResult struct {
 // Apply implements raftstore.StateMachine.
 func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.ApplyResult, error) {
 	r.mu.Lock()
-	desc, maxTS, gcThreshold := r.mu.desc, r.mu.maxWriteTS, r.mu.gcThreshold
+	desc, maxTS, gcThreshold, locks := r.mu.desc, r.mu.maxWriteTS, r.mu.gcThreshold, r.mu.locks
 	r.mu.Unlock()
-	prevMaxTS, prevGC := maxTS, gcThreshold
+	prevMaxTS, prevGC, prevLocks := maxTS, gcThreshold, locks
 	var appliedBytes int64
 	var writes uint64
 	var results []appliedResult
@@ -116,6 +116,11 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 			if err := stageSplit(r.store.eng.Reader(), b, cmd.Split, maxTS, gcThreshold); err != nil {
 				return res, err
 			}
+			if cmd.Split.LocksCounted {
+				locks = locks.add(-cmd.Split.RightLocks, r.RangeID)
+			} else {
+				locks = lockCount{}
+			}
 			desc = cmd.Split.Left
 			splits = append(splits, cmd.Split)
 		case len(cmd.WriteBatch) > 0 || cmd.GcThreshold > 0:
@@ -125,6 +130,7 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 				}
 			}
 			maxTS = max(maxTS, cmd.WriteTimestamp)
+			locks = locks.add(cmd.LockDelta, r.RangeID)
 			if cmd.GcThreshold > 0 { // GC deletes: no new data, no growth
 				gcThreshold = max(gcThreshold, cmd.GcThreshold)
 			} else {
@@ -142,6 +148,11 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 			return res, err
 		}
 	}
+	if locks != prevLocks {
+		if err := writeLockCount(b, r.RangeID, locks); err != nil {
+			return res, err
+		}
+	}
 	if gcThreshold > prevGC {
 		if err := b.Set(storage.RangeGCThresholdKey(r.RangeID), encodeUint64(gcThreshold), nil); err != nil {
 			return res, err
@@ -155,6 +166,7 @@ func (r *Replica) Apply(b *storage.Batch, ents []*raftpb.Entry) (raftstore.Apply
 		r.mu.Lock()
 		r.mu.appliedBytes += appliedBytes
 		r.mu.writesApplied += writes
+		r.mu.locks = locks
 		r.mu.Unlock()
 		r.afterApply(desc, maxTS, lastTerm, splits, results)
 	}

@@ -85,10 +85,17 @@ func (r *Replica) ApplySnapshot(b *storage.Batch, snap *raftpb.Snapshot) (func()
 			return nil, err
 		}
 	}
+	locks := lockCount{known: true}
 	for _, kv := range data.Kvs {
 		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
 			return nil, err
 		}
+		if storage.IsLockKey(kv.Key) {
+			locks.n++
+		}
+	}
+	if err := writeLockCount(b, r.RangeID, locks); err != nil {
+		return nil, err
 	}
 	if err := raftstore.PutProto(b, storage.RangeDescriptorKey(r.RangeID), data.Desc); err != nil {
 		return nil, err
@@ -111,6 +118,7 @@ func (r *Replica) ApplySnapshot(b *storage.Batch, snap *raftpb.Snapshot) (func()
 		r.mu.Lock()
 		r.mu.desc = data.Desc
 		r.mu.maxWriteTS = data.MaxWriteTimestamp
+		r.mu.locks = locks
 		r.mu.writesApplied++
 		r.mu.Unlock()
 	}, nil

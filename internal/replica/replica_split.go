@@ -38,8 +38,18 @@ func (r *Replica) adminSplit(ctx context.Context, s *kvpb.AdminSplitRequest) ([]
 	right.RangeId = s.NewRangeId
 	right.StartKey = s.SplitKey
 	right.Generation = left.Generation
+	// No write is in flight (splitMu): the engine holds exactly the applied
+	// state the split applies to, so the right half's locks can be counted.
+	trigger := &kvpb.SplitTrigger{Left: left, Right: right, LocksCounted: true}
+	if !r.locks().none() {
+		n, err := countLocks(r.store.eng.Reader(), right.StartKey, right.EndKey)
+		if err != nil {
+			return nil, err
+		}
+		trigger.RightLocks = n
+	}
 	cmd := &kvpb.RaftCommand{
-		Split:      &kvpb.SplitTrigger{Left: left, Right: right},
+		Split:      trigger,
 		Generation: desc.Generation, ProposerTerm: term,
 	}
 	if err := r.proposeAndWait(ctx, cmd); err != nil {
@@ -52,9 +62,15 @@ func (r *Replica) adminSplit(ctx context.Context, s *kvpb.AdminSplitRequest) ([]
 
 // stageSplit writes the two new descriptors and the right-hand range's
 // initial Raft state; the right half inherits the left's max write
-// timestamp and GC threshold (its data may have been collected up to it).
-// The data itself stays where it is: both halves share the engine.
+// timestamp and GC threshold (its data may have been collected up to it),
+// and gets the lock count the split counted. The data itself stays where it
+// is: both halves share the engine.
 func stageSplit(eng storage.Reader, b *storage.Batch, s *kvpb.SplitTrigger, maxWriteTS, gcThreshold uint64) error {
+	if s.LocksCounted {
+		if err := writeLockCount(b, s.Right.RangeId, lockCount{n: s.RightLocks, known: true}); err != nil {
+			return err
+		}
+	}
 	if err := b.Set(storage.RangeMaxWriteTSKey(s.Right.RangeId), encodeUint64(maxWriteTS), nil); err != nil {
 		return err
 	}

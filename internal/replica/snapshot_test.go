@@ -172,6 +172,11 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		putViaLeader(t, nodes, fmt.Sprintf("k%03d", i), fmt.Sprint(i))
 	}
+	// Two transaction locks travel in the snapshot too.
+	for _, k := range []string{"k010", "k020"} {
+		sendViaLeader(t, nodes, txnReq(&kvpb.AcquireLockRequest{Key: keys.KVKey([]byte(k)), Primary: keys.KVKey([]byte("k010")),
+			StartTs: hlc.New(nil).Now(), TtlMs: 60_000}))
+	}
 	// The leader's log must have been truncated past node 3's position, or
 	// this test would not exercise snapshots.
 	truncated := false
@@ -217,6 +222,11 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 		if err != nil || !res.Found {
 			t.Fatalf("node 3 misses %s after catching up: %v", k, err)
 		}
+	}
+	// The range was created without a lock count; the snapshot counted the
+	// locks it installed.
+	if c := lagging.store.Replica(keys.FirstUserRangeID).locks(); c != (lockCount{n: 2, known: true}) {
+		t.Fatalf("node 3's lock count after the snapshot: %+v, want 2", c)
 	}
 }
 

@@ -113,6 +113,9 @@ func Bootstrap(eng *storage.Engine, clock *hlc.Clock, rpcAddr string) (*kvpb.Sto
 		if err := b.Set(storage.RangeMaxWriteTSKey(d.RangeId), encodeUint64(ts), nil); err != nil {
 			return nil, err
 		}
+		if err := writeLockCount(b, d.RangeId, lockCount{known: true}); err != nil {
+			return nil, err
+		}
 	}
 	if err := storage.MVCCPut(b, keys.RangeIDCounterKey, ts, keys.EncodeCounter(keys.FirstUserRangeID)); err != nil {
 		return nil, err
@@ -243,7 +246,12 @@ func (s *Store) startReplica(d *kvpb.RangeDescriptor, self *kvpb.ReplicaDescript
 	if err != nil {
 		return nil, err
 	}
+	locks, err := readLockCount(s.eng.Reader(), d.RangeId)
+	if err != nil {
+		return nil, err
+	}
 	r := &Replica{RangeID: d.RangeId, store: s, latches: newLatchManager()}
+	r.mu.locks = locks
 	r.mu.desc = d
 	r.mu.maxWriteTS = maxTS
 	r.mu.gcThreshold = gcThreshold

@@ -19,6 +19,7 @@ const (
 	suffixDescriptor     byte = 'd'
 	suffixGCThreshold    byte = 'g'
 	suffixHardState      byte = 'h'
+	suffixLockCount      byte = 'k'
 	suffixRaftLog        byte = 'l'
 	suffixTruncatedState byte = 't'
 	suffixMaxWriteTS     byte = 'w'
@@ -85,6 +86,21 @@ func RangeMaxWriteTSKey(rangeID uint64) []byte {
 // may have been collected, so reads below it are refused.
 func RangeGCThresholdKey(rangeID uint64) []byte {
 	return rangeLocalKey(rangeID, suffixGCThreshold, 0)
+}
+
+// RangeLockCountKey holds the number of transaction locks in the range's
+// MVCC span (8 bytes big endian), replicated state maintained at apply from
+// the delta each command's evaluation computed. Absent means unknown (a
+// range created before the count existed): writers then look locks up.
+func RangeLockCountKey(rangeID uint64) []byte {
+	return rangeLocalKey(rangeID, suffixLockCount, 0)
+}
+
+// IsLockKey reports whether k, an engine key of the MVCC keyspace, is a
+// lock (a bare key prefix, without a timestamp).
+func IsLockKey(k []byte) bool {
+	_, _, lock, err := DecodeDataKey(k)
+	return err == nil && lock
 }
 
 // RangeTombstoneKey marks a destroyed replica: it holds the range's next
