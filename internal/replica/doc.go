@@ -21,6 +21,10 @@
 //     state that a pending write to the same key will change.
 //   - The range-local descriptor is authoritative; the meta directory is
 //     updated after a split and repaired from RangeKeyMismatch errors.
+//   - A replica removed from its range is destroyed (Raft state and data
+//     deleted, a tombstone left) once it learns of it: by applying the
+//     removal, from a member's removal notice, or from the node's replica
+//     GC pass reading the meta directory (replica_removal.go).
 //
 // Lock order: Replica.splitMu, then latches, then Replica.mu.
 package replica

@@ -85,11 +85,7 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 		// Our replica was removed from the range (and this node re-added
 		// under a new id) while we were away: it is stale. Replace it by a
 		// new replica that catches up by snapshot.
-		s.createMu.Lock()
-		if s.Replica(m.RangeId) == r { // not replaced meanwhile by another message
-			s.destroyReplicaFromOutside(r)
-		}
-		s.createMu.Unlock()
+		s.destroyReplicaFromOutside(r) // unless replaced meanwhile by another message
 		r = s.Replica(m.RangeId)
 		if r != nil && r.group.ReplicaID != to.ReplicaId {
 			return nil
@@ -115,22 +111,6 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 // handles it without stepping it. Its context is the member's descriptor.
 const removedNotice = raftpb.MessageType_MsgCheckQuorum
 
-// removedFrom reports whether the replica replicaID of d's range was
-// removed from it by the time of d: replica ids are never reused, so an id
-// that d's range handed out (below NextReplicaId) and d does not list is
-// gone for good.
-func removedFrom(d *kvpb.RangeDescriptor, replicaID uint64) bool {
-	if len(d.EndKey) == 0 || replicaID == 0 || replicaID >= d.NextReplicaId {
-		return false // uninitialised (knows no history), or an id not handed out yet
-	}
-	for _, rd := range d.Replicas {
-		if rd.ReplicaId == replicaID {
-			return false
-		}
-	}
-	return true
-}
-
 // handleRemovedNotice destroys the replica a removedNotice addresses, if the
 // descriptor it carries shows that replica removed.
 func (s *Store) handleRemovedNotice(m *kvpb.RaftMessage, msg *raftpb.Message) error {
@@ -139,29 +119,15 @@ func (s *Store) handleRemovedNotice(m *kvpb.RaftMessage, msg *raftpb.Message) er
 		return fmt.Errorf("range %d: corrupt removal notice: %w", m.RangeId, err)
 	}
 	id := m.GetToReplica().GetReplicaId()
-	if d.RangeId != m.RangeId || !removedFrom(d, id) {
-		return nil
+	if r := s.Replica(m.RangeId); d.RangeId != m.RangeId || r == nil || r.group.ReplicaID != id {
+		return nil // not for this range, already gone, or replaced by a newer incarnation
 	}
-	s.createMu.Lock()
-	r := s.Replica(m.RangeId)
-	if r == nil || r.group.ReplicaID != id {
-		s.createMu.Unlock()
-		return nil // already gone, or replaced by a newer incarnation
+	destroyed, err := s.DestroyIfRemoved(m.RangeId, d)
+	if destroyed {
+		slog.Info("replica removed from its range while it was not listening", "range", m.RangeId, "replica", id,
+			"current_generation", d.Generation, "notified_by_node", m.FromNodeId)
 	}
-	s.cfg.Raft.RemoveGroup(r.RangeID) // no round of it starts any more
-	s.createMu.Unlock()
-	// Wait for a round in flight without createMu: applying a split takes it.
-	s.cfg.Raft.WaitRound(r.RangeID)
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if s.Replica(m.RangeId) != r {
-		return nil // destroyed meanwhile (it applied its removal after all)
-	}
-	slog.Info("replica removed from its range while it was not listening", "range", m.RangeId, "replica", id,
-		"generation", r.Desc().Generation, "current_generation", d.Generation, "notified_by_node", m.FromNodeId)
-	s.removeReplica(r)
-	s.deleteReplicaState(r, r.Desc())
-	return nil
+	return err
 }
 
 // addUninitializedReplica creates an empty replica that waits for the
@@ -191,50 +157,4 @@ func readTombstone(rd storage.Reader, rangeID uint64) (uint64, error) {
 		return 0, fmt.Errorf("range %d: corrupt tombstone", rangeID)
 	}
 	return binary.BigEndian.Uint64(v), nil
-}
-
-// destroyReplica removes a replica that is no longer part of its range: its
-// group stops, its Raft state and data are deleted and a tombstone stops
-// late messages from re-creating it. The span's data is this replica's
-// alone: replicas on a node never overlap.
-func (s *Store) destroyReplica(r *Replica, desc *kvpb.RangeDescriptor) {
-	s.removeReplica(r)
-	s.deleteReplicaState(r, desc)
-}
-
-// destroyReplicaFromOutside is destroyReplica for callers that are not the
-// group's own worker: it first waits for any round in flight to finish.
-func (s *Store) destroyReplicaFromOutside(r *Replica) {
-	s.cfg.Raft.RemoveGroupAndWait(r.RangeID)
-	s.removeReplica(r)
-	s.deleteReplicaState(r, r.Desc())
-}
-
-func (s *Store) deleteReplicaState(r *Replica, desc *kvpb.RangeDescriptor) {
-	r.LeadershipChanged(false, 0) // pending proposals: ambiguous, not hung
-	s.mu.Lock()
-	for k := range s.mu.peers { // rare: only on destruction
-		if k.rangeID == r.RangeID {
-			delete(s.mu.peers, k)
-		}
-	}
-	s.mu.Unlock()
-	b := s.eng.NewBatch()
-	defer b.Close()
-	err := b.DeleteRange(storage.RangeLocalPrefix(r.RangeID), storage.RangeLocalEnd(r.RangeID), nil)
-	if err == nil && len(desc.EndKey) > 0 {
-		lo, hi := storage.MVCCSpan(desc.StartKey, desc.EndKey)
-		err = b.DeleteRange(lo, hi, nil)
-	}
-	if err == nil {
-		err = b.Set(storage.RangeTombstoneKey(r.RangeID), encodeUint64(desc.NextReplicaId), nil)
-	}
-	if err == nil {
-		err = b.Commit(storage.Sync)
-	}
-	if err != nil {
-		s.cfg.Raft.Fatal(fmt.Errorf("destroying replica of range %d: %w", r.RangeID, err))
-		return
-	}
-	slog.Info("removed replica", "range", r.RangeID)
 }

@@ -58,6 +58,11 @@ func (s *Server) startBackground(epoch uint64) {
 		gcInterval = defaultGCInterval
 	}
 	s.runEvery(gcInterval, gcPassTimeout, newGCQueue(s).pass)
+	replicaGCInterval := s.cfg.ReplicaGCInterval
+	if replicaGCInterval <= 0 {
+		replicaGCInterval = defaultReplicaGCInterval
+	}
+	s.runEvery(replicaGCInterval, replicaGCPassTimeout, (&replicaGCQueue{s: s}).pass)
 }
 
 // Liveness timing: a node is considered down after livenessTTL without a

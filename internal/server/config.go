@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/cairndb/cairn/internal/kvpb"
 )
 
 // Config configures a node. cmd/cairn maps flags onto it.
@@ -33,6 +35,14 @@ type Config struct {
 	// tests shorten them.
 	GCInterval time.Duration
 	GCPause    time.Duration
+	// ReplicaGCInterval is how often the node checks its replicas against
+	// the range directory and destroys those removed from their range
+	// (0: every 30s; see replica_gc.go). Not a flag: tests shorten it.
+	ReplicaGCInterval time.Duration
+	// DropRaftMessage, if set, drops every incoming Raft message and
+	// snapshot for which it returns true. Tests only: it cuts nodes off
+	// from each other's Raft traffic while their other RPCs still flow.
+	DropRaftMessage func(*kvpb.RaftMessage) bool
 }
 
 // DefaultConfig is a single local node, as `cairn start` runs it.

@@ -70,6 +70,9 @@ func (a *internalAPI) RaftMessages(stream kvpb.Internal_RaftMessagesServer) erro
 			return r.err
 		}
 		for _, m := range r.batch.Messages {
+			if drop := a.s.cfg.DropRaftMessage; drop != nil && drop(m) {
+				continue
+			}
 			// A bad message is dropped (raft retransmits); the stream goes on.
 			_ = a.s.store.HandleRaftMessage(stream.Context(), m)
 		}
@@ -81,6 +84,9 @@ func (a *internalAPI) RaftSnapshot(stream kvpb.Internal_RaftSnapshotServer) erro
 	m, err := rpc.ReceiveSnapshot(stream.Recv)
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if drop := a.s.cfg.DropRaftMessage; drop != nil && drop(m) {
+		return status.Error(codes.Unavailable, "snapshot dropped")
 	}
 	if err := a.s.store.HandleRaftMessage(stream.Context(), m); err != nil {
 		return status.Error(codes.FailedPrecondition, err.Error())

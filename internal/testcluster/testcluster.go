@@ -5,9 +5,12 @@ package testcluster
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/server"
 )
 
@@ -15,17 +18,56 @@ import (
 type Cluster struct {
 	t     testing.TB
 	Nodes []*server.Server // nil once stopped
+	// configure, if set, adjusts each node's configuration before it starts.
+	configure func(*server.Config)
+
+	// cutOff holds the ids of the nodes whose Raft traffic is dropped (see
+	// CutOffRaft); replaced, never modified, so that every Raft message
+	// reads it without a lock. cutOffMu serialises the replacements.
+	cutOff   atomic.Pointer[map[uint64]bool]
+	cutOffMu sync.Mutex
 }
 
 // Start runs n nodes and waits until each is ready. Nodes are stopped by
 // t.Cleanup.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
+	return StartWith(t, n, nil)
+}
+
+// StartWith is Start with configure applied to each node's configuration
+// (this one's and those AddNode starts later) before the node starts.
+func StartWith(t testing.TB, n int, configure func(*server.Config)) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, configure: configure}
 	for i := 0; i < n; i++ {
 		c.AddNode()
 	}
 	return c
+}
+
+// CutOffRaft drops (cut) or delivers again (!cut) every Raft message and
+// snapshot to and from the node with id nodeID. Its other RPCs (requests,
+// liveness heartbeats, range directory reads) still flow: the node stays
+// live, but its replicas hear nothing from their peers and vice versa.
+func (c *Cluster) CutOffRaft(nodeID uint64, cut bool) {
+	c.cutOffMu.Lock()
+	defer c.cutOffMu.Unlock()
+	next := map[uint64]bool{nodeID: cut}
+	if cur := c.cutOff.Load(); cur != nil {
+		for id, on := range *cur {
+			if id != nodeID {
+				next[id] = on
+			}
+		}
+	}
+	c.cutOff.Store(&next)
+}
+
+// dropRaftMessage is every node's server.Config.DropRaftMessage.
+func (c *Cluster) dropRaftMessage(m *kvpb.RaftMessage) bool {
+	cut := c.cutOff.Load()
+	return cut != nil && ((*cut)[m.FromNodeId] || (*cut)[m.GetToReplica().GetNodeId()])
 }
 
 // AddNode starts one more node (joining through the first) and waits until
@@ -35,6 +77,10 @@ func (c *Cluster) AddNode() int {
 	cfg := server.Config{InMemory: true, Insecure: true, RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", SQLAddr: "127.0.0.1:0"}
 	if len(c.Nodes) > 0 {
 		cfg.Join = []string{c.Nodes[0].RPCAddr()}
+	}
+	cfg.DropRaftMessage = c.dropRaftMessage
+	if c.configure != nil {
+		c.configure(&cfg)
 	}
 	s, err := server.Start(cfg)
 	if err != nil {
