@@ -253,8 +253,8 @@ func (db *DB) AdminChangeReplicas(ctx context.Context, desc *kvpb.RangeDescripto
 	return next, nil
 }
 
-// Timestamps asks the timestamp oracle for count consecutive timestamps
-// and returns the first.
+// Timestamps asks the timestamp oracle for count timestamps, tso.Step
+// apart, and returns the first.
 func (db *DB) Timestamps(ctx context.Context, count uint32) (uint64, error) {
 	r, err := db.one(ctx, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Timestamp{
 		Timestamp: &kvpb.TimestampRequest{Key: keys.KeyMin, Count: count},

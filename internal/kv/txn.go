@@ -351,6 +351,7 @@ func (t *Txn) Commit(ctx context.Context) (CommitResult, error) {
 	}
 	c := &committer{db: t.db, startTS: t.startTS, conflictTS: conflictTS, ttl: t.opts.LockTTL}
 	c.build(t.writes, t.locked, t.primary, t.opts.IdempotencyKey)
+	c.markRead(t.reads)
 	c.validations = t.validations()
 	res, err := c.commit(ctx)
 	if err != nil && len(t.locked) > 0 && !kvpb.IsAmbiguous(err) && !c.rolledBack {
@@ -446,6 +447,24 @@ func (c *committer) build(writes map[string]txnWrite, locked map[string]struct{}
 			p.Value = w.value
 		}
 		c.prewrites = append(c.prewrites, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Prewrite{Prewrite: p}})
+	}
+}
+
+// markRead flags the prewrites of keys the transaction read (point reads)
+// and of its idempotency record, whose prewrite reads it: a one-phase
+// commit of only such keys writes nothing blind, and its leaseholder may
+// pick its commit timestamp (replica/replica_tscache.go).
+func (c *committer) markRead(reads []readSpan) {
+	read := make(map[string]struct{}, len(reads))
+	for _, r := range reads {
+		if r.end == nil {
+			read[string(r.key)] = struct{}{}
+		}
+	}
+	for _, q := range c.prewrites {
+		p := q.GetPrewrite()
+		_, ok := read[string(p.Key)]
+		p.Read = ok || p.Record
 	}
 }
 

@@ -1377,7 +1377,12 @@ type PrewriteRequest struct {
 	OnePc bool `protobuf:"varint,8,opt,name=one_pc,json=onePc,proto3" json:"one_pc,omitempty"`
 	// conflict_ts > start_ts: the transaction's reads were refreshed up to
 	// it, so only versions above it are write conflicts.
-	ConflictTs    uint64 `protobuf:"varint,9,opt,name=conflict_ts,json=conflictTs,proto3" json:"conflict_ts,omitempty"`
+	ConflictTs uint64 `protobuf:"varint,9,opt,name=conflict_ts,json=conflictTs,proto3" json:"conflict_ts,omitempty"`
+	// read: the transaction read this key (a point read at its read
+	// timestamp). A one-phase commit whose keys were all read (or are its
+	// idempotency record) may take a commit timestamp its leaseholder picks
+	// without the oracle (replica/replica_tscache.go).
+	Read          bool `protobuf:"varint,10,opt,name=read,proto3" json:"read,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1473,6 +1478,13 @@ func (x *PrewriteRequest) GetConflictTs() uint64 {
 		return x.ConflictTs
 	}
 	return 0
+}
+
+func (x *PrewriteRequest) GetRead() bool {
+	if x != nil {
+		return x.Read
+	}
+	return false
 }
 
 type PrewriteResponse struct {
@@ -5837,7 +5849,7 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x05count\x18\x02 \x01(\rR\x05count\"?\n" +
 	"\x11TimestampResponse\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x04R\x05first\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xaa\x02\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\xbe\x02\n" +
 	"\x0fPrewriteRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12.\n" +
 	"\x02op\x18\x02 \x01(\x0e2\x1e.cairn.kvpb.PrewriteRequest.OpR\x02op\x12\x14\n" +
@@ -5848,7 +5860,9 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\x06record\x18\a \x01(\bR\x06record\x12\x15\n" +
 	"\x06one_pc\x18\b \x01(\bR\x05onePc\x12\x1f\n" +
 	"\vconflict_ts\x18\t \x01(\x04R\n" +
-	"conflictTs\"#\n" +
+	"conflictTs\x12\x12\n" +
+	"\x04read\x18\n" +
+	" \x01(\bR\x04read\"#\n" +
 	"\x02Op\x12\a\n" +
 	"\x03PUT\x10\x00\x12\n" +
 	"\n" +

@@ -58,7 +58,12 @@ type Replica struct {
 		writesApplied uint64
 		// locks is the range's applied lock count (replica_locks.go).
 		locks lockCount
+		// lowWater is a fresh oracle timestamp taken in lease term
+		// lowWaterTerm (replica_tscache.go).
+		lowWater, lowWaterTerm uint64
 	}
+	// reads tracks the timestamps reads were served at (replica_tscache.go).
+	reads readTimestamps
 }
 
 // Desc returns the current descriptor (do not modify it).
@@ -160,6 +165,7 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 		if err := r.store.cfg.Clock.UpdateChecked(ts); err != nil {
 			return nil, kvpb.NewErrorf("range %d: read at %d: %v", r.RangeID, ts, err)
 		}
+		r.reads.note(ts) // before latching: see replica_tscache.go
 		release, err := r.latches.acquireSpans(ctx, requestLatches(req.Requests, false, false, ts))
 		if err != nil {
 			return nil, err
@@ -215,9 +221,11 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 // This is safe because nothing such a write does changes what those reads
 // see. A read holding its latch took its timestamp R from the oracle before
 // it latched, so:
-//   - a write of versions (Put, Delete, CompareAndSet, Increment, a
-//     one-phase commit) takes its timestamp from the oracle after latching
-//     (writeTimestamp), hence above R: invisible at R;
+//   - a write of versions (Put, Delete, CompareAndSet, Increment) takes
+//     its timestamp from the oracle after latching (writeTimestamp), hence
+//     above R: invisible at R; a one-phase commit picks one above every
+//     read timestamp recorded before it latched, R included
+//     (replica_tscache.go);
 //   - a lock (Prewrite, AcquireLock) belongs to a transaction whose commit
 //     timestamp will come from the oracle after the lock is written, hence
 //     above R: whether the read meets the lock or not, it reads below it;
@@ -287,6 +295,7 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 // meets a lock it may wait for, released is closed once that lock is
 // cleared (taken under the batch's latches: no release is missed).
 func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*kvpb.ResponseUnion, released <-chan struct{}, _ error) {
+	r.reads.noteValidations(req.Requests) // before latching, as reads
 	r.splitMu.RLock()
 	release, latched, err := r.latches.acquireStamped(ctx, requestLatches(req.Requests, true, r.RangeID != keys.MetaRangeID && req.Timestamp == 0, 0))
 	if err != nil {
@@ -320,7 +329,7 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 	var ts uint64
 	if req.Timestamp == 0 {
 		var err error
-		if ts, err = r.writeTimestamp(ctx, req.Requests); err != nil {
+		if ts, err = r.writeTimestamp(ctx, req.Requests, term); err != nil {
 			return nil, nil, err
 		}
 	} else {
@@ -443,17 +452,29 @@ func needsTimestamp(reqs []*kvpb.RequestUnion) bool {
 // — so transactions see plain writes in real-time order. The meta range
 // holds the oracle's own state; it uses the node clock, kept above every
 // version applied to the range (Replica.mu.maxWriteTS).
-func (r *Replica) writeTimestamp(ctx context.Context, reqs []*kvpb.RequestUnion) (uint64, error) {
+//
+// A one-phase commit takes its timestamp from the oracle only for the first
+// commit of a lease term; after that the leaseholder picks it
+// (localCommitTimestamp).
+func (r *Replica) writeTimestamp(ctx context.Context, reqs []*kvpb.RequestUnion, term uint64) (uint64, error) {
 	clock := r.store.cfg.Clock
 	fn := r.store.timestamps.Load()
 	if r.RangeID == keys.MetaRangeID || fn == nil || !needsTimestamp(reqs) {
 		return clock.Now(), nil
 	}
+	if ts, ok := r.localCommitTimestamp(reqs, term); ok {
+		clock.Update(ts)
+		return ts, nil
+	}
 	ts, err := (*fn)(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("range %d: getting a write timestamp from the oracle: %w", r.RangeID, err)
 	}
+	r.setLowWater(ts, term)
 	r.mu.Lock()
+	// A no-op for timestamps of the oracle (fresh, they are above every
+	// version, local commit timestamps included: those are one above an
+	// older issued one).
 	ts = max(ts, r.mu.maxWriteTS+1)
 	r.mu.Unlock()
 	clock.Update(ts)

@@ -224,9 +224,14 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 		}
 	}
 	// The range was created without a lock count; the snapshot counted the
-	// locks it installed.
-	if c := lagging.store.Replica(keys.FirstUserRangeID).locks(); c != (lockCount{n: 2, known: true}) {
-		t.Fatalf("node 3's lock count after the snapshot: %+v, want 2", c)
+	// locks it installed (published just after its batch is durable, so
+	// possibly after the data above was visible).
+	var c lockCount
+	if err := waitFor(10*time.Second, func() bool {
+		c = lagging.store.Replica(keys.FirstUserRangeID).locks()
+		return c.known
+	}); err != nil || c.n != 2 {
+		t.Fatalf("node 3's lock count after the snapshot: %+v (%v), want 2", c, err)
 	}
 }
 

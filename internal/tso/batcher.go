@@ -113,7 +113,7 @@ func (b *Batcher) run() {
 		fetchDuration.Observe(time.Since(start).Seconds())
 		fetchBatch.Observe(float64(len(batch)))
 		for i, w := range batch {
-			w.done <- result{ts: first + uint64(i), err: err}
+			w.done <- result{ts: first + Step*uint64(i), err: err}
 		}
 	}
 }

@@ -51,7 +51,14 @@ func NewOracle(p Persister, now func() time.Time, window time.Duration) *Oracle 
 // not the leaseholder any more.
 var ErrContended = errors.New("tso: the persisted bound moved: another oracle is active")
 
-// Allocate returns the first of count consecutive timestamps. term is the
+// Step is the spacing of the timestamps the oracle hands out: they are all
+// even. Timestamps derived as one more than an issued one (a one-phase
+// commit's, see replica/replica_tscache.go) are odd, so a version at such a
+// timestamp is never exactly at any snapshot's.
+const Step = 2
+
+// Allocate returns the first of count timestamps Step apart, all even
+// (first, first+Step, ...). term is the
 // caller's current lease term of the meta range: a new term discards the
 // in-memory window and starts above the persisted bound.
 func (o *Oracle) Allocate(ctx context.Context, count uint32, term uint64) (uint64, error) {
@@ -67,13 +74,14 @@ func (o *Oracle) Allocate(ctx context.Context, count uint32, term uint64) (uint6
 	// were handed out: lock TTLs are measured from it), not just count up
 	// from the start of the window.
 	wall := hlc.FromPhysical(o.now().UnixMilli(), 0)
-	if o.mu.next == 0 || max(o.mu.next, wall)+uint64(count) > o.mu.limit {
-		if err := o.extendLocked(ctx, count); err != nil {
+	span := uint64(count) * Step
+	if o.mu.next == 0 || even(max(o.mu.next, wall))+span > o.mu.limit {
+		if err := o.extendLocked(ctx, span); err != nil {
 			return 0, err
 		}
 	}
-	first := max(o.mu.next, wall)
-	o.mu.next = first + uint64(count)
+	first := even(max(o.mu.next, wall))
+	o.mu.next = first + span
 	return first, nil
 }
 
@@ -81,7 +89,7 @@ func (o *Oracle) Allocate(ctx context.Context, count uint32, term uint64) (uint6
 // the wall clock. Within a reign the compare-and-set expects the bound this
 // oracle persisted last, so a bound moved by another oracle is noticed
 // (ErrContended); a new reign starts from the bound as loaded.
-func (o *Oracle) extendLocked(ctx context.Context, count uint32) error {
+func (o *Oracle) extendLocked(ctx context.Context, span uint64) error {
 	bound := o.mu.limit
 	if bound == 0 {
 		var err error
@@ -90,7 +98,7 @@ func (o *Oracle) extendLocked(ctx context.Context, count uint32) error {
 		}
 	}
 	start := max(bound, o.mu.next, hlc.FromPhysical(o.now().UnixMilli(), 0), 1)
-	limit := start + max(o.window, uint64(count))
+	limit := even(start) + max(o.window, span)
 	ok, err := o.p.CompareAndSwap(ctx, bound, limit)
 	if err != nil {
 		return fmt.Errorf("tso: persisting the bound: %w", err)
@@ -102,3 +110,6 @@ func (o *Oracle) extendLocked(ctx context.Context, count uint32) error {
 	o.mu.next, o.mu.limit = start, limit
 	return nil
 }
+
+// even rounds ts up to an even timestamp.
+func even(ts uint64) uint64 { return (ts + 1) &^ 1 }

@@ -55,7 +55,10 @@ func TestOracleStrictlyIncreasingAcrossReigns(t *testing.T) {
 			if first <= last {
 				t.Fatalf("term %d: %d after %d", term, first, last)
 			}
-			last = first + 2
+			if first%Step != 0 {
+				t.Fatalf("term %d: odd timestamp %d handed out", term, first)
+			}
+			last = first + 2*Step
 			if last >= p.bound {
 				t.Fatalf("handed out %d at or above the persisted bound %d", last, p.bound)
 			}
