@@ -51,6 +51,11 @@ func (s *Store) HandleRaftMessage(_ context.Context, m *kvpb.RaftMessage) error 
 	if msg.GetType() == removedNotice {
 		return s.handleRemovedNotice(m, msg)
 	}
+	if msg.GetType() == raftpb.MessageType_MsgSnap {
+		if err := s.checkSnapshotSpan(m.RangeId, msg.GetSnapshot()); err != nil {
+			return err
+		}
+	}
 	key := peerKey{m.RangeId, msg.GetFrom()}
 	s.mu.RLock()
 	known := s.mu.peers[key] == m.FromNodeId
