@@ -5,7 +5,6 @@ import (
 
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
-	"github.com/cairndb/cairn/internal/storage"
 )
 
 func cas(k, expected, newValue string, expectAbsent bool) *kvpb.RequestUnion {
@@ -17,13 +16,7 @@ func cas(k, expected, newValue string, expectAbsent bool) *kvpb.RequestUnion {
 // A batch is one command: later requests see earlier ones, and a failed
 // comparison does not undo the others (it is a result, not an error).
 func TestBatchReadsItsOwnWrites(t *testing.T) {
-	eng, err := storage.Open(storage.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	n := startNode(t, eng)
-	defer n.stop()
+	n := startMemNode(t, nil)
 	resps, err := n.send(t, keys.FirstUserRangeID,
 		put("a", "1"),
 		cas("a", "1", "2", false), // sees the put above

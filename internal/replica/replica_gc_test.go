@@ -263,13 +263,8 @@ func TestGCThresholdReplicated(t *testing.T) {
 // history, snapshot reads at every version's timestamp either return that
 // version or fail with TOO_OLD — never what is left after a collection.
 func TestGCConcurrentReads(t *testing.T) {
-	eng, err := storage.Open(storage.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	n := startNode(t, eng)
-	defer n.stop()
+	n := startMemNode(t, nil)
+	eng := n.eng
 	const versions = 60
 	var ts []uint64
 	for i := 0; i < versions; i++ {

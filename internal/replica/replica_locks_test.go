@@ -64,11 +64,7 @@ func txnReq(q any) *kvpb.RequestUnion {
 // the lookup only when no lock exists), and that the counts survive a split
 // and a restart.
 func TestLockCountModel(t *testing.T) {
-	eng, err := storage.Open(storage.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := memEngine(t)
 	clock := hlc.New(nil)
 	n := startNodeWithClock(t, eng, clock)
 	defer func() { n.stop() }()
@@ -195,11 +191,7 @@ func TestLockCountModel(t *testing.T) {
 // the count existed) keeps it unknown through writes, so plain writes still
 // look locks up, and a split gives the right half a counted, known count.
 func TestLockCountUnknown(t *testing.T) {
-	eng, err := storage.Open(storage.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := memEngine(t)
 	clock := hlc.New(nil)
 	if _, err := Bootstrap(eng, clock, "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -220,7 +212,7 @@ func TestLockCountUnknown(t *testing.T) {
 	if c := n.store.Replica(keys.FirstUserRangeID).locks(); c.known {
 		t.Fatalf("count of a range without one became %+v", c)
 	}
-	_, err = n.send(t, keys.FirstUserRangeID, put("b", "plain"))
+	_, err := n.send(t, keys.FirstUserRangeID, put("b", "plain"))
 	if kvpb.AsError(err).GetLockConflict() == nil {
 		t.Fatalf("plain put on a locked key of a range with an unknown count: %v", err)
 	}

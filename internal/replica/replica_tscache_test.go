@@ -38,14 +38,9 @@ func (o *fakeOracle) state() (last uint64, calls int) {
 // timestamp, and never more than one above an issued timestamp (so every
 // snapshot taken after the commit sees it).
 func TestLocalCommitTimestamp(t *testing.T) {
-	eng, err := storage.Open(storage.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
 	clock := hlc.New(nil)
-	n := startNodeWithClock(t, eng, clock)
-	defer n.stop()
+	n := startMemNode(t, clock)
+	eng := n.eng
 	o := &fakeOracle{next: clock.Now() &^ 1} // even, as the oracle's
 	n.store.SetTimestampSource(o.now)
 	ctx := context.Background()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
-	"github.com/cairndb/cairn/internal/storage"
 )
 
 func snapshotOf(d *kvpb.RangeDescriptor) *raftpb.Snapshot {
@@ -23,13 +22,7 @@ func snapshotOf(d *kvpb.RangeDescriptor) *raftpb.Snapshot {
 // before it reaches Raft (applying it would later delete that replica's
 // data); the range's own replica's span does not count.
 func TestSnapshotOverlappingAnotherReplicaRefused(t *testing.T) {
-	eng, err := storage.Open(storage.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	n := startNode(t, eng)
-	defer n.stop()
+	n := startMemNode(t, nil)
 	m := keys.KVKey([]byte("m"))
 	split := &kvpb.RequestUnion{Value: &kvpb.RequestUnion_AdminSplit{AdminSplit: &kvpb.AdminSplitRequest{SplitKey: m, NewRangeId: 3}}}
 	if _, err := n.send(t, keys.FirstUserRangeID, split); err != nil {
@@ -47,7 +40,7 @@ func TestSnapshotOverlappingAnotherReplicaRefused(t *testing.T) {
 		Replicas: []*kvpb.ReplicaDescriptor{{NodeId: 1, ReplicaId: 2}, {NodeId: 2, ReplicaId: 1}}}
 	msg := &raftpb.Message{Type: raftpb.MessageType_MsgSnap.Enum(), To: proto.Uint64(2), From: proto.Uint64(1), Term: proto.Uint64(5),
 		Snapshot: snapshotOf(other)}
-	err = n.store.HandleRaftMessage(context.Background(), &kvpb.RaftMessage{RangeId: 9, FromNodeId: 2,
+	err := n.store.HandleRaftMessage(context.Background(), &kvpb.RaftMessage{RangeId: 9, FromNodeId: 2,
 		ToReplica: &kvpb.ReplicaDescriptor{NodeId: 1, ReplicaId: 2}, Message: marshal(msg)})
 	if !errors.Is(err, errSnapshotOverlaps) {
 		t.Fatalf("snapshot of range 9 over range 3's span: %v, want it refused", err)

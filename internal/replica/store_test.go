@@ -56,6 +56,29 @@ func startNodeWithClock(t *testing.T, eng *storage.Engine, clock *hlc.Clock) *te
 
 func (n *testNode) stop() { n.raft.Stop() }
 
+// memEngine opens an in-memory engine, closed when the test ends.
+func memEngine(t *testing.T) *storage.Engine {
+	t.Helper()
+	eng, err := storage.Open(storage.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+// startMemNode starts a node on a fresh in-memory engine (clock nil: a new
+// one); both are stopped when the test ends.
+func startMemNode(t *testing.T, clock *hlc.Clock) *testNode {
+	t.Helper()
+	if clock == nil {
+		clock = hlc.New(nil)
+	}
+	n := startNodeWithClock(t, memEngine(t), clock)
+	t.Cleanup(n.stop) // registered after the engine's: runs before it
+	return n
+}
+
 // send retries while the range has no leader yet (a fresh single voter
 // elects itself within a tick or two).
 func (n *testNode) send(t *testing.T, rangeID uint64, reqs ...*kvpb.RequestUnion) ([]*kvpb.ResponseUnion, error) {
