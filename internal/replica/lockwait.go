@@ -1,9 +1,15 @@
 package replica
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/cairndb/cairn/internal/kvpb"
 )
@@ -83,4 +89,51 @@ func lockWaitFor(reqs []*kvpb.RequestUnion, err error) (time.Duration, []byte) {
 		wait = max(wait, time.Duration(a.WaitMs)*time.Millisecond)
 	}
 	return min(wait, maxLockWait), e.GetLockConflict().Locks[0].Key
+}
+
+// Lock waits at the leaseholder, for operators and tests.
+var (
+	lockWaitsStarted atomic.Uint64
+	lockWaitsTotal   = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "cairn_lock_waits_total", Help: "Locking reads that waited at a leaseholder for a transaction's lock to be released.",
+	})
+	lockWaiters = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "cairn_lock_waiters", Help: "Locking reads waiting at this node's leaseholders for a transaction's lock to be released.",
+	})
+)
+
+// LockWaitsStarted returns how many locking reads have started waiting for
+// a lock in this process (every node of a test cluster included): a test
+// knows a request reached a lock and waits, instead of guessing by time.
+func LockWaitsStarted() uint64 { return lockWaitsStarted.Load() }
+
+// lockWaitBegins records a wait until the returned function is called.
+func lockWaitBegins() (ended func()) {
+	lockWaitsStarted.Add(1)
+	lockWaitsTotal.Inc()
+	lockWaiters.Inc()
+	return lockWaiters.Dec
+}
+
+// AwaitLockWait returns nil once a locking read has started waiting for a
+// lock since LockWaitsStarted returned since, and an error if the request
+// under test reports on finished first (it did not block) or ctx ends.
+// Tests use it to know a request is blocked on a lock rather than guess it
+// from elapsed time.
+func AwaitLockWait(ctx context.Context, since uint64, finished <-chan error) error {
+	for lockWaitsStarted.Load() <= since {
+		select {
+		case err := <-finished:
+			return fmt.Errorf("finished (%v) without waiting for a lock", err)
+		case <-ctx.Done():
+			return fmt.Errorf("no lock wait began: %w", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	select {
+	case err := <-finished:
+		return fmt.Errorf("finished (%v) while the lock was held", err)
+	default:
+		return nil
+	}
 }

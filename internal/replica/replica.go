@@ -279,13 +279,17 @@ func (r *Replica) write(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Re
 			return nil, err
 		}
 		t := time.NewTimer(left)
+		ended := lockWaitBegins()
 		select {
 		case <-released:
 			t.Stop()
+			ended()
 		case <-t.C:
+			ended()
 			return nil, err
 		case <-ctx.Done():
 			t.Stop()
+			ended()
 			return nil, err
 		}
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cairndb/cairn/internal/replica"
 )
 
 // Row locking in SQL (internal/sql/lock.go): UPDATE, DELETE and SELECT ...
@@ -117,14 +119,13 @@ func TestSQLSelectForUpdate(t *testing.T) {
 				t.Fatal(rows.Err())
 			}
 			done := make(chan error, 1)
+			waits := replica.LockWaitsStarted()
 			go func() {
 				_, err := b.Exec(ctx, "UPDATE kv SET v = v + 1 WHERE k = 2")
 				done <- err
 			}()
-			select {
-			case err := <-done:
-				t.Fatalf("UPDATE of a locked row finished (%v) before the lock holder committed", err)
-			case <-time.After(300 * time.Millisecond):
+			if err := replica.AwaitLockWait(ctx, waits, done); err != nil {
+				t.Fatalf("UPDATE of a locked row: %v", err)
 			}
 			if _, err := tx.Exec(ctx, "UPDATE kv SET v = v * 2 WHERE k = 2"); err != nil {
 				t.Fatal(err)
@@ -256,6 +257,7 @@ func TestSQLForeignKeyRaceReadCommitted(t *testing.T) {
 				t.Fatalf("%s: %v", firstSQL, err)
 			}
 			done := make(chan error, 1)
+			waits := replica.LockWaitsStarted()
 			go func() {
 				t2, err := second.BeginTx(ctx, rc)
 				if err != nil {
@@ -270,10 +272,8 @@ func TestSQLForeignKeyRaceReadCommitted(t *testing.T) {
 				}
 				done <- err
 			}()
-			select {
-			case err := <-done:
-				t.Fatalf("%s finished (%v) while the parent row was locked", secondSQL, err)
-			case <-time.After(300 * time.Millisecond):
+			if err := replica.AwaitLockWait(ctx, waits, done); err != nil {
+				t.Fatalf("%s while the parent row was locked: %v", secondSQL, err)
 			}
 			if err := t1.Commit(ctx); err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/replica"
 )
 
 // Locking reads (kv.Txn.GetForUpdate, ScanForUpdate): writers of a hot key
@@ -243,6 +244,7 @@ func TestLockingScan(t *testing.T) {
 				t.Fatalf("scan returned %d rows, want 3", len(r.Kvs))
 			}
 			done := make(chan error, 1)
+			waits := replica.LockWaitsStarted()
 			go func() {
 				t2, err := db.Begin(ctx, kv.TxnOptions{Isolation: lvl.iso})
 				if err != nil {
@@ -258,10 +260,8 @@ func TestLockingScan(t *testing.T) {
 				_, err = t2.Commit(ctx)
 				done <- err
 			}()
-			select {
-			case err := <-done:
-				t.Fatalf("the writer finished (%v) while the row was locked", err)
-			case <-time.After(300 * time.Millisecond):
+			if err := replica.AwaitLockWait(ctx, waits, done); err != nil {
+				t.Fatalf("the writer while the row was locked: %v", err)
 			}
 			e.put(t1, "b", "200")
 			e.mustCommit(t1, "scanner")
