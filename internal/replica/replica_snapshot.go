@@ -121,6 +121,7 @@ func (r *Replica) ApplySnapshot(b *storage.Batch, snap *raftpb.Snapshot) (func()
 		r.mu.locks = locks
 		r.mu.writesApplied++
 		r.mu.Unlock()
+		r.store.releaseReservation(r.RangeID) // the descriptor covers the span now
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -22,16 +23,36 @@ import (
 // another initialised replica here is refused (the sender reports the
 // failure to Raft, which sends it again later), as CockroachDB does.
 //
-// Left open: two snapshots for overlapping spans (one generated before a
-// split, one after) arriving for two replicas this node does not have yet
-// both pass the check; CockroachDB reserves the span with a placeholder
-// while a snapshot is applied.
+// An accepted snapshot reserves its span until it is applied (like
+// CockroachDB's placeholders): two snapshots for overlapping spans, one
+// made before a split and one after, for two ranges this node does not
+// have yet, would otherwise both pass, and the second applied would clear
+// the first's data. A reservation lapses after reservationTTL, in case Raft
+// drops the snapshot (a stale one) and it never applies.
 
 // errSnapshotOverlaps is returned for a refused snapshot.
 var errSnapshotOverlaps = errors.New("snapshot overlaps another replica on this node")
 
+// reservationTTL bounds how long an accepted snapshot reserves its span.
+const reservationTTL = time.Minute
+
+// reservation is the span of an accepted, not yet applied snapshot.
+type reservation struct {
+	desc    *kvpb.RangeDescriptor
+	expires time.Time
+}
+
+// releaseReservation ends range rangeID's reservation once its snapshot
+// applied (its replica's descriptor now covers the span).
+func (s *Store) releaseReservation(rangeID uint64) {
+	s.mu.Lock()
+	delete(s.mu.reserved, rangeID)
+	s.mu.Unlock()
+}
+
 // checkSnapshotSpan refuses a snapshot of range rangeID whose span
-// overlaps another initialised replica of this node.
+// overlaps another initialised replica of this node or another accepted
+// snapshot's reserved span, and reserves its span otherwise.
 func (s *Store) checkSnapshotSpan(rangeID uint64, snap *raftpb.Snapshot) error {
 	d, err := snapshotDescriptor(snap.GetData())
 	if err != nil {
@@ -40,8 +61,9 @@ func (s *Store) checkSnapshotSpan(rangeID uint64, snap *raftpb.Snapshot) error {
 	if d.RangeId != rangeID {
 		return fmt.Errorf("snapshot of range %d sent to range %d", d.RangeId, rangeID)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, o := range s.mu.replicas {
 		if o.RangeID == rangeID {
 			continue
@@ -54,6 +76,17 @@ func (s *Store) checkSnapshotSpan(rangeID uint64, snap *raftpb.Snapshot) error {
 			errSnapshotOverlaps, rangeID, keys.Pretty(d.StartKey), keys.Pretty(d.EndKey),
 			od.RangeId, keys.Pretty(od.StartKey), keys.Pretty(od.EndKey), od.RangeId)
 	}
+	for id, res := range s.mu.reserved {
+		switch {
+		case now.After(res.expires):
+			delete(s.mu.reserved, id)
+		case id != rangeID && spansOverlap(d, res.desc):
+			return fmt.Errorf("%w: range %d [%s, %s) and the snapshot of range %d being applied [%s, %s)",
+				errSnapshotOverlaps, rangeID, keys.Pretty(d.StartKey), keys.Pretty(d.EndKey),
+				id, keys.Pretty(res.desc.StartKey), keys.Pretty(res.desc.EndKey))
+		}
+	}
+	s.mu.reserved[rangeID] = reservation{desc: d, expires: now.Add(reservationTTL)}
 	return nil
 }
 

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cairndb/cairn/internal/hlc"
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/raftstore"
 )
 
 func snapshotOf(d *kvpb.RangeDescriptor) *raftpb.Snapshot {
@@ -60,5 +63,48 @@ func TestSnapshotOverlappingAnotherReplicaRefused(t *testing.T) {
 	}
 	if _, err := snapshotDescriptor([]byte{0x0a, 0x05, 0x01}); err == nil {
 		t.Fatal("a truncated snapshot decoded")
+	}
+}
+
+// An accepted snapshot reserves its span until it applies (or its
+// reservation lapses): a snapshot of another range over that span is
+// refused meanwhile, the same range's is not.
+func TestSnapshotReservesItsSpan(t *testing.T) {
+	// A store with no replica (not started): only reservations decide.
+	eng := memEngine(t)
+	rs, err := raftstore.NewStore(raftstore.DefaultConfig(eng))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStore(Config{NodeID: 1, Engine: eng, Raft: rs, Clock: hlc.New(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := func(id uint64, start, end string) *raftpb.Snapshot {
+		return snapshotOf(&kvpb.RangeDescriptor{RangeId: id, StartKey: []byte(start), EndKey: []byte(end)})
+	}
+	if err := s.checkSnapshotSpan(5, span(5, "a", "m")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkSnapshotSpan(6, span(6, "k", "z")); !errors.Is(err, errSnapshotOverlaps) {
+		t.Fatalf("a snapshot over a reserved span: %v", err)
+	}
+	if err := s.checkSnapshotSpan(6, span(6, "m", "z")); err != nil {
+		t.Fatalf("a snapshot beside a reserved span: %v", err)
+	}
+	if err := s.checkSnapshotSpan(5, span(5, "a", "m")); err != nil {
+		t.Fatalf("the same range's snapshot again: %v", err)
+	}
+	s.releaseReservation(5)
+	if err := s.checkSnapshotSpan(7, span(7, "b", "c")); err != nil {
+		t.Fatalf("after the reservation was released: %v", err)
+	}
+	s.mu.Lock()
+	r := s.mu.reserved[6]
+	r.expires = time.Now().Add(-time.Second)
+	s.mu.reserved[6] = r
+	s.mu.Unlock()
+	if err := s.checkSnapshotSpan(8, span(8, "n", "p")); err != nil {
+		t.Fatalf("after the reservation lapsed: %v", err)
 	}
 }

@@ -54,6 +54,9 @@ type Store struct {
 		// peers remembers the node of replicas we heard from (see
 		// ReplicaDescriptor). Bounded by ranges × replicas.
 		peers map[peerKey]uint64
+		// reserved holds the spans of snapshots accepted but not yet
+		// applied (snapshot_overlap.go); bounded by the replicas here.
+		reserved map[uint64]reservation
 	}
 }
 
@@ -65,6 +68,7 @@ func NewStore(cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, eng: cfg.Engine}
 	s.mu.replicas = make(map[uint64]*Replica)
 	s.mu.peers = make(map[peerKey]uint64)
+	s.mu.reserved = make(map[uint64]reservation)
 	return s, nil
 }
 
