@@ -108,6 +108,14 @@ func (db *DB) Begin(ctx context.Context, opts TxnOptions) (*Txn, error) {
 // StartTS is the transaction's snapshot timestamp.
 func (t *Txn) StartTS() uint64 { return t.startTS }
 
+// ReadTS returns the timestamp the transaction reads at: its start, or
+// where a locking read moved it (SERIALIZABLE).
+func (t *Txn) ReadTS() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.readTS
+}
+
 // Isolation is the transaction's isolation level.
 func (t *Txn) Isolation() kvpb.IsolationLevel { return t.opts.Isolation }
 

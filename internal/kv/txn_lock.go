@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/tso"
 )
 
 // Locking reads (pessimistic row locks: SELECT ... FOR UPDATE, and the rows
@@ -212,6 +213,14 @@ func (t *Txn) acquire(ctx context.Context, ks [][]byte) ([]*kvpb.AcquireLockResp
 // timestamp of a version a locking read returned. READ COMMITTED needs
 // nothing; REPEATABLE READ cannot move its snapshot (40001); SERIALIZABLE
 // validates the reads so far over (readTS, newest] and moves readTS there.
+//
+// Reads happen at timestamps the oracle handed out only: a one-phase
+// commit's timestamp is one above such a timestamp (replica_tscache.go),
+// and a leaseholder picks later commits above every read it served, so a
+// read at a commit's timestamp would let the next commit land two above an
+// issued timestamp, where a snapshot taken after it is acknowledged could
+// miss it. So a newest that is a one-phase commit's (odd) moves readTS to
+// a fresh oracle timestamp instead, which is above it.
 func (t *Txn) advanceReads(ctx context.Context, newest uint64) error {
 	if newest <= t.readTS || t.opts.Isolation == kvpb.IsolationLevel_READ_COMMITTED {
 		return nil
@@ -219,6 +228,13 @@ func (t *Txn) advanceReads(ctx context.Context, newest uint64) error {
 	if t.opts.Isolation == kvpb.IsolationLevel_REPEATABLE_READ {
 		return kvpb.NewTxnRetry(kvpb.TxnRetry_WRITE_CONFLICT, nil,
 			"could not serialize access due to concurrent update (a locked row changed after the snapshot)")
+	}
+	if !tso.Issued(newest) {
+		fresh, err := t.db.Now(ctx)
+		if err != nil {
+			return err
+		}
+		newest = max(newest, fresh)
 	}
 	if checks := t.readChecks(t.readTS, newest); len(checks) > 0 {
 		reqs, err := t.db.splitSpansAtRanges(ctx, checks)

@@ -310,3 +310,40 @@ func TestGetValidatedAtEveryLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestLockingReadAboveLocalCommit: a one-phase commit of keys its
+// transaction read takes a timestamp its leaseholder picks, one above an
+// oracle timestamp (odd). A serializable locking read that finds such a
+// version newer than its snapshot moves its reads to a fresh oracle
+// timestamp above it, never to the commit's own: reads stay at timestamps
+// the oracle handed out, which later local commits rely on
+// (replica/replica_tscache.go).
+func TestLockingReadAboveLocalCommit(t *testing.T) {
+	ctx, db := oneNode(t, 60*time.Second)
+	e := lockingEnv(t, db, ctx, kvpb.IsolationLevel_SERIALIZABLE, false, "localts/")
+	e.seed("k", "0", "warm", "0")
+	rmw := func(name string) uint64 {
+		txn := e.begin()
+		e.get(txn, name)
+		e.put(txn, name, "1")
+		res, err := txn.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.CommitTS
+	}
+	rmw("warm") // the lease term's first one-phase commit takes the oracle's
+	t1 := e.begin()
+	e.get(t1, "warm") // t1's snapshot is taken
+	c := rmw("k")
+	if c%2 != 1 || c <= t1.ReadTS() {
+		t.Fatalf("read-modify-write committed at %d (t1 reads at %d): want a local, odd commit timestamp above", c, t1.ReadTS())
+	}
+	if _, err := t1.GetForUpdate(ctx, e.key("k")); err != nil {
+		t.Fatal(err)
+	}
+	if r := t1.ReadTS(); r <= c || r%2 != 0 {
+		t.Fatalf("after a locking read found the version at %d, t1 reads at %d: want an oracle timestamp above it", c, r)
+	}
+	t1.Rollback()
+}

@@ -57,6 +57,10 @@ var ErrContended = errors.New("tso: the persisted bound moved: another oracle is
 // timestamp is never exactly at any snapshot's.
 const Step = 2
 
+// Issued reports whether ts may have been handed out by the oracle (it is
+// even), as opposed to one more than such a timestamp (a one-phase commit's).
+func Issued(ts uint64) bool { return ts%Step == 0 }
+
 // Allocate returns the first of count timestamps Step apart, all even
 // (first, first+Step, ...). term is the
 // caller's current lease term of the meta range: a new term discards the
