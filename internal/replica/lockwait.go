@@ -94,9 +94,9 @@ func lockWaitFor(reqs []*kvpb.RequestUnion, err error) (time.Duration, []byte) {
 // Lock waits at the leaseholder, for operators and tests.
 var (
 	lockWaitsStarted atomic.Uint64
-	lockWaitsTotal   = promauto.NewCounter(prometheus.CounterOpts{
+	_                = promauto.NewCounterFunc(prometheus.CounterOpts{
 		Name: "cairn_lock_waits_total", Help: "Locking reads that waited at a leaseholder for a transaction's lock to be released.",
-	})
+	}, func() float64 { return float64(lockWaitsStarted.Load()) })
 	lockWaiters = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "cairn_lock_waiters", Help: "Locking reads waiting at this node's leaseholders for a transaction's lock to be released.",
 	})
@@ -110,7 +110,6 @@ func LockWaitsStarted() uint64 { return lockWaitsStarted.Load() }
 // lockWaitBegins records a wait until the returned function is called.
 func lockWaitBegins() (ended func()) {
 	lockWaitsStarted.Add(1)
-	lockWaitsTotal.Inc()
 	lockWaiters.Inc()
 	return lockWaiters.Dec
 }
@@ -121,13 +120,15 @@ func lockWaitBegins() (ended func()) {
 // Tests use it to know a request is blocked on a lock rather than guess it
 // from elapsed time.
 func AwaitLockWait(ctx context.Context, since uint64, finished <-chan error) error {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	for lockWaitsStarted.Load() <= since {
 		select {
 		case err := <-finished:
 			return fmt.Errorf("finished (%v) without waiting for a lock", err)
 		case <-ctx.Done():
 			return fmt.Errorf("no lock wait began: %w", ctx.Err())
-		case <-time.After(time.Millisecond):
+		case <-tick.C:
 		}
 	}
 	select {

@@ -227,8 +227,10 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 //     read timestamp recorded before it latched, R included
 //     (replica_tscache.go);
 //   - a lock (Prewrite, AcquireLock) belongs to a transaction whose commit
-//     timestamp will come from the oracle after the lock is written, hence
-//     above R: whether the read meets the lock or not, it reads below it;
+//     timestamp will come from the oracle after the lock is written, or be
+//     picked above every read timestamp recorded (a one-phase commit),
+//     hence above R: whether the read meets the lock or not, it reads
+//     below it;
 //   - a Resolve turns a lock into a version (or removes it) in one atomic
 //     batch, and a read sees either the lock (and resolves it through the
 //     transaction's primary to the same outcome) or the result, since every

@@ -228,5 +228,6 @@ func (s *Store) deleteReplicaState(r *Replica, desc *kvpb.RangeDescriptor, data 
 		s.cfg.Raft.Fatal(fmt.Errorf("destroying replica of range %d: %w", r.RangeID, err))
 		return
 	}
+	s.releaseReservation(r.RangeID) // held since removeReplica
 	slog.Info("removed replica", "range", r.RangeID, "data_spans", len(data))
 }

@@ -108,3 +108,28 @@ func TestSnapshotReservesItsSpan(t *testing.T) {
 		t.Fatalf("after the reservation lapsed: %v", err)
 	}
 }
+
+// A destroyed replica's span stays reserved from its unregistering until
+// its data is deleted: a snapshot over it accepted in between would lose
+// its data to that deletion.
+func TestDestroyedReplicaReservesItsSpanUntilDeleted(t *testing.T) {
+	n := startMemNode(t, nil)
+	split := &kvpb.RequestUnion{Value: &kvpb.RequestUnion_AdminSplit{AdminSplit: &kvpb.AdminSplitRequest{SplitKey: keys.KVKey([]byte("m")), NewRangeId: 3}}}
+	if _, err := n.send(t, keys.FirstUserRangeID, split); err != nil {
+		t.Fatal(err)
+	}
+	r := n.store.Replica(3)
+	desc := r.Desc()
+	other := snapshotOf(&kvpb.RangeDescriptor{RangeId: 9, StartKey: keys.KVKey([]byte("x")), EndKey: keys.KeyMax})
+	n.store.createMu.Lock()
+	n.store.removeReplica(r)
+	err := n.store.checkSnapshotSpan(9, other)
+	n.store.deleteReplicaState(r, desc, wholeSpan(desc))
+	n.store.createMu.Unlock()
+	if !errors.Is(err, errSnapshotOverlaps) {
+		t.Fatalf("a snapshot over a replica being destroyed: %v, want it refused", err)
+	}
+	if err := n.store.checkSnapshotSpan(9, other); err != nil {
+		t.Fatalf("once the replica's data is deleted: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3/raftpb"
@@ -360,11 +361,19 @@ func (s *Store) replicaForKey(key []byte) *Replica {
 }
 
 // removeReplica stops a replica's group and forgets it (its data stays).
+//
+// An initialised replica's span stays reserved (snapshot_overlap.go) until
+// deleteReplicaState has deleted its data: a snapshot of another range
+// over that span accepted in between would have its data deleted with it.
 func (s *Store) removeReplica(r *Replica) {
 	s.cfg.Raft.RemoveGroup(r.RangeID)
+	d := r.Desc()
 	s.mu.Lock()
 	if s.mu.replicas[r.RangeID] == r {
 		delete(s.mu.replicas, r.RangeID)
+		if len(d.EndKey) > 0 {
+			s.mu.reserved[r.RangeID] = reservation{desc: d, expires: time.Now().Add(reservationTTL)}
+		}
 	}
 	s.mu.Unlock()
 }

@@ -115,5 +115,5 @@ func (o *Oracle) extendLocked(ctx context.Context, span uint64) error {
 	return nil
 }
 
-// even rounds ts up to an even timestamp.
-func even(ts uint64) uint64 { return (ts + 1) &^ 1 }
+// even rounds ts up to a multiple of Step.
+func even(ts uint64) uint64 { return (ts + Step - 1) / Step * Step }
