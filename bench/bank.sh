@@ -26,6 +26,8 @@
 #   DURATION      how long transfers run per setup (default 20s)
 #   ACCOUNTS      number of accounts (default 1000)
 #   READERS       number of snapshot readers (default 1)
+#   READ_INTERVAL each reader starts a snapshot read at most once per this
+#                 interval (default 0: back to back, as many as it can)
 #   CONCURRENCY   number of transfer workers (default 16)
 #   NODES         the setups to run: "1 3" (default), "1" or "3"
 #   PROFILE       if set, a file to write a 10 s CPU profile of the busiest
@@ -48,6 +50,7 @@ REPO=$PWD
 DURATION=${DURATION:-20s}
 ACCOUNTS=${ACCOUNTS:-1000}
 READERS=${READERS:-1}
+READ_INTERVAL=${READ_INTERVAL:-0}
 CONCURRENCY=${CONCURRENCY:-16}
 NODES=${NODES:-1 3}
 PROFILE=${PROFILE:-}
@@ -102,7 +105,7 @@ run_bank() {
 	local out=$ROOT/load-bank-${n}n.log
 	for i in $(seq "$n"); do addrs+="${addrs:+,}$(cairn_rpc "$i")"; done
 	local cmd=("$CAIRN" workload bank --insecure --addr "$addrs" --concurrency "$CONCURRENCY"
-		--accounts "$ACCOUNTS" --readers "$READERS" --duration "$DURATION")
+		--accounts "$ACCOUNTS" --readers "$READERS" --read-interval "$READ_INTERVAL" --duration "$DURATION")
 	echo "+ ${cmd[*]}" | sed "s|$REPO/||"
 	: >"$out" # before tail opens it
 	cpu_begin

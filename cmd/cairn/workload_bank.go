@@ -48,9 +48,12 @@ const (
 
 // bankConfig is what `cairn workload bank` runs.
 type bankConfig struct {
-	accounts       int
-	concurrency    int
-	readers        int // 0: max(1, concurrency/4)
+	accounts    int
+	concurrency int
+	readers     int // 0: max(1, concurrency/4)
+	// readInterval paces each snapshot reader: a read starts at most once
+	// per interval (0: back to back).
+	readInterval   time.Duration
 	duration       time.Duration
 	initialBalance int64
 	verifyOnly     bool
@@ -68,6 +71,8 @@ func (c bankConfig) validate() error {
 		return fmt.Errorf("--concurrency %d: must be between 1 and %d", c.concurrency, maxWorkloadConcurrency)
 	case c.readers < 0 || c.readers > maxWorkloadConcurrency:
 		return fmt.Errorf("--readers %d: must be between 0 and %d", c.readers, maxWorkloadConcurrency)
+	case c.readInterval < 0 || c.readInterval > maxWorkloadDuration:
+		return fmt.Errorf("--read-interval %v: must be between 0 and %v", c.readInterval, maxWorkloadDuration)
 	case c.duration <= 0 || c.duration > maxWorkloadDuration:
 		return fmt.Errorf("--duration %v: must be greater than 0 and at most %v", c.duration, maxWorkloadDuration)
 	case c.initialBalance < 0 || c.initialBalance > maxBankBalance:
@@ -97,7 +102,8 @@ both balances, moves a random amount of 1-100 (never below zero) and writes a
 record bank/xfer/<id> = "from,to,amount". The transfer id is also the
 transaction's idempotency key, so a transfer re-run after an ambiguous commit
 must not apply twice. Concurrent readers sum all balances in snapshot
-transactions.
+transactions, back to back or, with --read-interval, one read per interval
+each.
 
 The workload owns the bank/ prefix: at start it DELETES everything under
 bank/ and re-creates the accounts with --initial-balance each (so the total
@@ -150,6 +156,7 @@ spread over them and move to the next one after a failed transaction.`,
 	f.IntVar(&cfg.accounts, "accounts", cfg.accounts, "number of accounts")
 	f.IntVar(&cfg.concurrency, "concurrency", cfg.concurrency, "number of concurrent transfer workers")
 	f.IntVar(&cfg.readers, "readers", 0, "number of concurrent snapshot readers (0: max(1, concurrency/4))")
+	f.DurationVar(&cfg.readInterval, "read-interval", 0, "each snapshot reader starts a read at most once per interval (0: back to back)")
 	f.DurationVar(&cfg.duration, "duration", cfg.duration, "how long transfers run (setup and the final check do not count)")
 	f.Int64Var(&cfg.initialBalance, "initial-balance", cfg.initialBalance, "balance of every account at start")
 	f.BoolVar(&cfg.verifyOnly, "verify-only", false, "only check the invariants of the current bank/ data (no setup, no transfers)")
@@ -670,6 +677,34 @@ func (w *bankWorker) read(ctx context.Context) {
 	checkSnapshot(s, w.cfg, w.v, "snapshot read")
 }
 
+// readLoop runs snapshot reads until stopping, paced by the configured
+// read interval.
+func (w *bankWorker) readLoop(ctx context.Context, stopping func() bool) {
+	var pace *time.Timer
+	for !stopping() {
+		began := time.Now()
+		w.read(ctx)
+		if w.cfg.readInterval <= 0 {
+			continue
+		}
+		wait := w.cfg.readInterval - time.Since(began)
+		if wait <= 0 {
+			continue
+		}
+		if pace == nil {
+			pace = time.NewTimer(wait)
+			defer pace.Stop()
+		} else {
+			pace.Reset(wait)
+		}
+		select {
+		case <-pace.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // runBankWorkload sets the bank up, runs transfers and snapshot readers for
 // cfg.duration, then checks the final state against the outcomes.
 func runBankWorkload(ctx context.Context, cfg bankConfig, clients []*client.Client, rawOut io.Writer) error {
@@ -693,8 +728,12 @@ func runBankWorkload(ctx context.Context, cfg bankConfig, clients []*client.Clie
 	stopping := func() bool { return runCtx.Err() != nil || !time.Now().Before(runDeadline) }
 
 	nReaders := cfg.nReaders()
-	fmt.Fprintf(out, "running for %v: %d transfer workers, %d snapshot readers, %d accounts, %d node addresses\n",
-		cfg.duration, cfg.concurrency, nReaders, cfg.accounts, len(clients))
+	pacing := "back to back"
+	if cfg.readInterval > 0 {
+		pacing = "one read per " + cfg.readInterval.String() + " each"
+	}
+	fmt.Fprintf(out, "running for %v: %d transfer workers, %d snapshot readers (%s), %d accounts, %d node addresses\n",
+		cfg.duration, cfg.concurrency, nReaders, pacing, cfg.accounts, len(clients))
 	start := time.Now()
 	var wg sync.WaitGroup
 	workers := make([]*bankWorker, cfg.concurrency)
@@ -712,9 +751,7 @@ func runBankWorkload(ctx context.Context, cfg bankConfig, clients []*client.Clie
 		} else {
 			go func() {
 				defer wg.Done()
-				for !stopping() {
-					w.read(runCtx)
-				}
+				w.readLoop(runCtx, stopping)
 			}()
 		}
 	}

@@ -89,6 +89,32 @@ func TestBankWorkload(t *testing.T) {
 	}
 }
 
+var bankReadsRE = regexp.MustCompile(`snapshot-reads=(\d+) `)
+
+// TestBankWorkloadReadInterval: paced readers read at most once per
+// interval each, and still read.
+func TestBankWorkloadReadInterval(t *testing.T) {
+	s := startBankTestNode(t)
+	out, err := runCairn("workload", "bank", "--insecure", "--addr", s.RPCAddr(),
+		"--duration", "2s", "--accounts", "20", "--concurrency", "2", "--readers", "2", "--read-interval", "500ms")
+	t.Logf("output:\n%s", out)
+	if err != nil {
+		t.Fatalf("bank workload: %v", err)
+	}
+	if !strings.Contains(out, "2 snapshot readers (one read per 500ms each)") {
+		t.Error("the pacing is not reported")
+	}
+	m := bankReadsRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no read count in the summary")
+	}
+	// Each reader starts a read at 0, 0.5, 1 and 1.5 s (and perhaps one at
+	// the deadline): at most 5 each.
+	if n, _ := strconv.Atoi(m[1]); n < 1 || n > 10 {
+		t.Fatalf("%d snapshot reads by 2 readers paced at 500ms over 2s, want 1-10", n)
+	}
+}
+
 func TestBankChecks(t *testing.T) {
 	cfg := bankConfig{accounts: 3, initialBalance: 100}
 	snap := func(balances ...int64) *bankSnapshot {
@@ -151,6 +177,7 @@ func TestBankWorkloadValidate(t *testing.T) {
 		{func(c *bankConfig) { c.accounts = maxBankAccounts + 1 }, "--accounts"},
 		{func(c *bankConfig) { c.concurrency = 0 }, "--concurrency"},
 		{func(c *bankConfig) { c.readers = -1 }, "--readers"},
+		{func(c *bankConfig) { c.readInterval = -time.Second }, "--read-interval"},
 		{func(c *bankConfig) { c.duration = 0 }, "--duration"},
 		{func(c *bankConfig) { c.initialBalance = -1 }, "--initial-balance"},
 	} {
