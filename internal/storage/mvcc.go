@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -132,7 +131,8 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 	}
 	res.LatestTimestamp = latest
 	if latest > ts {
-		if valid, _, _ = skipToVisible(it, prefix, ts, nil); !valid {
+		sk := newVersionSkipper()
+		if valid, _ = sk.skipToVisible(it, prefix, ts); !valid {
 			return res, it.Error() // (bounded to the key: no visible version)
 		}
 	}
@@ -188,7 +188,8 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 	defer it.Close()
 	var bytesRead int64
 	var locked *LockedError
-	var cur, seekKey []byte // the current key's MVCC prefix; a seek target
+	var cur []byte // the current key's MVCC prefix
+	sk := newVersionSkipper()
 	valid := it.First()
 	for valid {
 		rk := it.Key()
@@ -234,7 +235,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		if vts > ts {
 			// Skip to the newest version visible at ts.
 			var same bool
-			if valid, same, seekKey = skipToVisible(it, cur, ts, seekKey); !valid {
+			if valid, same = sk.skipToVisible(it, cur, ts); !valid {
 				break
 			}
 			if !same {
@@ -260,7 +261,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			kvs = append(kvs, kv)
 		}
 		// Move past the remaining (older) versions of key.
-		valid = skipKey(it, cur)
+		valid = sk.skipKey(it, cur)
 	}
 	if err := it.Error(); err != nil {
 		return nil, nil, err
@@ -271,63 +272,20 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 	return kvs, nil, nil
 }
 
-// nextsBeforeSeek is how many versions a scan steps over with Next before
-// it seeks past them: a key's versions are adjacent, and a Next costs far
-// less than a SeekGE through every memtable and level (CockroachDB's MVCC
-// scanner does the same).
-const nextsBeforeSeek = 4
-
-// isVersionOf reports whether engine key k is a version of the key whose
-// MVCC prefix is p (prefixes are prefix-free: no other key's starts with p).
-func isVersionOf(k, p []byte) bool { return len(k) == len(p)+8 && bytes.HasPrefix(k, p) }
-
-// skipToVisible moves it, positioned at a version of the key with MVCC
-// prefix p newer than ts, to the newest version at or below ts: same
-// reports it found one; otherwise it is at the next key (or exhausted).
-// buf is scratch space for the seek key, returned for reuse.
-func skipToVisible(it *pebble.Iterator, p []byte, ts uint64, buf []byte) (valid, same bool, _ []byte) {
-	for i := 0; i < nextsBeforeSeek; i++ {
-		if !it.Next() {
-			return false, false, buf
-		}
-		k := it.Key()
-		if !isVersionOf(k, p) {
-			return true, false, buf
-		}
-		if ^binary.BigEndian.Uint64(k[len(p):]) <= ts {
-			return true, true, buf
-		}
-	}
-	buf = binary.BigEndian.AppendUint64(append(buf[:0], p...), ^ts)
-	if !it.SeekGE(buf) {
-		return false, false, buf
-	}
-	return true, isVersionOf(it.Key(), p), buf
-}
-
-// skipKey moves it past every remaining version of the key with MVCC
-// prefix p.
-func skipKey(it *pebble.Iterator, p []byte) bool {
-	for i := 0; i < nextsBeforeSeek; i++ {
-		if !it.Next() {
-			return false
-		}
-		if !bytes.HasPrefix(it.Key(), p) {
-			return true
-		}
-	}
-	return it.SeekGE(prefixEnd(p))
-}
-
 // prefixEnd returns the first key after every key with the given prefix.
 // MVCC prefixes end in the escaped-bytes terminator 0x00 0x01, so the last
 // byte never overflows.
-func prefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	for i := len(end) - 1; i >= 0; i-- {
-		end[i]++
-		if end[i] != 0 {
-			return end[:i+1]
+func prefixEnd(p []byte) []byte { return appendPrefixEnd(nil, p) }
+
+// appendPrefixEnd appends prefixEnd(p) to dst (nil when p has no end: all
+// 0xff).
+func appendPrefixEnd(dst, p []byte) []byte {
+	n := len(dst)
+	dst = append(dst, p...)
+	for i := len(dst) - 1; i >= n; i-- {
+		dst[i]++
+		if dst[i] != 0 {
+			return dst[:i+1]
 		}
 	}
 	return nil
