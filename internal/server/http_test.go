@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -257,11 +258,11 @@ func TestHTTPRangesAndMetrics(t *testing.T) {
 	if _, _, err := c.Split(testCtx(t), []byte("m")); err != nil {
 		t.Fatal(err)
 	}
-	code, _, body := h.do("GET", "/v1/ranges", nil)
-	if code != http.StatusOK {
-		t.Fatalf("GET /v1/ranges = %d %q", code, body)
+	// A request, so that the request metrics have a series to show.
+	if err := c.Put(testCtx(t), []byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
 	}
-	var ranges []struct {
+	type rangeInfo struct {
 		RangeID  uint64 `json:"range_id"`
 		StartKey string `json:"start_key"`
 		EndKey   string `json:"end_key"`
@@ -270,11 +271,28 @@ func TestHTTPRangesAndMetrics(t *testing.T) {
 		} `json:"replicas"`
 		Leaseholder uint64 `json:"leaseholder"`
 	}
-	if err := json.Unmarshal(body, &ranges); err != nil {
-		t.Fatalf("ranges body %q: %v", body, err)
-	}
-	if len(ranges) != 3 {
-		t.Fatalf("%d ranges, want 3: %s", len(ranges), body)
+	// The range split off elects its leader just after the split: wait
+	// until every range reports its leaseholder.
+	var ranges []rangeInfo
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, _, body := h.do("GET", "/v1/ranges", nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET /v1/ranges = %d %q", code, body)
+		}
+		ranges = nil
+		if err := json.Unmarshal(body, &ranges); err != nil {
+			t.Fatalf("ranges body %q: %v", body, err)
+		}
+		if len(ranges) != 3 {
+			t.Fatalf("%d ranges, want 3: %s", len(ranges), body)
+		}
+		led := true
+		for _, r := range ranges {
+			led = led && r.Leaseholder != 0
+		}
+		if led || time.Now().After(deadline) {
+			break
+		}
 	}
 	var bounds []string
 	for _, r := range ranges {
@@ -288,7 +306,7 @@ func TestHTTPRangesAndMetrics(t *testing.T) {
 		t.Fatalf("range bounds = %v, want %s (ordered by start key)", bounds, want)
 	}
 
-	code, _, body = h.do("GET", "/metrics", nil)
+	code, _, body := h.do("GET", "/metrics", nil)
 	if code != http.StatusOK {
 		t.Fatalf("GET /metrics = %d", code)
 	}

@@ -37,7 +37,8 @@ type Config struct {
 	FS vfs.FS
 	// CacheBytes is the block cache size.
 	CacheBytes int64
-	// MemTableBytes is the size of a memtable (0: DefaultMemTableBytes).
+	// MemTableBytes is the size of a memtable (0: DefaultMemTableBytes, or
+	// inMemoryMemTableBytes for an in-memory engine).
 	MemTableBytes int64
 }
 
@@ -53,6 +54,13 @@ type Config struct {
 // queued: with 64 MiB, the first 32 MiB a node writes sit in 7 memtables,
 // and every seek visits all of them.
 const DefaultMemTableBytes = 8 << 20
+
+// inMemoryMemTableBytes is the default memtable size of in-memory engines
+// (tests): flushing one only moves data from memory to memory, and in race
+// builds Pebble records a stack trace for every reference to an sstable,
+// which made reads of flushed data dominate race-enabled tests (a COPY of
+// 20,000 rows: 38 s with 64 MiB memtables, over 60 s with 8 MiB).
+const inMemoryMemTableBytes = 64 << 20
 
 // DefaultConfig returns the defaults for a data directory.
 func DefaultConfig(dir string) Config {
@@ -89,7 +97,11 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	cache := pebble.NewCache(max(cfg.CacheBytes, 8<<20))
 	memTable := cfg.MemTableBytes
-	if memTable == 0 {
+	switch {
+	case memTable > 0:
+	case cfg.InMemory:
+		memTable = inMemoryMemTableBytes
+	default:
 		memTable = DefaultMemTableBytes
 	}
 	opts := &pebble.Options{
