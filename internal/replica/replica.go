@@ -191,9 +191,12 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 	}
 	var rd storage.Reader = r.store.eng.Reader()
 	if len(req.Requests) > 1 {
-		snap := r.store.eng.NewSnapshot() // one consistent view for the batch
-		defer snap.Close()
-		rd = snap
+		view, err := r.store.eng.NewView() // one consistent view for the batch
+		if err != nil {
+			return nil, err
+		}
+		defer view.Close()
+		rd = view
 	}
 	out := make([]*kvpb.ResponseUnion, len(req.Requests))
 	for i, q := range req.Requests {
