@@ -177,19 +177,25 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 		sendViaLeader(t, nodes, txnReq(&kvpb.AcquireLockRequest{Key: keys.KVKey([]byte(k)), Primary: keys.KVKey([]byte("k010")),
 			StartTs: hlc.New(nil).Now(), TtlMs: 60_000}))
 	}
-	// The leader's log must have been truncated past node 3's position, or
-	// this test would not exercise snapshots.
-	truncated := false
-	for _, n := range nodes[:2] {
+	// Both live nodes' logs, the leader's included, must be truncated past
+	// node 3's position, or node 3 would catch up by log replay (and keep an
+	// unknown lock count). A follower truncates at once, but the leader keeps
+	// the entries of a follower it still thinks active until CheckQuorum
+	// clears that, an election timeout after node 3 stopped: the writes
+	// above often finish sooner.
+	truncatedIndex := func(n *clusterNode) uint64 {
 		var ts kvpb.RaftTruncatedState
 		v, err := storage.Get(n.eng.Reader(), storage.RaftTruncatedStateKey(keys.FirstUserRangeID))
 		if err != nil || proto.Unmarshal(v, &ts) != nil {
 			t.Fatal(err)
 		}
-		truncated = truncated || ts.Index > 100
+		return ts.GetIndex()
 	}
-	if !truncated {
-		t.Fatal("log was not truncated; raise the write count")
+	if err := waitFor(10*time.Second, func() bool {
+		return truncatedIndex(nodes[0]) > 100 && truncatedIndex(nodes[1]) > 100
+	}); err != nil {
+		t.Fatalf("logs not truncated past node 3 (truncated at %d and %d); raise the write count",
+			truncatedIndex(nodes[0]), truncatedIndex(nodes[1]))
 	}
 
 	lagging.start(t, tr)
@@ -207,8 +213,9 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// Catching up by snapshot (not by log replay) leaves node 3's log
-	// starting after the snapshot index.
+	// Catching up by snapshot leaves node 3's log starting after the
+	// snapshot index. (A replay would too, once node 3 truncated its own
+	// log: the wait for the leader's truncation above is what rules it out.)
 	var ts kvpb.RaftTruncatedState
 	v, err := storage.Get(lagging.eng.Reader(), storage.RaftTruncatedStateKey(keys.FirstUserRangeID))
 	if err != nil || proto.Unmarshal(v, &ts) != nil {
