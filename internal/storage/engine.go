@@ -75,8 +75,8 @@ func (c Config) Validate() error {
 	if c.CacheBytes < 0 {
 		return errors.New("storage: cache size must not be negative")
 	}
-	if c.MemTableBytes < 0 || c.MemTableBytes > 1<<30 {
-		return errors.New("storage: memtable size must be between 0 and 1 GiB")
+	if c.MemTableBytes != 0 && (c.MemTableBytes < 1<<20 || c.MemTableBytes > 1<<30) {
+		return errors.New("storage: memtable size must be between 1 MiB and 1 GiB (or 0 for the default)")
 	}
 	return nil
 }
@@ -108,9 +108,11 @@ func Open(cfg Config) (*Engine, error) {
 		Cache:        cache,
 		FS:           cfg.FS,
 		MemTableSize: uint64(memTable),
-		// Writes stop once this many memtables wait for their flush: 64 MiB
-		// with the default size.
-		MemTableStopWritesThreshold: max(4, int((64<<20)/memTable)),
+		// Writes stop once this many memtables wait for their flush: 256
+		// MiB whatever their size. A batch larger than half a memtable (a
+		// snapshot applies a whole range in one) is queued as a memtable
+		// of its own size, so the budget must stay well above a range.
+		MemTableStopWritesThreshold: max(4, int((256<<20)/memTable)),
 		L0CompactionThreshold:       2,
 		L0StopWritesThreshold:       1000,
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },

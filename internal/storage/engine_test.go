@@ -26,6 +26,10 @@ func TestConfigValidate(t *testing.T) {
 		{"negative cache", Config{Dir: "/tmp/x", CacheBytes: -1}, true},
 		{"negative cache in memory", Config{InMemory: true, CacheBytes: -1}, true},
 		{"zero cache", Config{InMemory: true, CacheBytes: 0}, false},
+		{"tiny memtable", Config{InMemory: true, MemTableBytes: 1}, true},
+		{"negative memtable", Config{InMemory: true, MemTableBytes: -1}, true},
+		{"huge memtable", Config{InMemory: true, MemTableBytes: 2 << 30}, true},
+		{"1 MiB memtable", Config{InMemory: true, MemTableBytes: 1 << 20}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,8 +18,8 @@ import (
 // move each level's iterator on from where it stands (TrySeekUsingNext)
 // instead of searching it again: over keys with ~150 versions that made a
 // scan a third cheaper than four Nexts and a seek (BenchmarkReadsUnderChurn);
-// every directSeeksBeforeProbe direct seeks it tries a Next again, so that
-// it notices when versions thin out.
+// while at zero, every directSeeksBeforeProbe-th skip tries one Next, so
+// that it notices when versions thin out.
 type versionSkipper struct {
 	nexts int // Nexts to try before seeking: 0..maxNextsBeforeSeek
 	seeks int // direct seeks since the last probe (while nexts == 0)

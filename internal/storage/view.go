@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -38,6 +39,9 @@ func (v *View) NewIter(o *pebble.IterOptions) (*pebble.Iterator, error) {
 
 // NewIterWithContext returns an iterator over the View's state.
 func (v *View) NewIterWithContext(ctx context.Context, o *pebble.IterOptions) (*pebble.Iterator, error) {
+	if v.base == nil {
+		return nil, errViewClosed
+	}
 	if o == nil {
 		o = &pebble.IterOptions{}
 	}
@@ -67,6 +71,16 @@ func (v *View) Get(key []byte) ([]byte, io.Closer, error) {
 	return val, it, nil
 }
 
-// Close releases the View's state. Iterators it handed out stay valid until
-// they are closed themselves.
-func (v *View) Close() error { return v.base.Close() }
+// Close releases the View's state; closing it again does nothing. Iterators
+// it handed out stay valid until they are closed themselves.
+func (v *View) Close() error {
+	if v.base == nil {
+		return nil
+	}
+	// Pebble recycles a closed iterator: base must not be touched again.
+	err := v.base.Close()
+	v.base = nil
+	return err
+}
+
+var errViewClosed = errors.New("storage: view is closed")

@@ -62,6 +62,25 @@ func TestViewIsPointInTime(t *testing.T) {
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Closing again does nothing (Pebble recycles closed iterators: a second
+	// Close must not reach whichever iterator reused the view's), and the
+	// closed view hands out no iterator.
+	other, err := eng.Reader().NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if !other.First() {
+		t.Fatalf("another iterator after the view's second Close: %v", other.Error())
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.NewIter(nil); err == nil {
+		t.Fatal("a closed view handed out an iterator")
+	}
 	n := 0
 	for valid := it.First(); valid; valid = it.Next() {
 		n++
