@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/cairndb/cairn/internal/encoding"
 )
 
 var errCorruptMVCCKey = errors.New("storage: corrupt MVCC key")
@@ -104,8 +106,8 @@ type MVCCGetResult struct {
 
 // MVCCGet reads the newest version of key at or below ts, and the key's lock.
 func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
-	prefix := MVCCKeyPrefix(key)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	prefix, end := mvccPrefixAndEnd(key)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
 	if err != nil {
 		return MVCCGetResult{}, err
 	}
@@ -125,7 +127,7 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 	if !valid {
 		return res, it.Error()
 	}
-	_, latest, err := DecodeMVCCKey(it.Key())
+	latest, err := versionTimestamp(it.Key(), prefix)
 	if err != nil {
 		return res, err
 	}
@@ -137,7 +139,7 @@ func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
 		}
 	}
 	for ; valid; valid = it.Next() {
-		_, vts, err := DecodeMVCCKey(it.Key())
+		vts, err := versionTimestamp(it.Key(), prefix)
 		if err != nil {
 			return res, err
 		}
@@ -270,6 +272,24 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 		return nil, nil, locked
 	}
 	return kvs, nil, nil
+}
+
+// mvccPrefixAndEnd returns key's MVCC prefix and prefixEnd of it, in one
+// allocation.
+func mvccPrefixAndEnd(key []byte) (prefix, end []byte) {
+	buf := encoding.EncodeBytesAscending(append(make([]byte, 0, 2*(len(key)+11)), mvccPrefix), key)
+	prefix = buf[:len(buf):len(buf)]
+	return prefix, appendPrefixEnd(buf[len(buf):], prefix)
+}
+
+// versionTimestamp returns the timestamp of k, which must be a version of
+// the key whose MVCC prefix is p (what an iterator bounded to p's versions
+// returns past the lock); anything else is corrupt.
+func versionTimestamp(k, p []byte) (uint64, error) {
+	if !isVersionOf(k, p) {
+		return 0, errCorruptMVCCKey
+	}
+	return ^binary.BigEndian.Uint64(k[len(p):]), nil
 }
 
 // prefixEnd returns the first key after every key with the given prefix.
