@@ -118,6 +118,27 @@ func DecodeStringDescending(b []byte) (rest []byte, s string, err error) {
 	return rest, string(data), err
 }
 
+// BytesAscendingLen returns how many bytes of b the value written by
+// EncodeBytesAscending at its start takes, terminator included, without
+// decoding it.
+func BytesAscendingLen(b []byte) (int, error) {
+	for n := 0; ; {
+		i := bytes.IndexByte(b[n:], escape)
+		if i < 0 || n+i+1 >= len(b) {
+			return 0, corrupt("unterminated byte string")
+		}
+		n += i + 2
+		switch b[n-1] {
+		case escaped00:
+		case escapedTerm:
+			return n, nil
+		default:
+			return 0, corrupt("invalid escape 0x00 0x%02x in byte string", b[n-1])
+		}
+	}
+}
+
+// decodeBytes decodes a byte string into a new slice (never aliasing b).
 func decodeBytes(b []byte, mask byte) ([]byte, []byte, error) {
 	data := []byte{}
 	for {

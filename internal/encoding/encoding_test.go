@@ -51,6 +51,14 @@ func TestBytesEncoding(t *testing.T) {
 		if err != nil || s != tc.in {
 			t.Errorf("DecodeStringDescending(% X) = %q, %v", desc, s, err)
 		}
+		if n, err := BytesAscendingLen(append(bytes.Clone(asc), 0x00, 0x01, 0xAB)); err != nil || n != len(asc) {
+			t.Errorf("BytesAscendingLen(% X ...) = %d, %v; want %d", asc, n, err, len(asc))
+		}
+	}
+	for _, bad := range []string{"", "61", "61 00", "00 FF", "00 02 00 01", "61 00 FF"} {
+		if n, err := BytesAscendingLen(unhex(t, bad)); err == nil {
+			t.Errorf("BytesAscendingLen(%s) = %d, want an error", bad, n)
+		}
 	}
 }
 

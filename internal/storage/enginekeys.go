@@ -179,6 +179,32 @@ func DecodeDataKey(k []byte) (key []byte, ts uint64, lock bool, err error) {
 	return nil, 0, false, errCorruptMVCCKey
 }
 
+// splitDataKey returns the length of the MVCC prefix of k, a key of the
+// MVCC keyspace, and whether k is a lock (the prefix alone) rather than a
+// version (the prefix and 8 timestamp bytes), without decoding the user key.
+func splitDataKey(k []byte) (prefixLen int, lock bool, err error) {
+	if len(k) < 1 || k[0] != mvccPrefix {
+		return 0, false, errCorruptMVCCKey
+	}
+	n, err := encoding.BytesAscendingLen(k[1:])
+	if err != nil {
+		return 0, false, err
+	}
+	switch len(k) - 1 - n {
+	case 0:
+		return len(k), true, nil
+	case 8:
+		return len(k) - 8, false, nil
+	}
+	return 0, false, errCorruptMVCCKey
+}
+
+// mvccUserKey decodes the user key of an MVCC prefix (a new slice).
+func mvccUserKey(prefix []byte) ([]byte, error) {
+	_, key, err := encoding.DecodeBytesAscending(prefix[1:])
+	return key, err
+}
+
 // MVCCSpan maps a logical span [start, end) to engine bounds.
 func MVCCSpan(start, end []byte) (lower, upper []byte) {
 	return MVCCKeyPrefix(start), MVCCKeyPrefix(end)

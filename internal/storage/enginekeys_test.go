@@ -268,3 +268,29 @@ func TestEngineKeyLayout(t *testing.T) {
 		t.Error("a log key of range 1 is outside its local span")
 	}
 }
+
+// TestSplitDataKey: locks and versions are told apart and their prefixes
+// found without decoding, whatever bytes the key and timestamp hold; other
+// keys are corrupt.
+func TestSplitDataKey(t *testing.T) {
+	for _, key := range []string{"", "\x00", "a\x00\x01", "\xff\x00", "abc"} {
+		p := MVCCKeyPrefix([]byte(key))
+		for _, ts := range []uint64{1, 0xfeff, ^uint64(0) - 1} { // ^ts ends in 0x01 0x00, 0x00 0x01...
+			n, lock, err := splitDataKey(EncodeMVCCKey([]byte(key), ts))
+			if err != nil || lock || n != len(p) {
+				t.Errorf("version of %q at %d: %d, %v, %v; want %d, false", key, ts, n, lock, err, len(p))
+			}
+		}
+		if n, lock, err := splitDataKey(EncodeLockKey([]byte(key))); err != nil || !lock || n != len(p) {
+			t.Errorf("lock of %q: %d, %v, %v", key, n, lock, err)
+		}
+		if got, err := mvccUserKey(p); err != nil || string(got) != key {
+			t.Errorf("mvccUserKey(%q) = %q, %v", p, got, err)
+		}
+		for _, bad := range [][]byte{append(bytes.Clone(p), 1, 2, 3), p[:len(p)-1], append([]byte{0x11}, p[1:]...)} {
+			if _, _, err := splitDataKey(bad); err == nil {
+				t.Errorf("splitDataKey(% x) accepted", bad)
+			}
+		}
+	}
+}

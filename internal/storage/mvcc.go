@@ -194,16 +194,13 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 	sk := newVersionSkipper()
 	valid := it.First()
 	for valid {
+		// The user key is decoded (copied) only when the scan hands it out.
 		rk := it.Key()
-		key, vts, isLock, err := DecodeDataKey(rk)
+		n, isLock, err := splitDataKey(rk)
 		if err != nil {
 			return nil, nil, err
 		}
-		if isLock {
-			cur = append(cur[:0], rk...)
-		} else {
-			cur = append(cur[:0], rk[:len(rk)-8]...)
-		}
+		cur = append(cur[:0], rk[:n]...)
 		// The limits are checked before a key's lock (which sorts first):
 		// locks of keys past the limit do not concern this scan.
 		if (opts.MaxKeys > 0 && int64(len(kvs)) >= opts.MaxKeys) ||
@@ -211,7 +208,8 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			if locked != nil {
 				return nil, nil, locked
 			}
-			return kvs, append([]byte(nil), key...), nil
+			key, err := mvccUserKey(cur)
+			return kvs, key, err
 		}
 		if isLock {
 			v, err := it.ValueAndErr()
@@ -226,7 +224,11 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 				if locked == nil {
 					locked = &LockedError{}
 				}
-				locked.Locks = append(locked.Locks, KeyLock{Key: append([]byte(nil), key...), Lock: l})
+				key, err := mvccUserKey(cur)
+				if err != nil {
+					return nil, nil, err
+				}
+				locked.Locks = append(locked.Locks, KeyLock{Key: key, Lock: l})
 				if len(locked.Locks) >= maxLocksReported {
 					return nil, nil, locked
 				}
@@ -234,6 +236,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			valid = it.Next()
 			continue
 		}
+		vts := ^binary.BigEndian.Uint64(rk[n:])
 		if vts > ts {
 			// Skip to the newest version visible at ts.
 			var same bool
@@ -258,7 +261,11 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 			continue
 		}
 		if ver.live { // counted even once locked: the limits bound the locks reported
-			kv := KeyValue{Key: append([]byte(nil), key...), Value: append([]byte(nil), ver.value...), Timestamp: vts}
+			key, err := mvccUserKey(cur)
+			if err != nil {
+				return nil, nil, err
+			}
+			kv := KeyValue{Key: key, Value: append([]byte(nil), ver.value...), Timestamp: vts}
 			bytesRead += int64(len(kv.Key) + len(kv.Value))
 			kvs = append(kvs, kv)
 		}
