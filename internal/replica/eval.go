@@ -44,8 +44,11 @@ func evalRead(r storage.Reader, req *kvpb.RequestUnion, ts uint64) (*kvpb.Respon
 			return nil, err
 		}
 		out := &kvpb.ScanResponse{Kvs: make([]*kvpb.KeyValue, len(kvs)), More: resume != nil, ResumeKey: resume}
+		msgs := make([]kvpb.KeyValue, len(kvs)) // one allocation for all the messages
 		for i, kv := range kvs {
-			out.Kvs[i] = &kvpb.KeyValue{Key: kv.Key, Value: kv.Value, Timestamp: kv.Timestamp}
+			m := &msgs[i]
+			m.Key, m.Value, m.Timestamp = kv.Key, kv.Value, kv.Timestamp
+			out.Kvs[i] = m
 		}
 		return &kvpb.ResponseUnion{Value: &kvpb.ResponseUnion_Scan{Scan: out}}, nil
 	}
