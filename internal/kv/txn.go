@@ -441,11 +441,16 @@ func (c *committer) build(writes map[string]txnWrite, locked map[string]struct{}
 	default:
 		c.primary = []byte(ks[0])
 	}
-	for _, k := range ks {
+	// The messages of all keys in one allocation per type.
+	reqs := make([]kvpb.PrewriteRequest, len(ks))
+	wraps := make([]kvpb.RequestUnion_Prewrite, len(ks))
+	unions := make([]kvpb.RequestUnion, len(ks))
+	for i, k := range ks {
 		if idempotencyKey != "" && k == string(c.primary) {
 			continue // the record, locked by the first locking read
 		}
-		p := &kvpb.PrewriteRequest{Key: []byte(k), Primary: c.primary, StartTs: c.startTS, TtlMs: ttl, ConflictTs: c.conflictTS}
+		p := &reqs[i]
+		p.Key, p.Primary, p.StartTs, p.TtlMs, p.ConflictTs = []byte(k), c.primary, c.startTS, ttl, c.conflictTS
 		switch w, ok := writes[k]; {
 		case !ok:
 			p.Op = kvpb.PrewriteRequest_LOCK
@@ -454,7 +459,9 @@ func (c *committer) build(writes map[string]txnWrite, locked map[string]struct{}
 		default:
 			p.Value = w.value
 		}
-		c.prewrites = append(c.prewrites, &kvpb.RequestUnion{Value: &kvpb.RequestUnion_Prewrite{Prewrite: p}})
+		wraps[i].Prewrite = p
+		unions[i].Value = &wraps[i]
+		c.prewrites = append(c.prewrites, &unions[i])
 	}
 }
 
