@@ -279,8 +279,9 @@ func (m *latchManager) release(e *latchEntry) {
 		if !s.isPoint() {
 			continue
 		}
-		k := string(s.key)
-		hs := m.points[k]
+		// string(s.key) inline: a lookup or delete converts without
+		// allocating (only the rarer update does).
+		hs := m.points[string(s.key)]
 		kept := hs[:0]
 		for _, h := range hs {
 			if h.e != e {
@@ -288,10 +289,10 @@ func (m *latchManager) release(e *latchEntry) {
 			}
 		}
 		if len(kept) == 0 {
-			delete(m.points, k)
+			delete(m.points, string(s.key))
 		} else {
 			clear(hs[len(kept):])
-			m.points[k] = kept
+			m.points[string(s.key)] = kept
 		}
 	}
 	close(e.done)
