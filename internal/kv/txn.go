@@ -264,6 +264,9 @@ func (t *Txn) scan(ctx context.Context, start, end []byte, limit int64, ts uint6
 	if resp.More {
 		scannedEnd = resp.ResumeKey
 	}
+	if len(own) == 0 {
+		return resp, scannedEnd, nil // nothing to merge: already in key order and limited
+	}
 	merged := make(map[string]*kvpb.KeyValue, len(resp.Kvs)+len(own))
 	for _, kv := range resp.Kvs {
 		merged[string(kv.Key)] = kv
