@@ -129,8 +129,11 @@ var StoreIdentKey = []byte{storeLocalPrefix, 'i'}
 var StoreEpochKey = []byte{storeLocalPrefix, 'e'}
 
 // MVCCKeyPrefix is the engine prefix of every version of a logical key.
-func MVCCKeyPrefix(key []byte) []byte {
-	return encoding.EncodeBytesAscending(append(make([]byte, 0, len(key)+11), mvccPrefix), key)
+func MVCCKeyPrefix(key []byte) []byte { return appendMVCCKeyPrefix(make([]byte, 0, len(key)+11), key) }
+
+// appendMVCCKeyPrefix appends MVCCKeyPrefix(key) to dst.
+func appendMVCCKeyPrefix(dst, key []byte) []byte {
+	return encoding.EncodeBytesAscending(append(dst, mvccPrefix), key)
 }
 
 // EncodeMVCCKey is the engine key of the version of key at ts. Versions of a

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-
-	"github.com/cairndb/cairn/internal/encoding"
 )
 
 var errCorruptMVCCKey = errors.New("storage: corrupt MVCC key")
@@ -284,7 +282,7 @@ func MVCCScan(r Reader, start, end []byte, ts uint64, opts ScanOptions) (kvs []K
 // mvccPrefixAndEnd returns key's MVCC prefix and prefixEnd of it, in one
 // allocation.
 func mvccPrefixAndEnd(key []byte) (prefix, end []byte) {
-	buf := encoding.EncodeBytesAscending(append(make([]byte, 0, 2*(len(key)+11)), mvccPrefix), key)
+	buf := appendMVCCKeyPrefix(make([]byte, 0, 2*(len(key)+11)), key)
 	prefix = buf[:len(buf):len(buf)]
 	return prefix, appendPrefixEnd(buf[len(buf):], prefix)
 }
