@@ -39,6 +39,11 @@ func (s *Server) httpHandler(api *kvAPI) http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// The storage engine's LSM: levels, files, flushes, compactions, WAL
+	// (where a read's time goes: every memtable and level is a seek).
+	mux.HandleFunc("GET /debug/lsm", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, s.eng.DB().Metrics().String())
+	})
 
 	h := &kvHTTP{api: api}
 	mux.HandleFunc("GET /v1/kv/{key...}", h.get)

@@ -318,6 +318,9 @@ func TestHTTPRangesAndMetrics(t *testing.T) {
 	if code, _, _ = h.do("GET", "/debug/pprof/", nil); code != http.StatusOK {
 		t.Fatalf("GET /debug/pprof/ = %d", code)
 	}
+	if code, _, body = h.do("GET", "/debug/lsm", nil); code != http.StatusOK || !strings.Contains(string(body), "WAL:") {
+		t.Fatalf("GET /debug/lsm = %d %q, want the storage engine's LSM summary", code, body)
+	}
 }
 
 // TestToStatus: internal errors map onto the gRPC codes clients act on.
