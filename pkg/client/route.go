@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cairndb/cairn/internal/kvpb"
-	"github.com/cairndb/cairn/internal/rpcmux"
 )
 
 // routeHeader is the response header a node sends after forwarding a
@@ -34,30 +33,16 @@ const (
 	failedNodeBackoff = 30 * time.Second
 )
 
-// nodeConn is a connection to one node with its service clients. Their
-// unary calls share one multiplexed stream (internal/rpcmux), except scans.
+// nodeConn is a connection to one node with its service clients.
 type nodeConn struct {
 	addr string
 	conn *grpc.ClientConn
-	mux  *rpcmux.Conn
 	kv   kvpb.KVClient
 	txn  kvpb.TxnClient
 }
 
 func newNodeConn(addr string, conn *grpc.ClientConn) *nodeConn {
-	mux := rpcmux.NewConn(conn, muxPolicy)
-	return &nodeConn{addr: addr, conn: conn, mux: mux, kv: kvpb.NewKVClient(mux), txn: kvpb.NewTxnClient(mux)}
-}
-
-// muxPolicy sends every unary call over the stream but scans: a scan's
-// answer may be megabytes, which would hold up the answers behind it.
-func muxPolicy(method string, _ any) bool {
-	return method != kvpb.KV_Scan_FullMethodName && method != kvpb.Txn_Scan_FullMethodName
-}
-
-func (nc *nodeConn) close() {
-	nc.mux.Close()
-	nc.conn.Close()
+	return &nodeConn{addr: addr, conn: conn, kv: kvpb.NewKVClient(conn), txn: kvpb.NewTxnClient(conn)}
 }
 
 // route is one cached range: [start, end) (nil end: unbounded) served by
@@ -199,7 +184,7 @@ func (r *router) forget(addr string) {
 	r.routes = kept
 	r.mu.Unlock()
 	if nc != nil {
-		nc.close()
+		nc.conn.Close()
 	}
 }
 
@@ -209,9 +194,8 @@ func (r *router) close() {
 	r.conns, r.routes = map[string]*nodeConn{}, nil
 	r.mu.Unlock()
 	for _, nc := range conns {
-		nc.close()
+		nc.conn.Close()
 	}
-	r.dialed.mux.Close()
 }
 
 // call sends one request with f on the connection for key and learns the
