@@ -5774,6 +5774,187 @@ func (x *SettingsResponse) GetSettings() map[string]string {
 	return nil
 }
 
+// MuxHeader is one response header of a call made over a Mux stream.
+type MuxHeader struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Values        []string               `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuxHeader) Reset() {
+	*x = MuxHeader{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuxHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuxHeader) ProtoMessage() {}
+
+func (x *MuxHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuxHeader.ProtoReflect.Descriptor instead.
+func (*MuxHeader) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *MuxHeader) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MuxHeader) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// MuxFrame is one call, one answer or one cancellation on a Mux stream.
+// Calls are the unary methods of the other services, carried as their
+// encoded messages: a stream saves each call the HTTP/2 stream, headers and
+// trailers a unary gRPC call costs (see internal/rpcmux).
+type MuxFrame struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the call: the caller chooses it, unique on its stream; an
+	// answer carries the id of its call.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// method is a call's full gRPC method name ("/cairn.kvpb.Txn/Commit").
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// payload is the call's request, or the answer's response.
+	Payload []byte `protobuf:"bytes,3,opt,name=payload,proto3" json:"payload,omitempty"`
+	// timeout_nanos is what remained of the caller's deadline when it sent
+	// the call (0: none).
+	TimeoutNanos int64 `protobuf:"varint,4,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
+	// cancel: the caller gave up waiting for call id (no answer follows
+	// necessarily).
+	Cancel bool `protobuf:"varint,5,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	// status, on an answer, is the encoded google.rpc.Status of a failed call.
+	Status []byte `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	// headers, on an answer, are the response headers the call set.
+	Headers []*MuxHeader `protobuf:"bytes,7,rep,name=headers,proto3" json:"headers,omitempty"`
+	// go_away, from the server, says it is stopping: the caller sends no
+	// more calls on this stream and closes its side once it has none
+	// (calls it sent meanwhile are answered as not run).
+	GoAway bool `protobuf:"varint,8,opt,name=go_away,json=goAway,proto3" json:"go_away,omitempty"`
+	// max_answer_bytes, on a call, is the largest response the caller
+	// accepts (its gRPC receive limit, less room for the frame): a larger one
+	// fails that call alone (RESOURCE_EXHAUSTED) instead of the stream.
+	MaxAnswerBytes int64 `protobuf:"varint,9,opt,name=max_answer_bytes,json=maxAnswerBytes,proto3" json:"max_answer_bytes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MuxFrame) Reset() {
+	*x = MuxFrame{}
+	mi := &file_internal_kvpb_api_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuxFrame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuxFrame) ProtoMessage() {}
+
+func (x *MuxFrame) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_kvpb_api_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuxFrame.ProtoReflect.Descriptor instead.
+func (*MuxFrame) Descriptor() ([]byte, []int) {
+	return file_internal_kvpb_api_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *MuxFrame) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *MuxFrame) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *MuxFrame) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *MuxFrame) GetTimeoutNanos() int64 {
+	if x != nil {
+		return x.TimeoutNanos
+	}
+	return 0
+}
+
+func (x *MuxFrame) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+func (x *MuxFrame) GetStatus() []byte {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MuxFrame) GetHeaders() []*MuxHeader {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *MuxFrame) GetGoAway() bool {
+	if x != nil {
+		return x.GoAway
+	}
+	return false
+}
+
+func (x *MuxFrame) GetMaxAnswerBytes() int64 {
+	if x != nil {
+		return x.MaxAnswerBytes
+	}
+	return 0
+}
+
 var File_internal_kvpb_api_proto protoreflect.FileDescriptor
 
 const file_internal_kvpb_api_proto_rawDesc = "" +
@@ -6149,7 +6330,20 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\bsettings\x18\x01 \x03(\v2*.cairn.kvpb.SettingsResponse.SettingsEntryR\bsettings\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*K\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"5\n" +
+	"\tMuxHeader\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\"\x95\x02\n" +
+	"\bMuxFrame\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x18\n" +
+	"\apayload\x18\x03 \x01(\fR\apayload\x12#\n" +
+	"\rtimeout_nanos\x18\x04 \x01(\x03R\ftimeoutNanos\x12\x16\n" +
+	"\x06cancel\x18\x05 \x01(\bR\x06cancel\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\fR\x06status\x12/\n" +
+	"\aheaders\x18\a \x03(\v2\x15.cairn.kvpb.MuxHeaderR\aheaders\x12\x17\n" +
+	"\ago_away\x18\b \x01(\bR\x06goAway\x12(\n" +
+	"\x10max_answer_bytes\x18\t \x01(\x03R\x0emaxAnswerBytes*K\n" +
 	"\x0eIsolationLevel\x12\x10\n" +
 	"\fSERIALIZABLE\x10\x00\x12\x13\n" +
 	"\x0fREPEATABLE_READ\x10\x01\x12\x12\n" +
@@ -6190,7 +6384,9 @@ const file_internal_kvpb_api_proto_rawDesc = "" +
 	"\fDecommission\x12\x1f.cairn.kvpb.DecommissionRequest\x1a .cairn.kvpb.DecommissionResponse\x12K\n" +
 	"\n" +
 	"SetSetting\x12\x1d.cairn.kvpb.SetSettingRequest\x1a\x1e.cairn.kvpb.SetSettingResponse\x12E\n" +
-	"\bSettings\x12\x1b.cairn.kvpb.SettingsRequest\x1a\x1c.cairn.kvpb.SettingsResponseB(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
+	"\bSettings\x12\x1b.cairn.kvpb.SettingsRequest\x1a\x1c.cairn.kvpb.SettingsResponse2?\n" +
+	"\x03Mux\x128\n" +
+	"\x06Stream\x12\x14.cairn.kvpb.MuxFrame\x1a\x14.cairn.kvpb.MuxFrame(\x010\x01B(Z&github.com/cairndb/cairn/internal/kvpbb\x06proto3"
 
 var (
 	file_internal_kvpb_api_proto_rawDescOnce sync.Once
@@ -6205,7 +6401,7 @@ func file_internal_kvpb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_kvpb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 87)
+var file_internal_kvpb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 89)
 var file_internal_kvpb_api_proto_goTypes = []any{
 	(IsolationLevel)(0), // 0: cairn.kvpb.IsolationLevel
 	(TxnStatus)(0),      // 1: cairn.kvpb.TxnStatus
@@ -6299,7 +6495,9 @@ var file_internal_kvpb_api_proto_goTypes = []any{
 	(*SetSettingResponse)(nil),                 // 89: cairn.kvpb.SetSettingResponse
 	(*SettingsRequest)(nil),                    // 90: cairn.kvpb.SettingsRequest
 	(*SettingsResponse)(nil),                   // 91: cairn.kvpb.SettingsResponse
-	nil,                                        // 92: cairn.kvpb.SettingsResponse.SettingsEntry
+	(*MuxHeader)(nil),                          // 92: cairn.kvpb.MuxHeader
+	(*MuxFrame)(nil),                           // 93: cairn.kvpb.MuxFrame
+	nil,                                        // 94: cairn.kvpb.SettingsResponse.SettingsEntry
 }
 var file_internal_kvpb_api_proto_depIdxs = []int32{
 	6,   // 0: cairn.kvpb.ScanResponse.kvs:type_name -> cairn.kvpb.KeyValue
@@ -6378,60 +6576,63 @@ var file_internal_kvpb_api_proto_depIdxs = []int32{
 	58,  // 73: cairn.kvpb.RangeInfo.desc:type_name -> cairn.kvpb.RangeDescriptor
 	80,  // 74: cairn.kvpb.RangesResponse.ranges:type_name -> cairn.kvpb.RangeInfo
 	83,  // 75: cairn.kvpb.NodesResponse.nodes:type_name -> cairn.kvpb.NodeStatus
-	92,  // 76: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
-	43,  // 77: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
-	45,  // 78: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
-	47,  // 79: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
-	49,  // 80: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
-	50,  // 81: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
-	51,  // 82: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
-	53,  // 83: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
-	55,  // 84: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
-	7,   // 85: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
-	9,   // 86: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
-	11,  // 87: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
-	13,  // 88: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
-	15,  // 89: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
-	41,  // 90: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
-	59,  // 91: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
-	72,  // 92: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
-	74,  // 93: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
-	75,  // 94: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
-	77,  // 95: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
-	79,  // 96: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
-	84,  // 97: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
-	85,  // 98: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
-	88,  // 99: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
-	90,  // 100: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
-	44,  // 101: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
-	8,   // 102: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
-	48,  // 103: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
-	14,  // 104: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
-	52,  // 105: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
-	52,  // 106: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
-	54,  // 107: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
-	56,  // 108: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
-	8,   // 109: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
-	10,  // 110: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
-	12,  // 111: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
-	14,  // 112: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
-	16,  // 113: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
-	42,  // 114: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
-	60,  // 115: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
-	73,  // 116: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	73,  // 117: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
-	76,  // 118: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
-	78,  // 119: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
-	81,  // 120: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
-	87,  // 121: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
-	86,  // 122: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
-	89,  // 123: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
-	91,  // 124: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
-	101, // [101:125] is the sub-list for method output_type
-	77,  // [77:101] is the sub-list for method input_type
-	77,  // [77:77] is the sub-list for extension type_name
-	77,  // [77:77] is the sub-list for extension extendee
-	0,   // [0:77] is the sub-list for field type_name
+	94,  // 76: cairn.kvpb.SettingsResponse.settings:type_name -> cairn.kvpb.SettingsResponse.SettingsEntry
+	92,  // 77: cairn.kvpb.MuxFrame.headers:type_name -> cairn.kvpb.MuxHeader
+	43,  // 78: cairn.kvpb.Txn.Begin:input_type -> cairn.kvpb.TxnBeginRequest
+	45,  // 79: cairn.kvpb.Txn.Get:input_type -> cairn.kvpb.TxnGetRequest
+	47,  // 80: cairn.kvpb.Txn.GetMany:input_type -> cairn.kvpb.TxnGetManyRequest
+	49,  // 81: cairn.kvpb.Txn.Scan:input_type -> cairn.kvpb.TxnScanRequest
+	50,  // 82: cairn.kvpb.Txn.Put:input_type -> cairn.kvpb.TxnPutRequest
+	51,  // 83: cairn.kvpb.Txn.Delete:input_type -> cairn.kvpb.TxnDeleteRequest
+	53,  // 84: cairn.kvpb.Txn.Commit:input_type -> cairn.kvpb.TxnCommitRequest
+	55,  // 85: cairn.kvpb.Txn.Rollback:input_type -> cairn.kvpb.TxnRollbackRequest
+	7,   // 86: cairn.kvpb.KV.Get:input_type -> cairn.kvpb.GetRequest
+	9,   // 87: cairn.kvpb.KV.Put:input_type -> cairn.kvpb.PutRequest
+	11,  // 88: cairn.kvpb.KV.Delete:input_type -> cairn.kvpb.DeleteRequest
+	13,  // 89: cairn.kvpb.KV.Scan:input_type -> cairn.kvpb.ScanRequest
+	15,  // 90: cairn.kvpb.KV.CompareAndSet:input_type -> cairn.kvpb.CompareAndSetRequest
+	41,  // 91: cairn.kvpb.KV.Batch:input_type -> cairn.kvpb.BatchRequest
+	59,  // 92: cairn.kvpb.Internal.Send:input_type -> cairn.kvpb.RangeRequest
+	72,  // 93: cairn.kvpb.Internal.RaftMessages:input_type -> cairn.kvpb.RaftMessageBatch
+	74,  // 94: cairn.kvpb.Internal.RaftSnapshot:input_type -> cairn.kvpb.SnapshotChunk
+	75,  // 95: cairn.kvpb.Internal.Join:input_type -> cairn.kvpb.JoinRequest
+	77,  // 96: cairn.kvpb.Admin.Split:input_type -> cairn.kvpb.SplitRequest
+	79,  // 97: cairn.kvpb.Admin.Ranges:input_type -> cairn.kvpb.RangesRequest
+	84,  // 98: cairn.kvpb.Admin.Nodes:input_type -> cairn.kvpb.NodesRequest
+	85,  // 99: cairn.kvpb.Admin.Decommission:input_type -> cairn.kvpb.DecommissionRequest
+	88,  // 100: cairn.kvpb.Admin.SetSetting:input_type -> cairn.kvpb.SetSettingRequest
+	90,  // 101: cairn.kvpb.Admin.Settings:input_type -> cairn.kvpb.SettingsRequest
+	93,  // 102: cairn.kvpb.Mux.Stream:input_type -> cairn.kvpb.MuxFrame
+	44,  // 103: cairn.kvpb.Txn.Begin:output_type -> cairn.kvpb.TxnBeginResponse
+	8,   // 104: cairn.kvpb.Txn.Get:output_type -> cairn.kvpb.GetResponse
+	48,  // 105: cairn.kvpb.Txn.GetMany:output_type -> cairn.kvpb.TxnGetManyResponse
+	14,  // 106: cairn.kvpb.Txn.Scan:output_type -> cairn.kvpb.ScanResponse
+	52,  // 107: cairn.kvpb.Txn.Put:output_type -> cairn.kvpb.TxnWriteResponse
+	52,  // 108: cairn.kvpb.Txn.Delete:output_type -> cairn.kvpb.TxnWriteResponse
+	54,  // 109: cairn.kvpb.Txn.Commit:output_type -> cairn.kvpb.TxnCommitResponse
+	56,  // 110: cairn.kvpb.Txn.Rollback:output_type -> cairn.kvpb.TxnRollbackResponse
+	8,   // 111: cairn.kvpb.KV.Get:output_type -> cairn.kvpb.GetResponse
+	10,  // 112: cairn.kvpb.KV.Put:output_type -> cairn.kvpb.PutResponse
+	12,  // 113: cairn.kvpb.KV.Delete:output_type -> cairn.kvpb.DeleteResponse
+	14,  // 114: cairn.kvpb.KV.Scan:output_type -> cairn.kvpb.ScanResponse
+	16,  // 115: cairn.kvpb.KV.CompareAndSet:output_type -> cairn.kvpb.CompareAndSetResponse
+	42,  // 116: cairn.kvpb.KV.Batch:output_type -> cairn.kvpb.BatchResponse
+	60,  // 117: cairn.kvpb.Internal.Send:output_type -> cairn.kvpb.RangeResponse
+	73,  // 118: cairn.kvpb.Internal.RaftMessages:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	73,  // 119: cairn.kvpb.Internal.RaftSnapshot:output_type -> cairn.kvpb.RaftMessageBatchResponse
+	76,  // 120: cairn.kvpb.Internal.Join:output_type -> cairn.kvpb.JoinResponse
+	78,  // 121: cairn.kvpb.Admin.Split:output_type -> cairn.kvpb.SplitResponse
+	81,  // 122: cairn.kvpb.Admin.Ranges:output_type -> cairn.kvpb.RangesResponse
+	87,  // 123: cairn.kvpb.Admin.Nodes:output_type -> cairn.kvpb.NodesResponse
+	86,  // 124: cairn.kvpb.Admin.Decommission:output_type -> cairn.kvpb.DecommissionResponse
+	89,  // 125: cairn.kvpb.Admin.SetSetting:output_type -> cairn.kvpb.SetSettingResponse
+	91,  // 126: cairn.kvpb.Admin.Settings:output_type -> cairn.kvpb.SettingsResponse
+	93,  // 127: cairn.kvpb.Mux.Stream:output_type -> cairn.kvpb.MuxFrame
+	103, // [103:128] is the sub-list for method output_type
+	78,  // [78:103] is the sub-list for method input_type
+	78,  // [78:78] is the sub-list for extension type_name
+	78,  // [78:78] is the sub-list for extension extendee
+	0,   // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_internal_kvpb_api_proto_init() }
@@ -6490,9 +6691,9 @@ func file_internal_kvpb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_kvpb_api_proto_rawDesc), len(file_internal_kvpb_api_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   87,
+			NumMessages:   89,
 			NumExtensions: 0,
-			NumServices:   4,
+			NumServices:   5,
 		},
 		GoTypes:           file_internal_kvpb_api_proto_goTypes,
 		DependencyIndexes: file_internal_kvpb_api_proto_depIdxs,

@@ -1202,3 +1202,107 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "internal/kvpb/api.proto",
 }
+
+const (
+	Mux_Stream_FullMethodName = "/cairn.kvpb.Mux/Stream"
+)
+
+// MuxClient is the client API for Mux service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Mux carries many concurrent unary calls of the KV, Txn and Internal
+// services over one long-lived stream per connection. Every call is
+// authorized as if it had been made directly.
+type MuxClient interface {
+	Stream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[MuxFrame, MuxFrame], error)
+}
+
+type muxClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewMuxClient(cc grpc.ClientConnInterface) MuxClient {
+	return &muxClient{cc}
+}
+
+func (c *muxClient) Stream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[MuxFrame, MuxFrame], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Mux_ServiceDesc.Streams[0], Mux_Stream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[MuxFrame, MuxFrame]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Mux_StreamClient = grpc.BidiStreamingClient[MuxFrame, MuxFrame]
+
+// MuxServer is the server API for Mux service.
+// All implementations must embed UnimplementedMuxServer
+// for forward compatibility.
+//
+// Mux carries many concurrent unary calls of the KV, Txn and Internal
+// services over one long-lived stream per connection. Every call is
+// authorized as if it had been made directly.
+type MuxServer interface {
+	Stream(grpc.BidiStreamingServer[MuxFrame, MuxFrame]) error
+	mustEmbedUnimplementedMuxServer()
+}
+
+// UnimplementedMuxServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedMuxServer struct{}
+
+func (UnimplementedMuxServer) Stream(grpc.BidiStreamingServer[MuxFrame, MuxFrame]) error {
+	return status.Error(codes.Unimplemented, "method Stream not implemented")
+}
+func (UnimplementedMuxServer) mustEmbedUnimplementedMuxServer() {}
+func (UnimplementedMuxServer) testEmbeddedByValue()             {}
+
+// UnsafeMuxServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to MuxServer will
+// result in compilation errors.
+type UnsafeMuxServer interface {
+	mustEmbedUnimplementedMuxServer()
+}
+
+func RegisterMuxServer(s grpc.ServiceRegistrar, srv MuxServer) {
+	// If the following call panics, it indicates UnimplementedMuxServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Mux_ServiceDesc, srv)
+}
+
+func _Mux_Stream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(MuxServer).Stream(&grpc.GenericServerStream[MuxFrame, MuxFrame]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Mux_StreamServer = grpc.BidiStreamingServer[MuxFrame, MuxFrame]
+
+// Mux_ServiceDesc is the grpc.ServiceDesc for Mux service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Mux_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "cairn.kvpb.Mux",
+	HandlerType: (*MuxServer)(nil),
+	Methods:     []grpc.MethodDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Stream",
+			Handler:       _Mux_Stream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
+	Metadata: "internal/kvpb/api.proto",
+}

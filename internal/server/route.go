@@ -12,6 +12,7 @@ import (
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kv"
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/rpcmux"
 )
 
 // RouteHeader is the gRPC response header with which a node that forwarded
@@ -64,7 +65,7 @@ func (h routeHints) send(ctx context.Context, r *kv.Route) {
 	if !ok {
 		return
 	}
-	_ = grpc.SetHeader(ctx, metadata.Pairs(RouteHeader, addr+" "+hex.EncodeToString(start)+" "+hex.EncodeToString(end)))
+	_ = rpcmux.SetHeader(ctx, metadata.Pairs(RouteHeader, addr+" "+hex.EncodeToString(start)+" "+hex.EncodeToString(end)))
 }
 
 // userBounds maps a range's bounds into user keys of the KV namespace

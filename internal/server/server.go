@@ -23,6 +23,7 @@ import (
 	"github.com/cairndb/cairn/internal/raftstore"
 	"github.com/cairndb/cairn/internal/replica"
 	"github.com/cairndb/cairn/internal/rpc"
+	"github.com/cairndb/cairn/internal/rpcmux"
 	"github.com/cairndb/cairn/internal/security"
 	"github.com/cairndb/cairn/internal/sql/pgwire"
 	"github.com/cairndb/cairn/internal/storage"
@@ -48,6 +49,7 @@ type Server struct {
 	txns      *txnAPI
 
 	grpc   *grpc.Server
+	mux    *rpcmux.Server // multiplexed calls; stopped before grpc
 	http   *http.Server
 	rpcLn  net.Listener
 	httpLn net.Listener
@@ -211,19 +213,30 @@ func (s *Server) serve(rpcTLS, httpTLS *tls.Config) error {
 		// stack growth) per request; extra streams still get their own.
 		grpc.NumStreamWorkers(rpcStreamWorkers),
 	}
+	// The unary interceptors, in order; calls on a Mux stream pass through
+	// the same ones (the Mux stream itself is a client API: its Internal
+	// calls are checked one by one).
+	var unary []grpc.UnaryServerInterceptor
 	if rpcTLS != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(rpcTLS)),
-			grpc.ChainUnaryInterceptor(nodeAuthUnary), grpc.ChainStreamInterceptor(nodeAuthStream))
+		opts = append(opts, grpc.Creds(credentials.NewTLS(rpcTLS)), grpc.ChainStreamInterceptor(nodeAuthStream))
+		unary = append(unary, nodeAuthUnary)
 	}
 	hints := routeHints{self: s.ident.NodeId, addr: s.pool.Address}
-	opts = append(opts, grpc.ChainUnaryInterceptor(hints.unary))
+	unary = append(unary, hints.unary)
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...))
 	s.grpc = grpc.NewServer(opts...)
 	api := &kvAPI{db: s.db}
 	kvpb.RegisterKVServer(s.grpc, api)
 	kvpb.RegisterAdminServer(s.grpc, &adminAPI{s: s})
 	s.txns = newTxnAPI(s.db)
 	kvpb.RegisterTxnServer(s.grpc, s.txns)
-	kvpb.RegisterInternalServer(s.grpc, &internalAPI{s: s})
+	internal := &internalAPI{s: s}
+	kvpb.RegisterInternalServer(s.grpc, internal)
+	s.mux = rpcmux.NewServer(unary,
+		rpcmux.Service{Desc: &kvpb.KV_ServiceDesc, Impl: api},
+		rpcmux.Service{Desc: &kvpb.Txn_ServiceDesc, Impl: s.txns},
+		rpcmux.Service{Desc: &kvpb.Internal_ServiceDesc, Impl: internal})
+	kvpb.RegisterMuxServer(s.grpc, s.mux)
 	s.http = &http.Server{Handler: s.httpHandler(api), TLSConfig: httpTLS, ReadHeaderTimeout: 10 * time.Second}
 	if err := s.serveSQL(httpTLS); err != nil {
 		return err
@@ -321,6 +334,7 @@ func (s *Server) Stop() {
 			s.sqlLn.Close()
 		}
 		if s.grpc != nil {
+			s.mux.Stop() // its streams stay open for good: end them first
 			done := make(chan struct{})
 			go func() { s.grpc.GracefulStop(); close(done) }()
 			select {

@@ -58,6 +58,9 @@ func WithInsecure() Option { return func(o *options) { o.insecure = true } }
 // node, which forwards what it does not serve itself (one more hop).
 func WithRouting(on bool) Option { return func(o *options) { o.noRouting = !on } }
 
+// maxMessageBytes bounds one message to or from a node.
+const maxMessageBytes = 64 << 20
+
 // Client is safe for concurrent use.
 type Client struct {
 	conn   *grpc.ClientConn
@@ -82,7 +85,7 @@ func Dial(addr string, opts ...Option) (*Client, error) {
 	default:
 		return nil, errors.New("cairn: choose WithTLS or WithInsecure")
 	}
-	dialOpts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20))}
+	dialOpts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes))}
 	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, dialOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cairn: dial %s: %w", addr, err)
@@ -115,8 +118,10 @@ func wrap(err error, write bool) error {
 		// The server knows the request was not applied: retry.
 		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
 	case codes.Unavailable:
-		// A write whose connection broke after sending may have been applied.
-		if write {
+		// A write whose connection broke after sending may have been
+		// applied; one that never left, or that the node refused unrun,
+		// was not.
+		if write && !kvpb.NotSent(err) {
 			return fmt.Errorf("%w: %s", ErrAmbiguous, st.Message())
 		}
 		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())

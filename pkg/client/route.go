@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cairndb/cairn/internal/kvpb"
+	"github.com/cairndb/cairn/internal/rpcmux"
 )
 
 // routeHeader is the response header a node sends after forwarding a
@@ -33,16 +34,30 @@ const (
 	failedNodeBackoff = 30 * time.Second
 )
 
-// nodeConn is a connection to one node with its service clients.
+// nodeConn is a connection to one node with its service clients. Their
+// unary calls share one multiplexed stream (internal/rpcmux), except scans.
 type nodeConn struct {
 	addr string
 	conn *grpc.ClientConn
+	mux  *rpcmux.Conn
 	kv   kvpb.KVClient
 	txn  kvpb.TxnClient
 }
 
 func newNodeConn(addr string, conn *grpc.ClientConn) *nodeConn {
-	return &nodeConn{addr: addr, conn: conn, kv: kvpb.NewKVClient(conn), txn: kvpb.NewTxnClient(conn)}
+	mux := rpcmux.NewConn(conn, maxMessageBytes, muxPolicy)
+	return &nodeConn{addr: addr, conn: conn, mux: mux, kv: kvpb.NewKVClient(mux), txn: kvpb.NewTxnClient(mux)}
+}
+
+// muxPolicy sends every unary call over the stream but scans: a scan's
+// answer may be megabytes, which would hold up the answers behind it.
+func muxPolicy(method string, _ any) bool {
+	return method != kvpb.KV_Scan_FullMethodName && method != kvpb.Txn_Scan_FullMethodName
+}
+
+func (nc *nodeConn) close() {
+	nc.mux.Close()
+	nc.conn.Close()
 }
 
 // route is one cached range: [start, end) (nil end: unbounded) served by
@@ -184,7 +199,7 @@ func (r *router) forget(addr string) {
 	r.routes = kept
 	r.mu.Unlock()
 	if nc != nil {
-		nc.conn.Close()
+		nc.close()
 	}
 }
 
@@ -194,8 +209,9 @@ func (r *router) close() {
 	r.conns, r.routes = map[string]*nodeConn{}, nil
 	r.mu.Unlock()
 	for _, nc := range conns {
-		nc.conn.Close()
+		nc.close()
 	}
+	r.dialed.mux.Close()
 }
 
 // call sends one request with f on the connection for key and learns the
