@@ -224,6 +224,8 @@ type session struct {
 	done    chan struct{} // closed once run returned (broken is set)
 	openErr error
 	stream  kvpb.Mux_StreamClient
+	// received: an answer arrived (touched by run only).
+	received bool
 	// abort cuts the stream: a send blocked by flow control past its
 	// caller's deadline (the server stopped reading) ends the session, as
 	// a direct call would end at its deadline.
@@ -280,24 +282,31 @@ func (s *session) run() {
 			s.mu.Lock()
 			s.draining = true
 			s.mu.Unlock()
-			s.flush()
-			continue
+		} else {
+			s.received = true
+			s.mu.Lock()
+			ch := s.calls[f.Id]
+			delete(s.calls, f.Id)
+			s.mu.Unlock()
+			if ch != nil {
+				ch <- result{frame: f}
+			}
 		}
-		s.mu.Lock()
-		ch := s.calls[f.Id]
-		delete(s.calls, f.Id)
-		s.mu.Unlock()
-		if ch != nil {
-			ch <- result{frame: f}
+		// This loop never sends (a send blocked by flow control would
+		// stop it reading the answers that unblock the server): what is
+		// owed goes from another goroutine.
+		if s.owes() {
+			go s.flush()
 		}
-		s.flush()
 	}
 }
 
 // fail ends the session: every call in flight fails. A server without the
 // Mux service read none of them, so they may be sent directly.
 func (s *session) fail(err error) {
-	unsupported := status.Code(err) == codes.Unimplemented
+	// Unimplemented means "no Mux service" only before any answer (gRPC
+	// also uses the code for, say, an unknown compressor, after calls ran).
+	unsupported := status.Code(err) == codes.Unimplemented && !s.received
 	s.c.drop(s, unsupported)
 	if unsupported {
 		err = errUnsupported
@@ -340,6 +349,7 @@ func (s *session) send(ctx context.Context, f *kvpb.MuxFrame) (chan result, erro
 	case s.sendSem <- struct{}{}:
 	case <-ctx.Done():
 		s.forget(f.Id)
+		s.flush() // a draining session may have no calls left now
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
 	if err := ctx.Err(); err != nil { // not sent: do not cut the stream for it
@@ -358,9 +368,11 @@ func (s *session) send(ctx context.Context, f *kvpb.MuxFrame) (chan result, erro
 		stop()
 	}
 	<-s.sendSem
-	s.flush()
 	if err != nil {
 		s.forget(f.Id)
+	}
+	s.flush()
+	if err != nil {
 		if err == io.EOF {
 			// The stream had ended: the frame was not sent. The receive
 			// loop learns why and drops the session; wait for it, since

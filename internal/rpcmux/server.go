@@ -93,6 +93,11 @@ func (s *Server) Stream(stream kvpb.Mux_StreamServer) error {
 	ctx, cancelAll := context.WithCancel(stream.Context())
 	defer cancelAll()
 	st := &streamState{calls: map[uint64]context.CancelFunc{}}
+	select {
+	case <-s.stop: // opened after Stop: refuse every call at once
+		st.stopping = true
+	default:
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -168,8 +173,14 @@ func (s *Server) receive(ctx context.Context, cancelAll context.CancelFunc, stre
 			refuse = status.Errorf(codes.InvalidArgument, "rpcmux: call id %d is already in progress on this stream", f.Id)
 		}
 		if refuse != nil {
+			st.wg.Add(1)
 			st.mu.Unlock()
-			st.send(stream, errorFrame(f.Id, refuse))
+			// Not from this loop, which must keep reading (the answers
+			// ahead of this one may be blocked by flow control).
+			go func() {
+				defer st.wg.Done()
+				st.send(stream, errorFrame(f.Id, refuse))
+			}()
 			continue
 		}
 		var callCtx context.Context
