@@ -190,18 +190,7 @@ func TestCallsDuringStopAreNotRun(t *testing.T) {
 	e.conn.mu.Lock()
 	old := e.conn.sess
 	e.conn.mu.Unlock()
-	commitErr := make(chan error, 1)
-	go func() {
-		_, err := e.txn.Commit(testCtx(t), &kvpb.TxnCommitRequest{TxnId: "t"})
-		commitErr <- err
-	}()
-	recv(t, started, "the commit to start")
-	e.mux.Stop()
-	stopped := make(chan struct{})
-	go func() {
-		e.srv.GracefulStop()
-		close(stopped)
-	}()
+	commitErr, stopped := e.stopDuringCommit(t, started)
 	// Wait for the go_away to reach the client.
 	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(time.Millisecond) {
 		e.conn.mu.Lock()

@@ -214,6 +214,27 @@ func (e *env) stopServer() {
 	e.srv = nil
 }
 
+// stopDuringCommit starts a commit, waits for its handler to signal
+// started, then stops the Mux server and begins the gRPC server's
+// GracefulStop: the commit's outcome and GracefulStop's return arrive on
+// the channels.
+func (e *env) stopDuringCommit(t *testing.T, started <-chan struct{}) (commitErr <-chan error, stopped <-chan struct{}) {
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.txn.Commit(testCtx(t), &kvpb.TxnCommitRequest{TxnId: "t"})
+		errc <- err
+	}()
+	recv(t, started, "the commit to start")
+	e.mux.Stop()
+	done := make(chan struct{})
+	srv := e.srv
+	go func() {
+		srv.GracefulStop()
+		close(done)
+	}()
+	return errc, done
+}
+
 func (e *env) close() {
 	e.conn.Close()
 	_ = e.cc.Close()
@@ -900,18 +921,7 @@ func TestStopEndsStreams(t *testing.T) {
 	if _, err := e.txn.Begin(testCtx(t), &kvpb.TxnBeginRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	callErr := make(chan error, 1)
-	go func() {
-		_, err := e.txn.Commit(testCtx(t), &kvpb.TxnCommitRequest{TxnId: "t"})
-		callErr <- err
-	}()
-	recv(t, started, "the commit to start")
-	e.mux.Stop()
-	stopped := make(chan struct{})
-	go func() {
-		e.srv.GracefulStop()
-		close(stopped)
-	}()
+	callErr, stopped := e.stopDuringCommit(t, started)
 	close(release)
 	if err := recv(t, callErr, "the commit's answer"); err != nil {
 		t.Fatalf("a call in progress at Stop: %v, want its answer", err)
