@@ -11,6 +11,7 @@ import (
 	"github.com/cairndb/cairn/internal/keys"
 	"github.com/cairndb/cairn/internal/kvpb"
 	"github.com/cairndb/cairn/internal/rpc"
+	"github.com/cairndb/cairn/internal/rpcmux"
 	"github.com/cairndb/cairn/internal/security"
 	"github.com/cairndb/cairn/pkg/client"
 )
@@ -58,6 +59,17 @@ func TestInternalServiceIsForNodesOnly(t *testing.T) {
 	}
 	if _, err := asClient.Join(ctx, &kvpb.JoinRequest{Address: "127.0.0.1:1"}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("Internal.Join with a client certificate: %v, want PermissionDenied", err)
+	}
+	// Nor over a Mux stream, which a client certificate may open: each
+	// call on it is authorized as if made directly.
+	mux := rpcmux.NewConn(conn, rpcmux.DefaultMaxRecvBytes, func(string, any) bool { return true })
+	defer mux.Close()
+	viaMux := kvpb.NewInternalClient(mux)
+	if _, err := viaMux.Send(ctx, &kvpb.RangeRequest{RangeId: keys.MetaRangeID}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Internal.Send over a Mux stream with a client certificate: %v, want PermissionDenied", err)
+	}
+	if _, err := kvpb.NewKVClient(mux).Get(ctx, &kvpb.GetRequest{Key: []byte("k")}); err != nil {
+		t.Fatalf("KV.Get over a Mux stream with a client certificate: %v", err)
 	}
 
 	// A node (node certificate) joins over TLS and serves the key.
