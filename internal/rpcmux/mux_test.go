@@ -207,6 +207,9 @@ func (e *env) startServer(addr string) error {
 
 // stopServer stops the server at once (connections and calls are cut).
 func (e *env) stopServer() {
+	if e.mux != nil {
+		e.mux.Stop() // its workers
+	}
 	if e.srv == nil {
 		return
 	}
