@@ -334,7 +334,9 @@ func (s *Server) Stop() {
 			s.sqlLn.Close()
 		}
 		if s.grpc != nil {
-			s.mux.Stop() // its streams stay open for good: end them first
+			if s.mux != nil {
+				s.mux.Stop() // its streams stay open for good: end them first
+			}
 			done := make(chan struct{})
 			go func() { s.grpc.GracefulStop(); close(done) }()
 			select {
