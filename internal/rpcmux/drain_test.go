@@ -77,31 +77,3 @@ func TestDrainingClosesAfterLastCall(t *testing.T) {
 		t.Errorf("%d of %d runs: a draining session with no calls left never sent CloseSend (owes() still true, nobody flushes)", lost, iterations)
 	}
 }
-
-// TestDirectBrokenCallNotSent: a call that goes directly over the
-// connection (a scan, a request over MaxRequestBytes, a server without Mux)
-// and whose established connection breaks while the handler runs is
-// reported by gRPC as Unavailable `connection error: desc = "error reading
-// from server: EOF"`, which kvpb.NotSent accepts. pkg/client's wrap() now
-// turns such a write into ErrUnavailable (retryable) instead of
-// ErrAmbiguous.
-func TestDirectBrokenCallNotSent(t *testing.T) {
-	started := make(chan struct{}, 1)
-	ended := make(chan error, 1)
-	e := newEnv(t, envConfig{handler: blockUntilCancelled(kvpb.Txn_Put_FullMethodName, started, ended)})
-	ctx := testCtx(t)
-	errc := make(chan error, 1)
-	go func() {
-		// Over MaxRequestBytes: Conn.Invoke sends it directly.
-		_, err := e.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: "t", Value: make([]byte, MaxRequestBytes+1)})
-		errc <- err
-	}()
-	recv(t, started, "the handler to start")
-	e.stopServer()
-	err := recv(t, errc, "the call to fail")
-	recv(t, ended, "the handler's context to end")
-	t.Logf("error of a write whose handler ran: %v", err)
-	if kvpb.NotSent(err) {
-		t.Errorf("kvpb.NotSent is true for a write whose handler was running: %v", err)
-	}
-}

@@ -216,3 +216,28 @@ func TestCallsDuringStopAreNotRun(t *testing.T) {
 	<-e.serveDone
 	e.srv = nil
 }
+
+// TestDirectBrokenCallNotSent: a call that goes directly over the
+// connection (here a request over MaxRequestBytes) and whose established
+// connection breaks while its handler runs must not be taken for one that
+// never left (kvpb.NotSent false): pkg/client's wrap() would otherwise
+// report such a write as retryable instead of ambiguous.
+func TestDirectBrokenCallNotSent(t *testing.T) {
+	started := make(chan struct{}, 1)
+	ended := make(chan error, 1)
+	e := newEnv(t, envConfig{handler: blockUntilCancelled(kvpb.Txn_Put_FullMethodName, started, ended)})
+	ctx := testCtx(t)
+	errc := make(chan error, 1)
+	go func() {
+		// Over MaxRequestBytes: Conn.Invoke sends it directly.
+		_, err := e.txn.Put(ctx, &kvpb.TxnPutRequest{TxnId: "t", Value: make([]byte, MaxRequestBytes+1)})
+		errc <- err
+	}()
+	recv(t, started, "the handler to start")
+	e.stopServer()
+	err := recv(t, errc, "the call to fail")
+	recv(t, ended, "the handler's context to end")
+	if kvpb.NotSent(err) {
+		t.Errorf("kvpb.NotSent is true for a write whose handler was running: %v", err)
+	}
+}
