@@ -191,12 +191,20 @@ func (r *Replica) read(ctx context.Context, req *kvpb.RangeRequest) ([]*kvpb.Res
 	}
 	var rd storage.Reader = r.store.eng.Reader()
 	if len(req.Requests) > 1 {
-		view, err := r.store.eng.NewView() // one consistent view for the batch
-		if err != nil {
-			return nil, err
+		// One consistent view for the batch. Point reads share one iterator
+		// (storage.PointReader), which alone is such a view: it reads the
+		// engine as of its creation.
+		if !onlyGets(req.Requests) {
+			view, err := r.store.eng.NewView()
+			if err != nil {
+				return nil, err
+			}
+			defer view.Close()
+			rd = view
 		}
-		defer view.Close()
-		rd = view
+		pr := storage.NewPointReader(rd)
+		defer pr.Close()
+		rd = pr
 	}
 	out := make([]*kvpb.ResponseUnion, len(req.Requests))
 	for i, q := range req.Requests {
@@ -362,11 +370,18 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 	ec := &evalContext{r: eng.Reader(), ts: ts, noLocks: r.locks().none()}
 	if len(req.Requests) > 1 {
 		b = eng.NewIndexedBatch()
-		ec.r = b
+		// The batch's point reads (each prewrite's conflict check) share an
+		// iterator; it sees the batch's earlier writes (storage.PointReader).
+		ec.r = storage.NewPointReader(b)
 	} else {
 		b = eng.NewBatch()
 	}
-	defer b.Close()
+	defer func() {
+		if pr, ok := ec.r.(*storage.PointReader); ok {
+			_ = pr.Close() // (its iterator reads the batch: first)
+		}
+		_ = b.Close()
+	}()
 	ec.b = b
 	out := make([]*kvpb.ResponseUnion, len(req.Requests))
 	for i, q := range req.Requests {
@@ -420,6 +435,16 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 // at the batch's timestamp (plain writes, one-phase commits; its read
 // validations write nothing): then a read below that timestamp cannot see
 // any of it, and its latches are stamped with it.
+// onlyGets reports whether every request of a batch is a Get.
+func onlyGets(reqs []*kvpb.RequestUnion) bool {
+	for _, q := range reqs {
+		if _, ok := q.Value.(*kvpb.RequestUnion_Get); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func onlyVersionsAt(reqs []*kvpb.RequestUnion) bool {
 	for _, q := range reqs {
 		switch v := q.Value.(type) {

@@ -138,3 +138,55 @@ func BenchmarkScanFewVersions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPointReads reads a transfer's three keys (its record, which does
+// not exist, and two accounts) after a bank workload's writes, with an
+// iterator per key and through one PointReader, from the engine and from an
+// indexed batch (a one-phase commit's conflict checks).
+//
+//	go test ./internal/storage -run '^$' -bench PointReads
+func BenchmarkPointReads(b *testing.B) {
+	eng, err := Open(Config{Dir: b.TempDir(), CacheBytes: 128 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	loadBankChurn(b, eng, 30000)
+	rng := rand.New(rand.NewPCG(3, 4))
+	keys := make([][]byte, 3000)
+	for i := range 1000 {
+		keys[3*i] = fmt.Appendf(nil, "bank/xfer/%016x", rng.Uint64())
+		keys[3*i+1] = fmt.Appendf(nil, "bank/acct/%06d", rng.IntN(1000))
+		keys[3*i+2] = fmt.Appendf(nil, "bank/acct/%06d", rng.IntN(1000))
+	}
+	for _, batch := range []bool{false, true} {
+		for _, shared := range []bool{false, true} {
+			b.Run(fmt.Sprintf("batch=%v/point-reader=%v", batch, shared), func(b *testing.B) {
+				for n := range b.N {
+					r := eng.Reader()
+					var bt *Batch
+					if batch {
+						bt = eng.NewIndexedBatch()
+						r = bt
+					}
+					var pr *PointReader
+					if shared {
+						pr = NewPointReader(r)
+						r = pr
+					}
+					for j := range 3 {
+						if _, err := MVCCGet(r, keys[(3*n+j)%len(keys)], MaxTimestamp-1); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if pr != nil {
+						_ = pr.Close()
+					}
+					if bt != nil {
+						_ = bt.Close()
+					}
+				}
+			})
+		}
+	}
+}

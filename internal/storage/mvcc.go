@@ -103,13 +103,23 @@ type MVCCGetResult struct {
 }
 
 // MVCCGet reads the newest version of key at or below ts, and the key's lock.
+// Through a PointReader it reuses the PointReader's iterator.
 func MVCCGet(r Reader, key []byte, ts uint64) (MVCCGetResult, error) {
+	if p, ok := r.(*PointReader); ok {
+		return p.mvccGet(key, ts)
+	}
 	prefix, end := mvccPrefixAndEnd(key)
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
 	if err != nil {
 		return MVCCGetResult{}, err
 	}
 	defer it.Close()
+	return mvccGetIter(it, prefix, ts)
+}
+
+// mvccGetIter is MVCCGet on an iterator bounded to the versions (and lock)
+// of the key whose MVCC prefix is prefix, not yet positioned.
+func mvccGetIter(it *pebble.Iterator, prefix []byte, ts uint64) (MVCCGetResult, error) {
 	var res MVCCGetResult
 	valid := it.First()
 	if valid && len(it.Key()) == len(prefix) { // the lock sorts first

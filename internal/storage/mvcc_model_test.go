@@ -104,16 +104,25 @@ func TestMVCCRandomizedAgainstModel(t *testing.T) {
 	check := func(step int, r Reader, m mvccModel) {
 		t.Helper()
 		ts := randTS()
-		for _, k := range keySet {
-			got, err := MVCCGet(r, []byte(k), ts)
+		// Every key through r, then again in a random order through one
+		// PointReader (one iterator re-bounded to each key).
+		pr := NewPointReader(r)
+		defer pr.Close()
+		order := rng.Perm(2 * len(keySet))
+		for i := range order {
+			k, via := keySet[order[i]%len(keySet)], r
+			if order[i] >= len(keySet) {
+				via = pr
+			}
+			got, err := MVCCGet(via, []byte(k), ts)
 			if err != nil {
-				t.Fatalf("step %d: MVCCGet(%q@%d): %v", step, k, ts, err)
+				t.Fatalf("step %d: MVCCGet(%q@%d) (through a PointReader: %v): %v", step, k, ts, via == pr, err)
 			}
 			want := m.get(k, ts)
 			if got.Found != want.Found || !bytes.Equal(got.Value, want.Value) ||
 				got.Timestamp != want.Timestamp || got.LatestTimestamp != want.LatestTimestamp {
-				t.Fatalf("step %d: MVCCGet(%q@%d) = %+v, model says %+v\nversions: %s",
-					step, k, ts, got, want, versionsString(m[k]))
+				t.Fatalf("step %d: MVCCGet(%q@%d) (through a PointReader: %v) = %+v, model says %+v\nversions: %s",
+					step, k, ts, via == pr, got, want, versionsString(m[k]))
 			}
 		}
 		for i := 0; i < 4; i++ {
