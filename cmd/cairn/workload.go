@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -15,7 +16,35 @@ import (
 )
 
 func newWorkloadCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "workload", Short: "load generators"}
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "workload",
+		Short: "load generators",
+		// --cpu-profile: where the load generator's own CPU goes (the nodes
+		// serve theirs on /debug/pprof/profile).
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if cpuProfile == "" {
+				return nil
+			}
+			f, err := os.Create(cpuProfile)
+			if err != nil {
+				return fmt.Errorf("--cpu-profile: %w", err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				return fmt.Errorf("--cpu-profile: %w", err)
+			}
+			// After the command, whether or not it failed.
+			cobra.OnFinalize(func() {
+				pprof.StopCPUProfile()
+				if err := f.Close(); err != nil {
+					fmt.Fprintf(os.Stderr, "--cpu-profile: %v\n", err)
+				}
+			})
+			return nil
+		},
+	}
+	cmd.PersistentFlags().StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the workload process to this file")
 	cmd.AddCommand(newWorkloadKVCmd(), newWorkloadBankCmd())
 	return cmd
 }

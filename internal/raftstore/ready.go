@@ -420,7 +420,7 @@ func (s *Store) maybeTruncate(g *Group) {
 	}
 	b := s.eng.NewBatch()
 	defer b.Close()
-	if err := truncateToBatch(b, g.RangeID, idx, term); err != nil {
+	if err := truncateToBatch(b, g.RangeID, truncated, idx, term); err != nil {
 		s.fatal(err)
 		return
 	}
