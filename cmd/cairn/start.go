@@ -9,12 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairndb/cairn/internal/gcfloor"
 	"github.com/cairndb/cairn/internal/server"
 )
 
 func newStartCmd() *cobra.Command {
 	cfg := server.DefaultConfig()
 	var logLevel string
+	var gcHeapFloor int64
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "start a node (a new single-node cluster unless --join is given)",
@@ -28,6 +30,11 @@ same --join on later starts so the node finds the cluster again.`,
 				return fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			if gcHeapFloor < 0 {
+				return fmt.Errorf("--gc-heap-floor-bytes %d: must be 0 (off) or positive", gcHeapFloor)
+			}
+			stopGC, _ := gcfloor.Start(gcHeapFloor)
+			defer stopGC()
 			s, err := server.Start(cfg)
 			if err != nil {
 				return err
@@ -56,5 +63,6 @@ same --join on later starts so the node finds the cluster again.`,
 	f.StringVar(&cfg.CertsDir, "certs-dir", "", "directory with ca.crt, node.crt and node.key (see `cairn cert`)")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", cfg.CacheBytes, "storage block cache size in bytes")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.Int64Var(&gcHeapFloor, "gc-heap-floor-bytes", 64<<20, "no Go garbage collection before the heap reaches this size (0: plain GOGC; ignored when GOGC is set)")
 	return cmd
 }

@@ -1,0 +1,105 @@
+package gcfloor
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+func TestPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		floor, live uint64
+		want        int
+	}{
+		{64 * mib, 0, maxPercent},
+		{64 * mib, 1 * mib, maxPercent}, // 6,300% asked, bounded
+		{64 * mib, 8 * mib, 700},        // goal 64 MiB
+		{64 * mib, 16 * mib, 300},
+		{64 * mib, 31 * mib, 106},
+		{64 * mib, 32 * mib, 100}, // twice the live heap reaches the floor
+		{64 * mib, 1024 * mib, 100},
+	} {
+		if got := percentFor(tc.floor, tc.live); got != tc.want {
+			t.Errorf("percentFor(floor %d MiB, live %d MiB) = %d, want %d", tc.floor/mib, tc.live/mib, got, tc.want)
+		}
+	}
+}
+
+// gogc reads the process's current GOGC.
+func gogc(t *testing.T) int {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
+}
+
+// waitGOGC collects until the tuner (which runs after a collection, on the
+// finalizer goroutine) has set want.
+func waitGOGC(t *testing.T, want func(int) bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		runtime.GC()
+		if want(gogc(t)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC is %d after 10 s of collections, want %s", gogc(t), what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+var keep [][]byte
+
+// TestStartTunesAndStopRestores runs the tuner on the test process: with a
+// small live heap it raises GOGC, with a live heap above half the floor it
+// sets 100, and stop restores the GOGC from before for good.
+func TestStartTunesAndStopRestores(t *testing.T) {
+	t.Setenv("GOGC", "") // as if unset: Start only looks at whether it is empty
+	before := gogc(t)
+	stop, ok := Start(256 << 20)
+	if !ok {
+		t.Fatal("Start did not start")
+	}
+	defer stop()
+	if _, again := Start(256 << 20); again {
+		t.Fatal("a second tuner started beside the first")
+	}
+	waitGOGC(t, func(p int) bool { return p > 100 }, "above 100 with a small live heap")
+
+	// A live heap above half the floor: back to GOGC=100.
+	for range 160 {
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	waitGOGC(t, func(p int) bool { return p == 100 }, "100 with 160 MiB live")
+	keep = nil
+	waitGOGC(t, func(p int) bool { return p > 100 }, "above 100 once the heap is small again")
+
+	stop()
+	stop() // idempotent
+	if got := gogc(t); got != before {
+		t.Fatalf("GOGC after stop = %d, want %d (before Start)", got, before)
+	}
+	for range 5 {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := gogc(t); got != before {
+		t.Fatalf("GOGC changed after stop: %d, want %d", got, before)
+	}
+}
+
+func TestStartRespectsGOGCAndFloor(t *testing.T) {
+	t.Setenv("GOGC", "200")
+	if stop, ok := Start(64 << 20); ok {
+		stop()
+		t.Fatal("Start tuned although GOGC is set in the environment")
+	}
+	t.Setenv("GOGC", "")
+	if stop, ok := Start(0); ok {
+		stop()
+		t.Fatal("Start tuned with a floor of 0")
+	}
+}
