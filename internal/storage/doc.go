@@ -16,6 +16,11 @@
 // An MVCC value is either a tombstone (an empty engine value) or 0x01
 // followed by the user value.
 //
+// Readers: the engine (its latest state), a View (one consistent state for
+// a request's reads), an indexed Batch (its own writes over the engine), and
+// a PointReader over any of them (a request's point reads through one
+// re-bounded iterator).
+//
 // Callers: replica/ evaluates requests against a Reader and writes their
 // effects into a Batch whose representation is proposed through Raft; the
 // raft store persists logs and applies committed batches.
