@@ -8,7 +8,7 @@
 // the write barriers while it runs, and the sync.Pool buffers every
 // collection empties (gRPC's among them) were refilled by new allocations.
 // Start re-tunes GOGC after each collection so that the next one starts once
-// the heap reaches a floor (64 MiB by default) or twice the live heap,
-// whichever is larger: above half the floor it is GOGC=100 again. The same
-// idea as TiDB's GOGC tuner; GOMEMLIMIT, if set, still applies on top.
+// the heap reaches a floor (64 MiB by default), or at GOGC=100's goal (about
+// twice the live heap) if that is larger. The same idea as TiDB's GOGC
+// tuner; GOMEMLIMIT, if set, still applies on top.
 package gcfloor

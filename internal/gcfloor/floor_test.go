@@ -10,19 +10,24 @@ import (
 func TestPercentFor(t *testing.T) {
 	const mib = 1 << 20
 	for _, tc := range []struct {
-		floor, live uint64
-		want        int
+		floor, live, roots uint64
+		want               int
 	}{
-		{64 * mib, 0, maxPercent},
-		{64 * mib, 1 * mib, maxPercent}, // 6,300% asked, bounded
-		{64 * mib, 8 * mib, 700},        // goal 64 MiB
-		{64 * mib, 16 * mib, 300},
-		{64 * mib, 31 * mib, 106},
-		{64 * mib, 32 * mib, 100}, // twice the live heap reaches the floor
-		{64 * mib, 1024 * mib, 100},
+		{64 * mib, 0, 0, maxPercent},
+		{64 * mib, 0, 1 * mib, 6400},
+		{64 * mib, 1 * mib, 1 * mib, 3150}, // 1 + 2 × 31.5 = 64
+		{64 * mib, 8 * mib, 0, 700},        // 8 + 8 × 7 = 64
+		{64 * mib, 8 * mib, 8 * mib, 350},  // 8 + 16 × 3.5 = 64
+		{64 * mib, 16 * mib, 0, 300},
+		{64 * mib, 31 * mib, 0, 106},
+		{64 * mib, 32 * mib, 0, 100},        // twice the live heap reaches the floor
+		{64 * mib, 30 * mib, 10 * mib, 100}, // GOGC=100's goal (70) is above the floor
+		{64 * mib, 1024 * mib, 0, 100},
+		{64 * mib, 1024, 0, maxPercent}, // bounded
+		{maxFloor, 1, maxFloor, 100},    // no overflow at the largest floor
 	} {
-		if got := percentFor(tc.floor, tc.live); got != tc.want {
-			t.Errorf("percentFor(floor %d MiB, live %d MiB) = %d, want %d", tc.floor/mib, tc.live/mib, got, tc.want)
+		if got := percentFor(tc.floor, tc.live, tc.roots); got != tc.want {
+			t.Errorf("percentFor(floor %d MiB, live %d B, roots %d B) = %d, want %d", tc.floor/mib, tc.live, tc.roots, got, tc.want)
 		}
 	}
 }

@@ -431,10 +431,6 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 	}
 }
 
-// onlyVersionsAt reports whether everything a write batch writes is versions
-// at the batch's timestamp (plain writes, one-phase commits; its read
-// validations write nothing): then a read below that timestamp cannot see
-// any of it, and its latches are stamped with it.
 // onlyGets reports whether every request of a batch is a Get.
 func onlyGets(reqs []*kvpb.RequestUnion) bool {
 	for _, q := range reqs {
@@ -445,6 +441,10 @@ func onlyGets(reqs []*kvpb.RequestUnion) bool {
 	return true
 }
 
+// onlyVersionsAt reports whether everything a write batch writes is versions
+// at the batch's timestamp (plain writes, one-phase commits; its read
+// validations write nothing): then a read below that timestamp cannot see
+// any of it, and its latches are stamped with it.
 func onlyVersionsAt(reqs []*kvpb.RequestUnion) bool {
 	for _, q := range reqs {
 		switch v := q.Value.(type) {

@@ -17,7 +17,8 @@ import "github.com/cockroachdb/pebble/v2"
 // view.
 type PointReader struct {
 	Reader
-	it *pebble.Iterator
+	it   *pebble.Iterator
+	opts pebble.IterOptions
 }
 
 var _ Reader = (*PointReader)(nil)
@@ -27,10 +28,11 @@ func NewPointReader(r Reader) *PointReader { return &PointReader{Reader: r} }
 
 func (p *PointReader) mvccGet(key []byte, ts uint64) (MVCCGetResult, error) {
 	prefix, end := mvccPrefixAndEnd(key)
-	// Fresh bounds each time: the iterator keeps them until the next call.
-	opts := pebble.IterOptions{LowerBound: prefix, UpperBound: end}
+	// Fresh bounds each time: the iterator may keep them until the next
+	// call. The options themselves are copied (p.opts saves an allocation).
+	p.opts = pebble.IterOptions{LowerBound: prefix, UpperBound: end}
 	if p.it == nil {
-		it, err := p.Reader.NewIter(&opts)
+		it, err := p.Reader.NewIter(&p.opts)
 		if err != nil {
 			return MVCCGetResult{}, err
 		}
@@ -38,7 +40,7 @@ func (p *PointReader) mvccGet(key []byte, ts uint64) (MVCCGetResult, error) {
 	} else {
 		// SetOptions, not SetBounds: it also refreshes the iterator's view of
 		// an indexed batch written since the last read.
-		p.it.SetOptions(&opts)
+		p.it.SetOptions(&p.opts)
 	}
 	return mvccGetIter(p.it, prefix, ts)
 }
