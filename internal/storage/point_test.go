@@ -8,12 +8,7 @@ import (
 // over an indexed batch see what the batch wrote before each read, though
 // they share one iterator: a version, a lock, a tombstone.
 func TestPointReaderSeesBatchWrites(t *testing.T) {
-	eng := openMem(t)
-	commit(t, eng, func(b *Batch) error {
-		mustPut(t, b, "a", 10, "a10")
-		mustPut(t, b, "b", 10, "b10")
-		return nil
-	})
+	eng := openWithAB(t)
 	b := eng.NewIndexedBatch()
 	defer b.Close()
 	pr := NewPointReader(b)
@@ -58,12 +53,7 @@ func TestPointReaderSeesBatchWrites(t *testing.T) {
 // over the engine see the engine as of the first read, whatever is written
 // meanwhile (Replica.read relies on it for a batch of Gets).
 func TestPointReaderIsAConsistentView(t *testing.T) {
-	eng := openMem(t)
-	commit(t, eng, func(b *Batch) error {
-		mustPut(t, b, "a", 10, "a10")
-		mustPut(t, b, "b", 10, "b10")
-		return nil
-	})
+	eng := openWithAB(t)
 	pr := NewPointReader(eng.Reader())
 	defer pr.Close()
 	if got, err := MVCCGet(pr, []byte("a"), MaxTimestamp); err != nil || string(got.Value) != "a10" {
@@ -92,4 +82,16 @@ func TestPointReaderIsAConsistentView(t *testing.T) {
 	if err := pr.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
+}
+
+// openWithAB opens an in-memory engine holding a=a10 and b=b10 at 10.
+func openWithAB(t *testing.T) *Engine {
+	t.Helper()
+	eng := openMem(t)
+	commit(t, eng, func(b *Batch) error {
+		mustPut(t, b, "a", 10, "a10")
+		mustPut(t, b, "b", 10, "b10")
+		return nil
+	})
+	return eng
 }
