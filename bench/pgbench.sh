@@ -44,6 +44,9 @@
 #   CLIENTS      pgbench -c (default 8)
 #   THREADS      pgbench -j (default 2)
 #   SETUPS       which systems to run: "pg 1 3" (default); any of pg, 1, 3
+#   MODES        which runs: "tpcb select" (default); "tpcb" alone is the
+#                reference the bank benchmark is normalised by
+#                (docs/benchmarks.md, "Bank transfers")
 #   CAIRN_INIT   how Cairn is initialised: "pgbench" (`pgbench -i`), "copy"
 #                (tables, COPY outside a block, keys, as above); default
 #                pgbench for SCALE <= 2, copy above
@@ -67,6 +70,7 @@ DURATION=${DURATION:-20}
 CLIENTS=${CLIENTS:-8}
 THREADS=${THREADS:-2}
 SETUPS=${SETUPS:-pg 1 3}
+MODES=${MODES:-tpcb select}
 CAIRN_INIT=${CAIRN_INIT:-}
 PG_PORT=${PG_PORT:-27650}
 KEEP_LOGS=${KEEP_LOGS:-}
@@ -82,6 +86,9 @@ source bench/lib.sh
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a positive number of seconds, not '$DURATION'"
 for s in $SETUPS; do
 	[[ $s == pg || $s == 1 || $s == 3 ]] || die "SETUPS: unknown setup '$s' (want pg, 1 and/or 3)"
+done
+for m in $MODES; do
+	[[ $m == tpcb || $m == select ]] || die "MODES: unknown run '$m' (want tpcb and/or select)"
 done
 command -v curl >/dev/null || die "curl is required"
 
@@ -246,7 +253,7 @@ bench_system() {
 		FAILED=1
 		return 0
 	fi
-	for mode in tpcb select; do
+	for mode in $MODES; do
 		if run_pgbench "$name" "$conn" "$mode" "$cairn"; then
 			read -r -a r <<<"$RESULT"
 			TPS[$key-$mode]=${r[0]}
@@ -296,7 +303,7 @@ if [[ -n ${TPS[pg-tpcb]:-} || -n ${TPS[pg-select]:-} ]]; then
 	echo
 	for s in $SETUPS; do
 		[[ $s == pg ]] && continue
-		for mode in tpcb select; do
+		for mode in $MODES; do
 			cairn_tps=${TPS[c$s-$mode]:-}
 			pg_tps=${TPS[pg-$mode]:-}
 			[[ -n $cairn_tps && -n $pg_tps ]] || continue
