@@ -18,7 +18,7 @@ import (
 
 const (
 	// bankDurationEnv overrides how long the bank workload runs under
-	// faults (a Go duration); `make chaos` sets 60s.
+	// faults (a Go duration); `make chaos` sets 180s.
 	bankDurationEnv = "CAIRN_E2E_BANK_DURATION"
 	// bankArgsEnv adds flags to the workload (e.g. "--accounts 10
 	// --concurrency 32" for more contention).
