@@ -87,10 +87,7 @@ func TestStartTunesAndStopRestores(t *testing.T) {
 	if got := gogc(t); got != before {
 		t.Fatalf("GOGC after stop = %d, want %d (before Start)", got, before)
 	}
-	for range 5 {
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+	runPendingFinalizers(t) // a sentinel armed before stop has fired now
 	if got := gogc(t); got != before {
 		t.Fatalf("GOGC changed after stop: %d, want %d", got, before)
 	}
@@ -106,5 +103,23 @@ func TestStartRespectsGOGCAndFloor(t *testing.T) {
 	if stop, ok := Start(0); ok {
 		stop()
 		t.Fatal("Start tuned with a floor of 0")
+	}
+}
+
+// runPendingFinalizers returns once every finalizer that was pending when
+// it was called has run. Finalizers run one batch at a time on a single
+// goroutine, and a collection queues every unreachable object's: a probe
+// queued by a second collection runs only after the first one's batch.
+func runPendingFinalizers(t *testing.T) {
+	t.Helper()
+	for range 2 {
+		ran := make(chan struct{})
+		runtime.SetFinalizer(&sentinel{}, func(*sentinel) { close(ran) })
+		runtime.GC()
+		select {
+		case <-ran:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a finalizer did not run within 10 s of a collection")
+		}
 	}
 }

@@ -368,17 +368,19 @@ func (r *Replica) writeOnce(ctx context.Context, req *kvpb.RangeRequest) (_ []*k
 	// The count is read under the batch's latches: a command changing a
 	// lock of these keys has applied (count included) or waits for them.
 	ec := &evalContext{r: eng.Reader(), ts: ts, noLocks: r.locks().none()}
+	var pr *storage.PointReader
 	if len(req.Requests) > 1 {
 		b = eng.NewIndexedBatch()
 		// The batch's point reads (each prewrite's conflict check) share an
 		// iterator; it sees the batch's earlier writes (storage.PointReader).
-		ec.r = storage.NewPointReader(b)
+		pr = storage.NewPointReader(b)
+		ec.r = pr
 	} else {
 		b = eng.NewBatch()
 	}
 	defer func() {
-		if pr, ok := ec.r.(*storage.PointReader); ok {
-			_ = pr.Close() // (its iterator reads the batch: first)
+		if pr != nil {
+			_ = pr.Close() // its iterator reads the batch: closed first
 		}
 		_ = b.Close()
 	}()
